@@ -1,0 +1,8 @@
+"""The ONNX models shipped with Digit Studio; `MODELS_DIR` is where they live once installed."""
+
+from pathlib import Path
+
+MODELS_DIR = Path(__file__).resolve().parent
+DEFAULT_GENERATOR = MODELS_DIR / "generator.onnx"
+CONDITIONAL_GENERATOR = MODELS_DIR / "conditional.onnx"
+CLASSIFIER = MODELS_DIR / "classifier.onnx"
