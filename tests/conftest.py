@@ -1,0 +1,55 @@
+"""Shared test set-up: Qt offscreen, where real MNIST lives, and the `slow` marker's switch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+_SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder with the four official MNIST .gz files (MNIST_DIR, else ../shared/data)."""
+    path = Path(os.environ.get("MNIST_DIR", _SHARED_DATA))
+    if not (path / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"real MNIST not found in {path}; set MNIST_DIR")
+    return path
+
+
+def write_idx(path: Path, array, magic: int) -> Path:
+    """Write `array` (uint8) as a gzipped IDX file with the given magic number."""
+    import gzip
+    import struct
+
+    import numpy as np
+
+    array = np.asarray(array, dtype=np.uint8)
+    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.tobytes())
+    return path
+
+
+@pytest.fixture()
+def tiny_mnist(tmp_path) -> Path:
+    """A folder with the four IDX files holding 512 train and 128 test fake digits."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for split, n in (("train", 512), ("t10k", 128)):
+        labels = rng.integers(0, 10, n)
+        images = np.zeros((n, 28, 28), np.uint8)
+        for i, y in enumerate(labels):  # a bar whose position encodes the label
+            images[i, 4:24, 2 + 2 * y: 5 + 2 * y] = 255
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz", images, 2051)
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels, 2049)
+    return folder

@@ -1,0 +1,138 @@
+"""Command line of the training package: `python -m training {train,export,evaluate,classifier,bench}`.
+
+Examples:
+    python -m training train --arch dcgan --epochs 20 --data ../shared/data --out runs/dcgan
+    python -m training train --out runs/dcgan --epochs 30 --resume      # continue a run
+    python -m training export runs/dcgan --out exported_models/generator.onnx
+    python -m training evaluate exported_models/generator.onnx --n 10000
+
+Every user error (bad option, bad data, bad file) is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option as one line, not a usage block."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _add_train(sub) -> None:
+    from training.config import TrainConfig, field_parsers
+
+    p = sub.add_parser("train", help="train a GAN (resumable)")
+    for name, (typ, nullable) in field_parsers().items():
+        flag = "--" + name.replace("_", "-")
+        default = TrainConfig.__dataclass_fields__[name].default
+        if typ is bool:
+            p.add_argument(flag, action="store_true", help=f"(default {default})")
+        else:
+            p.add_argument(flag, type=typ, default=default, metavar=typ.__name__.upper(),
+                           help=f"(default {default if default is not None else 'per architecture'})")
+
+
+def _cmd_train(args) -> int:
+    from training.config import TrainConfig, field_parsers
+
+    cfg = TrainConfig(**{k: getattr(args, k) for k in field_parsers()})
+    from training.train import train
+
+    run_dir = train(cfg)
+    print(f"run saved in {run_dir}")
+    return 0
+
+
+def _cmd_export(args) -> int:
+    from training.export import export_run
+
+    path = export_run(args.run_dir, args.out, metrics_json=args.metrics)
+    print(f"exported {path}")
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    from training.evaluate import main as evaluate_main
+
+    return evaluate_main(args)
+
+
+def _cmd_classifier(args) -> int:
+    from training.classifier import main as classifier_main
+
+    return classifier_main(args)
+
+
+def _cmd_bench(args) -> int:
+    from training.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="digit-train", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_train(sub)
+
+    p = sub.add_parser("export", help="export a run's generator to ONNX (checked, atomic)")
+    p.add_argument("run_dir")
+    p.add_argument("--out", required=True, help="the .onnx file to write")
+    p.add_argument("--metrics", default=None, help="evaluation JSON to embed in the metadata")
+
+    p = sub.add_parser("evaluate", help="FID, Inception-score analogue and class balance of a generator")
+    p.add_argument("model")
+    p.add_argument("--n", type=int, default=10_000, help="samples (and real images) to compare")
+    p.add_argument("--classifier", default=None, help="classifier.onnx (default: the shipped one)")
+    p.add_argument("--data", default=None, help="MNIST folder (default: MNIST_DIR)")
+    p.add_argument("--json", default=None, help="where to write the results (default: beside the model)")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("classifier", help="train the evaluation classifier and export it to ONNX")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--data", default=None)
+    p.add_argument("--out", default="exported_models/classifier.onnx")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("bench", help="training steps/s of each architecture vs the plain tf.function loop")
+    p.add_argument("--steps", type=int, default=60)
+    p.add_argument("--arch", nargs="*", default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    from training.checkpoint import CheckpointError
+    from training.config import ConfigError
+    from training.data import DataError
+
+    from training.evaluate import EvaluationError
+
+    user_errors: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError, EvaluationError)
+    try:
+        from training.export import ExportError
+
+        user_errors += (ExportError,)
+    except ImportError:  # export needs tf2onnx; train works without it
+        pass
+    handlers = {"train": _cmd_train, "export": _cmd_export, "evaluate": _cmd_evaluate,
+                "classifier": _cmd_classifier, "bench": _cmd_bench}
+    try:
+        return handlers[args.command](args)
+    except user_errors as e:
+        print(f"digit-train: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("digit-train: interrupted; the last complete epoch is checkpointed (--resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Training throughput: each architecture's `fit()` against the reference's plain loop.
+
+`python -m training bench [--steps 60]` times, in one process and on the same synthetic
+batches, (a) the reference recipe's `tf.function` train step called from a Python loop
+(the original tutorial's code) and (b) our `GAN.fit()` for every architecture, then prints
+steps per second, images per second, the ratios to the reference loop, and one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+
+import numpy as np
+
+from training.config import ARCH_NAMES, TrainConfig
+
+
+def _batches(batch_size: int, steps: int, seed: int = 0):
+    from training.data import make_dataset
+
+    rng = np.random.default_rng(seed)
+    n = batch_size * 16
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, n, dtype=np.uint8)
+    epochs = -(-steps // 16) + 1
+    return make_dataset(images, labels, batch_size, seed, 0, epochs)
+
+
+def reference_loop_steps_per_s(steps: int) -> float:
+    """The tutorial's loop: plain tf.function step over the dataset, MLP, batch 256."""
+    import keras
+    import tensorflow as tf
+
+    from training.models import mlp_discriminator, mlp_generator
+
+    keras.utils.set_random_seed(0)
+    gen, disc = mlp_generator(100), mlp_discriminator()
+    bce = keras.losses.BinaryCrossentropy()
+    g_opt, d_opt = keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4)
+
+    @tf.function
+    def train_step(images):
+        noise = tf.random.normal([tf.shape(images)[0], 100])
+        with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
+            generated = gen(noise, training=True)
+            real_output = disc(images, training=True)
+            fake_output = disc(generated, training=True)
+            gen_loss = bce(tf.ones_like(fake_output), fake_output)
+            disc_loss = bce(tf.ones_like(real_output), real_output) + bce(tf.zeros_like(fake_output), fake_output)
+        g_opt.apply_gradients(zip(gen_tape.gradient(gen_loss, gen.trainable_variables), gen.trainable_variables))
+        d_opt.apply_gradients(zip(disc_tape.gradient(disc_loss, disc.trainable_variables), disc.trainable_variables))
+
+    it = iter(_batches(256, steps * 2 + 10))
+    for _ in range(10):  # trace and warm up
+        train_step(next(it)[0])
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        train_step(next(it)[0])
+    return steps / (time.perf_counter() - t0)
+
+
+def fit_steps_per_s(arch: str, steps: int) -> tuple[float, int]:
+    import keras
+
+    from training.train import build_gan
+
+    cfg = TrainConfig(arch=arch).resolved()
+    keras.utils.set_random_seed(0)
+    gan = build_gan(cfg)
+    spe = cfg.steps_per_execution
+    steps = max(spe, steps // spe * spe)
+    ds = _batches(cfg.batch_size, steps * 2 + 4 * spe).repeat()
+    gan.fit(ds, epochs=1, steps_per_epoch=2 * spe, verbose=0, shuffle=False)  # trace, warm up
+    t0 = time.perf_counter()
+    gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
+    return steps / (time.perf_counter() - t0), cfg.batch_size
+
+
+def run(steps: int, archs: list[str]) -> dict:
+    import tensorflow as tf
+
+    ref = reference_loop_steps_per_s(steps)
+    result = {
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+        "tensorflow": tf.__version__,
+        "steps": steps,
+        "reference_loop_steps_per_s": round(ref, 2),
+        "reference_loop_images_per_s": round(ref * 256, 1),
+    }
+    for arch in archs:
+        sps, batch = fit_steps_per_s(arch, steps)
+        result[f"{arch}_steps_per_s"] = round(sps, 2)
+        result[f"{arch}_images_per_s"] = round(sps * batch, 1)
+        result[f"{arch}_vs_reference_loop"] = round(sps * batch / (ref * 256), 3)
+    return result
+
+
+def main(args) -> int:
+    archs = args.arch or list(ARCH_NAMES)
+    unknown = [a for a in archs if a not in ARCH_NAMES]
+    if unknown:
+        from training.config import ConfigError
+
+        raise ConfigError(f"unknown --arch {unknown[0]!r}; choose from {', '.join(ARCH_NAMES)}")
+    r = run(args.steps, archs)
+    print(f"reference plain tf.function loop (mlp, batch 256): {r['reference_loop_steps_per_s']} steps/s")
+    for a in archs:
+        print(f"{a:>7} fit(): {r[f'{a}_steps_per_s']:>8} steps/s  {r[f'{a}_images_per_s']:>9} img/s  "
+              f"ratio to reference loop (images/s): {r[f'{a}_vs_reference_loop']}")
+    print(json.dumps(r))
+    return 0

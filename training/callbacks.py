@@ -1,0 +1,101 @@
+"""Side effects of training, as Keras callbacks: checkpoints, sample grids, a metrics log."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from training import checkpoint
+
+GRID = 4  # a 4x4 grid of samples per epoch
+
+
+def grid_image(images: np.ndarray, cols: int, pad: int = 2, scale: int = 2):
+    """(n, 28, 28) floats in [0, 1] -> one PIL image, `cols` columns, white gutters."""
+    from PIL import Image
+
+    n = len(images)
+    rows = -(-n // cols)
+    cell = 28 + pad
+    canvas = np.full((rows * cell + pad, cols * cell + pad), 255, np.uint8)
+    for i, img in enumerate(images):
+        r, c = divmod(i, cols)
+        # Ink dark on white: how people expect handwriting to look in a report.
+        canvas[pad + r * cell: pad + r * cell + 28, pad + c * cell: pad + c * cell + 28] = \
+            255 - np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
+    im = Image.fromarray(canvas, mode="L")
+    return im.resize((im.width * scale, im.height * scale), Image.NEAREST)
+
+
+class CheckpointEveryEpoch(keras.callbacks.Callback):
+    def __init__(self, run_dir: Path):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        checkpoint.save(self.run_dir, self.model.state_variables(), epoch + 1)
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """A PNG grid from the same fixed noise after every epoch; a GIF of them at the end."""
+
+    def __init__(self, run_dir: Path, latent_dim: int, conditional: bool, seed: int):
+        super().__init__()
+        self.dir = Path(run_dir) / "samples"
+        rng = np.random.default_rng(seed + 12345)
+        self.z = rng.standard_normal((GRID * GRID, latent_dim)).astype(np.float32)
+        self.labels = (np.arange(GRID * GRID) % 10).astype(np.int32) if conditional else None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        imgs = (np.asarray(self.model.sample(self.z, self.labels))[..., 0] + 1) / 2
+        im = grid_image(imgs, GRID)
+        checkpoint.atomic_write_bytes(self.dir / f"epoch_{epoch + 1:04d}.png", lambda f: im.save(f, "PNG"))
+
+    def on_train_end(self, logs=None):
+        write_progress_gif(self.dir)
+
+
+def write_progress_gif(samples_dir: Path) -> Path | None:
+    from PIL import Image
+
+    frames = sorted(Path(samples_dir).glob("epoch_*.png"))
+    if not frames:
+        return None
+    images = [Image.open(f).convert("L") for f in frames]
+    # Hold the last frame so the final result can be seen.
+    durations = [120] * (len(images) - 1) + [1500]
+    out = Path(samples_dir).parent / "progress.gif"
+    checkpoint.atomic_write_bytes(out, lambda f: images[0].save(
+        f, "GIF", save_all=True, append_images=images[1:], duration=durations, loop=0))
+    return out
+
+
+class MetricsLog(keras.callbacks.Callback):
+    """One JSON line per epoch: losses, D's beliefs, wall time. Resumes cut stale lines."""
+
+    def __init__(self, run_dir: Path, first_epoch: int):
+        super().__init__()
+        self.path = Path(run_dir) / "metrics.jsonl"
+        self._keep_first(first_epoch)
+        self._t0 = time.perf_counter()
+
+    def _keep_first(self, n_epochs: int) -> None:
+        if not self.path.exists():
+            return
+        lines = [ln for ln in self.path.read_text().splitlines() if ln.strip()]
+        kept = [ln for ln in lines if json.loads(ln).get("epoch", 0) <= n_epochs]
+        self.path.write_text("".join(ln + "\n" for ln in kept))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - self._t0, 3)}
+        row.update({k: float(v) for k, v in (logs or {}).items()})
+        with self.path.open("a") as f:
+            f.write(json.dumps(row) + "\n")

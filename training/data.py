@@ -1,0 +1,173 @@
+"""MNIST loading: the four official gzipped IDX files or Keras' mnist.npz, checked on read.
+
+`load_mnist(folder)` returns uint8 arrays; `make_dataset(...)` turns them into the
+`tf.data` pipeline a GAN trains on. Every problem with the files is raised as a
+`DataError` whose message is one line naming the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte.gz",
+    "train_labels": "train-labels-idx1-ubyte.gz",
+    "test_images": "t10k-images-idx3-ubyte.gz",
+    "test_labels": "t10k-labels-idx1-ubyte.gz",
+}
+IMAGES_MAGIC = 2051  # 0x00000803: unsigned byte, 3 dimensions
+LABELS_MAGIC = 2049  # 0x00000801: unsigned byte, 1 dimension
+
+
+class DataError(Exception):
+    """The data folder or one of its files is unusable; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Mnist:
+    train_images: np.ndarray  # (n, 28, 28) uint8
+    train_labels: np.ndarray  # (n,) uint8
+    test_images: np.ndarray
+    test_labels: np.ndarray
+
+
+def read_idx(path: Path, expected_magic: int, expected_count: int | None = None) -> np.ndarray:
+    """Read one (optionally gzipped) IDX file, checking magic, dimensions and length."""
+    if not path.is_file():
+        raise DataError(f"{path}: file is missing")
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"{path}: cannot be read or decompressed ({e})") from None
+    if len(raw) < 8:
+        raise DataError(f"{path}: truncated ({len(raw)} bytes, no IDX header)")
+    magic, count = struct.unpack(">II", raw[:8])
+    if magic != expected_magic:
+        raise DataError(f"{path}: wrong magic number {magic}, expected {expected_magic}")
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: truncated header")
+    dims = struct.unpack(f">{ndim}I", raw[4:header])
+    if ndim == 3 and dims[1:] != (28, 28):
+        raise DataError(f"{path}: images are {dims[1]}x{dims[2]}, expected 28x28")
+    if expected_count is not None and count != expected_count:
+        raise DataError(f"{path}: holds {count} items, but its images file holds {expected_count}")
+    size = int(np.prod(dims))
+    body = raw[header:]
+    if len(body) != size:
+        raise DataError(f"{path}: truncated or padded: {len(body)} data bytes, expected {size}")
+    return np.frombuffer(body, dtype=np.uint8).reshape(dims)
+
+
+def _idx_path(folder: Path, name: str) -> Path:
+    path = folder / name
+    if not path.exists() and (folder / name[:-3]).exists():
+        return folder / name[:-3]  # already-unzipped copies are fine too
+    return path
+
+
+def _load_idx_folder(folder: Path) -> Mnist:
+    arrays = {}
+    for split in ("train", "test"):
+        images_path = _idx_path(folder, IDX_FILES[f"{split}_images"])
+        labels_path = _idx_path(folder, IDX_FILES[f"{split}_labels"])
+        images = read_idx(images_path, IMAGES_MAGIC)
+        labels = read_idx(labels_path, LABELS_MAGIC, expected_count=len(images))
+        if labels.max(initial=0) > 9:
+            raise DataError(f"{labels_path}: label {int(labels.max())} is not a digit")
+        arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
+    return Mnist(**arrays)
+
+
+def _load_npz(path: Path) -> Mnist:
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    except KeyError as e:
+        raise DataError(f"{path}: missing array {e}") from None
+    except (OSError, ValueError, zlib.error) as e:
+        raise DataError(f"{path}: not a readable .npz file ({e})") from None
+    for k in ("x_train", "x_test"):
+        if arrays[k].ndim != 3 or arrays[k].shape[1:] != (28, 28) or arrays[k].dtype != np.uint8:
+            raise DataError(f"{path}: {k} has shape {arrays[k].shape} {arrays[k].dtype}, expected (n, 28, 28) uint8")
+    for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
+        if len(arrays[x]) != len(arrays[y]):
+            raise DataError(f"{path}: {x} and {y} have different lengths")
+    return Mnist(arrays["x_train"], arrays["y_train"].astype(np.uint8), arrays["x_test"], arrays["y_test"].astype(np.uint8))
+
+
+def resolve_data_dir(data: str | os.PathLike | None) -> Path | None:
+    """`--data DIR` wins, then the MNIST_DIR environment variable, else None (Keras download)."""
+    if data:
+        return Path(data)
+    env = os.environ.get("MNIST_DIR")
+    return Path(env) if env else None
+
+
+def load_mnist(data: str | os.PathLike | None = None) -> Mnist:
+    """Load MNIST from a folder (IDX .gz files or mnist.npz), else via keras.datasets."""
+    folder = resolve_data_dir(data)
+    if folder is None:
+        return _download()
+    if folder.is_file() and folder.suffix == ".npz":
+        return _load_npz(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such data folder (give --data DIR or set MNIST_DIR)")
+    if (folder / IDX_FILES["train_images"]).exists() or (folder / IDX_FILES["train_images"][:-3]).exists():
+        return _load_idx_folder(folder)
+    if (folder / "mnist.npz").is_file():
+        return _load_npz(folder / "mnist.npz")
+    raise DataError(f"{folder}: holds neither the four MNIST IDX files ({IDX_FILES['train_images']}, ...) nor mnist.npz")
+
+
+def _download() -> Mnist:
+    import keras
+
+    try:
+        (xt, yt), (xs, ys) = keras.datasets.mnist.load_data()
+    except Exception as e:  # noqa: BLE001 - any network failure gets the same advice
+        raise DataError(
+            f"could not download MNIST ({type(e).__name__}); offline, pass --data DIR "
+            "or set MNIST_DIR to a folder holding the four official .gz files or mnist.npz"
+        ) from None
+    return Mnist(xt, yt, xs, ys)
+
+
+def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int,
+                 first_epoch: int, last_epoch: int):
+    """The training pipeline: (image in [-1, 1] (b, 28, 28, 1), int32 label) batches.
+
+    The arrays live in memory once (the cache); every epoch gets its own permutation,
+    drawn statelessly from (seed, epoch), so a run resumed at epoch k sees exactly the
+    batches an uninterrupted run would have. Batches are full (drop_remainder) and
+    prefetched. Yields the batches of epochs first_epoch .. last_epoch-1 back to back.
+    """
+    import tensorflow as tf
+
+    n = len(images)
+    x = tf.constant(images)
+    y = tf.constant(labels.astype(np.int32))
+
+    def epoch_indices(epoch):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n), seed=tf.stack([tf.cast(seed, tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=True)
+
+    def gather(idx):
+        img = tf.cast(tf.gather(x, idx), tf.float32) / 127.5 - 1.0
+        return img[..., None], tf.gather(y, idx)
+
+    return (tf.data.Dataset.range(first_epoch, last_epoch)
+            .flat_map(epoch_indices)
+            .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE))

@@ -1,0 +1,99 @@
+"""The GAN as one `keras.Model`: `compile()` takes both optimizers, `fit()` trains it.
+
+`train_step` is the reference recipe's step (one noise batch, two tapes, simultaneous
+updates) written as a Keras 3 train step, so progress bars, callbacks and logs work
+unchanged. An optional exponential moving average of the generator's weights is kept
+for export: averaged GAN generators draw cleaner digits than the last iterate.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from training.models import ARCHITECTURES
+
+
+class GAN(keras.Model):
+    def __init__(self, arch: str, latent_dim: int, ema: float = 0.0, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        spec = ARCHITECTURES[arch]
+        self.arch = arch
+        self.conditional = spec.conditional
+        self.latent_dim = latent_dim
+        self.ema_decay = ema
+        self.generator = spec.build_generator(latent_dim)
+        self.discriminator = spec.build_discriminator()
+        # The averaged generator shares the architecture, never gets gradients.
+        self.ema_generator = spec.build_generator(latent_dim) if ema > 0 else None
+        if self.ema_generator is not None:
+            self.ema_generator.set_weights(self.generator.get_weights())
+        self.noise_seed = keras.random.SeedGenerator(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")  # D's mean belief real is real
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")  # ... and that fakes are real
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+
+    def compile(self, g_optimizer, d_optimizer, from_logits: bool, **kwargs):
+        super().compile(**kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        self.from_logits = from_logits
+        self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=from_logits)
+
+    def export_generator(self) -> keras.Model:
+        """The generator to ship: the averaged one when EMA is on."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def sample(self, z, labels=None):
+        g = self.export_generator()
+        return g([z, labels] if self.conditional else z, training=False)
+
+    def _inputs(self, x, labels):
+        return [x, labels] if self.conditional else x
+
+    def train_step(self, data):
+        real, labels = data
+        batch = tf.shape(real)[0]
+        z = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self.generator(self._inputs(z, labels), training=True)
+            real_out = tf.cast(self.discriminator(self._inputs(real, labels), training=True), tf.float32)
+            fake_out = tf.cast(self.discriminator(self._inputs(fake, labels), training=True), tf.float32)
+            g_loss = self.loss_fn(tf.ones_like(fake_out), fake_out)
+            d_loss = (self.loss_fn(tf.ones_like(real_out), real_out)
+                      + self.loss_fn(tf.zeros_like(fake_out), fake_out))
+            # Under MirroredStrategy gradients are summed across replicas.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            g_scaled, d_scaled = g_loss / replicas, d_loss / replicas
+        g_vars = self.generator.trainable_variables
+        d_vars = self.discriminator.trainable_variables
+        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_scaled, g_vars), g_vars))
+        self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_scaled, d_vars), d_vars))
+        if self.ema_generator is not None:
+            d = self.ema_decay
+            for avg, w in zip(self.ema_generator.weights, self.generator.weights):
+                avg.assign(d * avg + (1.0 - d) * tf.cast(w, avg.dtype))
+        to_prob = tf.sigmoid if self.from_logits else tf.identity
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.d_real_tracker.update_state(tf.reduce_mean(to_prob(real_out)))
+        self.d_fake_tracker.update_state(tf.reduce_mean(to_prob(fake_out)))
+        return {m.name: m.result() for m in self.metrics}
+
+    # Named tensors for checkpoints: every variable a resumed run needs to continue exactly.
+    def state_variables(self) -> dict[str, tf.Variable]:
+        groups = {
+            "g": self.generator.weights,
+            "d": self.discriminator.weights,
+            "g_opt": self.g_optimizer.variables,
+            "d_opt": self.d_optimizer.variables,
+            "noise": [self.noise_seed.state],
+        }
+        if self.ema_generator is not None:
+            groups["ema"] = self.ema_generator.weights
+        return {f"{g}/{i:03d}": v for g, vs in groups.items() for i, v in enumerate(vs)}

@@ -1,0 +1,125 @@
+"""Train a GAN from a `TrainConfig`: device choice, data, `fit()`, checkpoints, resume."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from training import checkpoint
+from training.config import ConfigError, TrainConfig
+from training.data import load_mnist
+
+WALL_TIME_FILE = "wall_time.json"
+
+
+def select_strategy(device: str):
+    """The tf.distribute strategy for --device; also turns on mixed precision on GPUs."""
+    import keras
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "gpu" and not gpus:
+        raise ConfigError("--device gpu, but TensorFlow sees no GPU (is tensorflow[and-cuda] installed? try --device cpu)")
+    if device == "cpu" or not gpus:
+        if gpus:
+            tf.config.set_visible_devices([], "GPU")
+        return tf.distribute.get_strategy()
+    # bfloat16 needs no loss scaling and is fast on Ampere and later; float16 elsewhere
+    # would need a LossScaleOptimizer for two optimizers, so older cards stay in float32.
+    cc = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
+    if cc >= (8, 0):
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def build_gan(cfg: TrainConfig):
+    import keras
+
+    from training.gan import GAN
+    from training.models import ARCHITECTURES
+
+    gan = GAN(cfg.arch, cfg.latent_dim, ema=cfg.ema, seed=cfg.seed)
+    gan.compile(
+        g_optimizer=keras.optimizers.Adam(cfg.lr, beta_1=cfg.beta_1),
+        d_optimizer=keras.optimizers.Adam(cfg.lr, beta_1=cfg.beta_1),
+        from_logits=not ARCHITECTURES[cfg.arch].sigmoid_output,
+        steps_per_execution=cfg.steps_per_execution,
+    )
+    # Optimizer slots exist only after build; a resume assigns into them.
+    gan.g_optimizer.build(gan.generator.trainable_variables)
+    gan.d_optimizer.build(gan.discriminator.trainable_variables)
+    return gan
+
+
+def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
+    saved = TrainConfig.load(run_dir / "config.json")
+    ignore = {"epochs", "resume", "out", "data", "device"}
+    a = {k: v for k, v in json.loads(saved.to_json()).items() if k not in ignore}
+    b = {k: v for k, v in json.loads(cfg.to_json()).items() if k not in ignore}
+    diff = sorted(k for k in a if a[k] != b[k])
+    if diff:
+        raise ConfigError(f"--resume with a different config than {run_dir}/config.json: {', '.join(diff)}")
+
+
+def train(cfg: TrainConfig, verbose: int = 1) -> Path:
+    """Train (or resume) into cfg.out; returns the run folder."""
+    cfg = cfg.resolved()
+    run_dir = Path(cfg.out)
+    mnist = load_mnist(cfg.data)  # fail on bad data before any slow set-up
+    images, labels = mnist.train_images, mnist.train_labels
+    if cfg.train_samples:
+        images, labels = images[: cfg.train_samples], labels[: cfg.train_samples]
+    if len(images) < cfg.batch_size:
+        raise ConfigError(f"--batch-size {cfg.batch_size} is larger than the {len(images)} training images")
+
+    first_epoch = 0
+    if cfg.resume and (run_dir / checkpoint.CHECKPOINT_NAME).exists():
+        check_resumable(run_dir, cfg)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint.remove_stale_temp_files(run_dir)
+
+    import keras  # after the data check: a wrong folder fails fast, without TensorFlow
+
+    strategy = select_strategy(cfg.device)
+    keras.utils.set_random_seed(cfg.seed)
+    with strategy.scope():
+        gan = build_gan(cfg)
+    if cfg.resume and (run_dir / checkpoint.CHECKPOINT_NAME).exists():
+        arrays, first_epoch = checkpoint.read(run_dir)
+        checkpoint.restore(gan.state_variables(), arrays, run_dir / checkpoint.CHECKPOINT_NAME)
+        if verbose:
+            print(f"resuming {run_dir} after epoch {first_epoch}")
+    elif (run_dir / checkpoint.CHECKPOINT_NAME).exists():
+        raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
+    checkpoint.atomic_write_bytes(run_dir / "config.json", lambda f: f.write(cfg.to_json().encode()))
+    if first_epoch >= cfg.epochs:
+        if verbose:
+            print(f"{run_dir} has already trained {first_epoch} epochs; nothing to do")
+        return run_dir
+
+    from training.callbacks import CheckpointEveryEpoch, MetricsLog, SampleGrid
+    from training.data import make_dataset
+
+    steps = len(images) // cfg.batch_size
+    ds = make_dataset(images, labels, cfg.batch_size, cfg.seed, first_epoch, cfg.epochs)
+    callbacks = [
+        MetricsLog(run_dir, first_epoch),
+        SampleGrid(run_dir, cfg.latent_dim, gan.conditional, cfg.seed),
+        CheckpointEveryEpoch(run_dir),  # last: a checkpoint only once the epoch's outputs exist
+    ]
+    t0 = time.perf_counter()
+    gan.fit(ds, epochs=cfg.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
+            callbacks=callbacks, verbose=verbose, shuffle=False)
+    _add_wall_time(run_dir, time.perf_counter() - t0, cfg.epochs - first_epoch)
+    return run_dir
+
+
+def _add_wall_time(run_dir: Path, seconds: float, epochs: int) -> None:
+    """Accumulate training wall time across resumes, for the shipped models' records."""
+    path = run_dir / WALL_TIME_FILE
+    total = json.loads(path.read_text()) if path.exists() else {"seconds": 0.0, "epochs": 0}
+    total = {"seconds": round(total["seconds"] + seconds, 1), "epochs": total["epochs"] + epochs}
+    checkpoint.atomic_write_bytes(path, lambda f: f.write(json.dumps(total).encode()))
