@@ -35,6 +35,12 @@ def test_loads_keras_npz(tmp_path, tiny_mnist):
     np.testing.assert_array_equal(again.train_images, m.train_images)
 
 
+def _rewrite_gz(path, transform):
+    raw = gzip.open(path).read()
+    with gzip.open(path, "wb") as f:
+        f.write(transform(raw))
+
+
 @pytest.mark.parametrize("damage, message", [
     ("missing", "file is missing"),
     ("magic", "wrong magic number"),
@@ -43,12 +49,6 @@ def test_loads_keras_npz(tmp_path, tiny_mnist):
     ("count", "holds 7 items"),
     ("shape", "expected 28x28"),
 ])
-def _rewrite_gz(path, transform):
-    raw = gzip.open(path).read()
-    with gzip.open(path, "wb") as f:
-        f.write(transform(raw))
-
-
 def test_damaged_idx_file_is_named_in_a_one_line_error(tiny_mnist, damage, message):
     images = tiny_mnist / "train-images-idx3-ubyte.gz"
     target = images
