@@ -1,0 +1,62 @@
+"""Atomic file writes: a temporary file in the target folder, fsync, then `os.replace`.
+
+A reader (or the user) sees either the old file or the complete new one, never a partial
+file, even if the app is killed mid-write; on any error the temporary file is removed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+
+class OutputError(OSError):
+    """A file could not be written; `str()` is one sentence naming the file and why."""
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
+    """Call `write(fileobj)` on a temporary file beside `path`, then move it into place.
+
+    Raises `OutputError` when the folder is missing or not writable, or writing fails; the
+    exception raised by `write` itself propagates after the clean-up.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        why = "is not a folder" if folder.exists() else "does not exist"
+        raise OutputError(f"Cannot write {path.name}: {folder} {why}.")
+    if path.is_dir():
+        raise OutputError(f"Cannot write {path}: a folder of that name is in the way.")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"Cannot write {path.name}: the folder {folder} is not writable "
+                          f"({_reason(exc)}).") from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); an exported image should be readable
+        # like any other file the user saves.
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"Cannot write {path.name} in {folder}: {_reason(exc)}.") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """`write_atomic` for bytes already in memory."""
+    return write_atomic(path, lambda handle: handle.write(data))

@@ -1,0 +1,222 @@
+"""Load-time checks of an ONNX file against docs/model-contract.md.
+
+`read_model_file` vets the bytes and the metadata before any native code parses the graph;
+`check_generator_io` / `check_classifier_io` vet the inputs and outputs that ONNX Runtime
+reports. Every failure is a `ContractError` whose text is one sentence naming the file and
+the broken rule. Metadata is data only: JSON is parsed, nothing is evaluated or unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .onnx_wire import WireError, read_skeleton
+
+CONTRACT_VERSION = "1"
+MAX_LATENT_DIM = 4096
+MAX_METADATA_BYTES = 1 << 20
+# The largest real model is well under 10 MB; 512 MiB stops a mistaken pick of some huge
+# file from being read into memory at all.
+MAX_MODEL_BYTES = 512 << 20
+IMAGE_SIZE = 28
+NUM_DIGITS = 10
+_REQUIRED = ("contract_version", "kind", "num_classes", "architecture", "epochs",
+             "dataset", "created", "config")
+
+
+class ContractError(ValueError):
+    """A model file breaks the contract; `str()` is one sentence with the file and the rule."""
+
+    def __init__(self, path: str | Path, rule: str):
+        self.path = Path(path)
+        self.rule = rule
+        super().__init__(f"Cannot load {self.path.name}: {rule}.")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The contract metadata of one model file, parsed and checked."""
+
+    path: Path
+    kind: str
+    num_classes: int
+    architecture: str
+    epochs: int
+    dataset: str
+    created: str
+    latent_dim: int = 0
+    config: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] | None = None
+
+    @property
+    def conditional(self) -> bool:
+        return self.kind == "generator" and self.num_classes > 0
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not allowed")
+
+
+def _json_object(path: Path, key: str, text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ContractError(path, f"metadata '{key}' is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise ContractError(path, f"metadata '{key}' must be a JSON object")
+    return value
+
+
+def _int(path: Path, meta: dict[str, str], key: str, lo: int, hi: int) -> int:
+    text = meta[key].strip()
+    # int() alone would accept "1_000" and 4000-digit strings; digits only, short.
+    if not text.isdigit() or len(text) > 12:
+        raise ContractError(path, f"metadata '{key}' must be a whole number, not {text[:20]!r}")
+    value = int(text)
+    if not lo <= value <= hi:
+        raise ContractError(path, f"metadata '{key}' is {value}, outside {lo}..{hi}")
+    return value
+
+
+def parse_metadata(path: Path, meta: dict[str, str], expected_kind: str) -> ModelInfo:
+    """Check the contract's metadata table; returns the typed `ModelInfo`."""
+    missing = [k for k in _REQUIRED if k not in meta]
+    if expected_kind == "generator" and "latent_dim" not in meta:
+        missing.append("latent_dim")
+    if missing:
+        raise ContractError(path, f"its metadata lacks the required key(s) {', '.join(missing)}")
+    if meta["contract_version"] != CONTRACT_VERSION:
+        raise ContractError(path, f"it uses contract_version {meta['contract_version'][:20]!r}, "
+                                  f"this app reads version {CONTRACT_VERSION}")
+    if meta["kind"] != expected_kind:
+        raise ContractError(path, f"its metadata says kind {meta['kind'][:20]!r}, "
+                                  f"expected {expected_kind!r}")
+    latent_dim = 0
+    if expected_kind == "generator":
+        latent_dim = _int(path, meta, "latent_dim", 1, MAX_LATENT_DIM)
+    num_classes = _int(path, meta, "num_classes", 0, NUM_DIGITS)
+    allowed = (0, NUM_DIGITS) if expected_kind == "generator" else (NUM_DIGITS,)
+    if num_classes not in allowed:
+        raise ContractError(path, f"metadata 'num_classes' must be one of {allowed}, "
+                                  f"not {num_classes}")
+    for key in ("architecture", "dataset"):
+        if not meta[key].strip():
+            raise ContractError(path, f"metadata '{key}' is empty")
+    try:
+        datetime.fromisoformat(meta["created"])
+    except ValueError:
+        raise ContractError(path, "metadata 'created' is not an ISO 8601 timestamp") from None
+    metrics = _json_object(path, "metrics", meta["metrics"]) if "metrics" in meta else None
+    return ModelInfo(
+        path=path, kind=expected_kind, num_classes=num_classes,
+        architecture=meta["architecture"], epochs=_int(path, meta, "epochs", 0, 10**9),
+        dataset=meta["dataset"], created=meta["created"], latent_dim=latent_dim,
+        config=_json_object(path, "config", meta["config"]), metrics=metrics,
+    )
+
+
+def read_model_file(path: str | Path, expected_kind: str) -> tuple[bytes, ModelInfo]:
+    """Read `path` and check everything that can be checked without ONNX Runtime.
+
+    Returns the raw bytes (for `InferenceSession`) and the parsed metadata.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_MODEL_BYTES:
+            raise ContractError(path, f"it is {size >> 20} MiB, larger than any model "
+                                      f"({MAX_MODEL_BYTES >> 20} MiB at most)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ContractError(path, f"it cannot be read ({exc.strerror or exc})") from None
+    if not data:
+        raise ContractError(path, "the file is empty")
+    try:
+        skel = read_skeleton(data, MAX_METADATA_BYTES)
+    except WireError as exc:
+        raise ContractError(path, f"it is not an ONNX file or it is truncated ({exc})") from None
+    except OverflowError as exc:
+        raise ContractError(path, f"its metadata is {exc.args[0]} bytes, "
+                                  f"more than the 1 MiB the contract allows") from None
+    if skel.ir_version is None or not skel.has_graph:
+        raise ContractError(path, "it is not an ONNX model (no IR version or no graph); "
+                                  "the file may be truncated")
+    return data, parse_metadata(path, skel.metadata, expected_kind)
+
+
+def _is_dynamic(dim: Any) -> bool:
+    return not isinstance(dim, int) or dim <= 0
+
+
+def _check_tensor(path: Path, arg: Any, what: str, dtype: str, shape: tuple) -> None:
+    """`shape` entries: None = the dynamic batch, an int = that size, '?' = any."""
+    if arg.type != dtype:
+        raise ContractError(path, f"{what} '{arg.name}' is {arg.type}, the contract needs {dtype}")
+    dims = list(arg.shape) if arg.shape is not None else []
+    if len(dims) != len(shape):
+        raise ContractError(path, f"{what} '{arg.name}' has shape {dims}, the contract needs "
+                                  f"rank {len(shape)}")
+    for i, (dim, want) in enumerate(zip(dims, shape)):
+        if want is None and not _is_dynamic(dim):
+            raise ContractError(path, f"{what} '{arg.name}' has a fixed batch size {dim}; "
+                                      f"the contract needs a dynamic batch")
+        # A symbolic non-batch dim is tolerated here: the probe run checks the real size.
+        if isinstance(want, int) and isinstance(dim, int) and dim > 0 and dim != want:
+            raise ContractError(path, f"{what} '{arg.name}' has size {dim} in dimension {i}, "
+                                      f"the contract needs {want}")
+
+
+def check_generator_io(path: Path, info: ModelInfo, inputs: list, outputs: list) -> None:
+    """Check a generator's graph inputs/outputs (ONNX Runtime `NodeArg`s) against `info`."""
+    names = sorted(a.name for a in inputs)
+    want = ["label", "z"] if info.conditional else ["z"]
+    if names != want:
+        raise ContractError(path, f"its inputs are {names}, a "
+                                  f"{'conditional' if info.conditional else 'unconditional'} "
+                                  f"generator must have exactly {want}")
+    for arg in inputs:
+        if arg.name == "z":
+            _check_tensor(path, arg, "input", "tensor(float)", (None, info.latent_dim))
+            dim = arg.shape[1]
+            if isinstance(dim, int) and dim != info.latent_dim:
+                raise ContractError(path, f"input 'z' has {dim} dimensions but metadata "
+                                          f"'latent_dim' says {info.latent_dim}")
+            if not isinstance(dim, int):
+                raise ContractError(path, "input 'z' must have a fixed latent dimension")
+        else:
+            _check_tensor(path, arg, "input", "tensor(int64)", (None,))
+    _check_outputs(path, outputs, {"image": (None, IMAGE_SIZE, IMAGE_SIZE)})
+
+
+def check_classifier_io(path: Path, inputs: list, outputs: list) -> None:
+    """Check a classifier's graph inputs/outputs (ONNX Runtime `NodeArg`s)."""
+    if [a.name for a in inputs] != ["image"]:
+        raise ContractError(path, f"its inputs are {[a.name for a in inputs]}, a classifier "
+                                  f"must have exactly ['image']")
+    _check_tensor(path, inputs[0], "input", "tensor(float)", (None, IMAGE_SIZE, IMAGE_SIZE))
+    _check_outputs(path, outputs, {"probs": (None, NUM_DIGITS), "features": (None, "?")})
+
+
+def _check_outputs(path: Path, outputs: list, wanted: dict[str, tuple]) -> None:
+    by_name = {a.name: a for a in outputs}
+    for name, shape in wanted.items():
+        if name not in by_name:
+            raise ContractError(path, f"it has no output '{name}' (outputs: {sorted(by_name)})")
+        _check_tensor(path, by_name[name], "output", "tensor(float)", shape)
+
+
+def check_probe(path: Path, what: str, array: Any, shape: tuple[int, ...]) -> None:
+    """Check the result of a tiny probe run: exact shape, float32 and finite values."""
+    if getattr(array, "shape", None) != shape:
+        raise ContractError(path, f"a probe run gave {what} of shape "
+                                  f"{getattr(array, 'shape', None)}, expected {shape}")
+    if str(array.dtype) != "float32":
+        raise ContractError(path, f"a probe run gave {what} as {array.dtype}, expected float32")
+    if not np.isfinite(array).all():
+        raise ContractError(path, f"a probe run gave {what} with NaN or infinite values")

@@ -1,0 +1,91 @@
+"""Turning generator output into pixels and files: uint8 frames, grids, PNG and GIF export.
+
+Every file is written atomically (atomic.py): on any error no partial file is left and an
+existing file of the same name is untouched. Pillow is imported only when exporting, so it
+costs nothing at start-up.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import OutputError, write_bytes_atomic
+
+MAX_SCALE = 64
+MAX_FRAMES = 2000
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """[0, 1] floats -> uint8 grey levels, same shape. Values outside [0, 1] are clipped."""
+    images = np.nan_to_num(np.asarray(images, np.float32), nan=0.0)
+    return (np.clip(images, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def tile(images: np.ndarray, cols: int, gap: int = 0) -> np.ndarray:
+    """(n, h, w) -> one (rows·(h+gap)-gap, cols·(w+gap)-gap) image, row by row.
+
+    Empty cells and gaps are 0 (the background colour).
+    """
+    n, h, w = images.shape
+    cols = max(1, min(cols, n))
+    rows = -(-n // cols)
+    out = np.zeros((rows * (h + gap) - gap, cols * (w + gap) - gap), images.dtype)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = images[i]
+    return out
+
+
+def upscale(image: np.ndarray, scale: int) -> np.ndarray:
+    """Nearest-neighbour enlargement by an integer factor: every pixel becomes a square."""
+    if not 1 <= scale <= MAX_SCALE:
+        raise ValueError(f"scale must be 1..{MAX_SCALE}, got {scale}")
+    return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
+
+
+def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
+    """PNG of one uint8 grey image (h, w), enlarged `scale` times."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(upscale(image, scale), mode=None).convert("L").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def save_png(path: str | Path, image: np.ndarray, scale: int = 1) -> Path:
+    """Write a uint8 grey image (h, w) as PNG at `scale`; raises `OutputError`."""
+    return write_bytes_atomic(path, png_bytes(image, scale))
+
+
+def save_strip(path: str | Path, frames: np.ndarray, scale: int = 4, gap: int = 2) -> Path:
+    """Write uint8 frames (n, 28, 28) side by side as one PNG; raises `OutputError`."""
+    return save_png(path, tile(frames, cols=len(frames), gap=gap), scale)
+
+
+def gif_bytes(frames: np.ndarray, fps: float = 25.0, scale: int = 4, loop: bool = True) -> bytes:
+    """An animated GIF of uint8 frames (n, h, w) at `fps`, enlarged `scale` times."""
+    from PIL import Image
+
+    if not 1 <= len(frames) <= MAX_FRAMES:
+        raise ValueError(f"a GIF needs 1..{MAX_FRAMES} frames, got {len(frames)}")
+    images = [Image.fromarray(upscale(f, scale)).convert("L") for f in frames]
+    # GIF delays are in hundredths of a second, so 1000/fps is rounded to 10 ms steps.
+    duration = max(20, int(round(1000.0 / max(fps, 0.1) / 10.0)) * 10)
+    buf = io.BytesIO()
+    extra = {"loop": 0} if loop else {}
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:],
+                   duration=duration, disposal=1, optimize=False, **extra)
+    return buf.getvalue()
+
+
+def save_gif(path: str | Path, frames: np.ndarray, fps: float = 25.0, scale: int = 4,
+             loop: bool = True) -> Path:
+    """Write uint8 frames (n, h, w) as an animated GIF; raises `OutputError`."""
+    return write_bytes_atomic(path, gif_bytes(frames, fps, scale, loop))
+
+
+__all__ = ["OutputError", "gif_bytes", "png_bytes", "save_gif", "save_png", "save_strip",
+           "tile", "to_uint8", "upscale"]

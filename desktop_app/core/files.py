@@ -1,0 +1,197 @@
+"""Saving and loading latents and keyframes as JSON (format: docs/latent-file-format.md).
+
+Loading is strict: anything that is not exactly the documented format is refused with a
+`LatentFileError` whose text is one sentence naming the file and the problem. NaN and
+infinity are rejected (JSON has no such numbers, but Python's `json` would accept them).
+Saving is atomic (see atomic.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .atomic import write_bytes_atomic
+from .contract import MAX_LATENT_DIM
+from .interpolation import METHODS, Keyframe
+from .latent import MAX_SEED
+
+FORMAT = "digit-studio/latents"
+VERSION = 1
+MAX_FILE_BYTES = 16 << 20
+MAX_KEYFRAMES = 256
+# N(0, I) latents never come near this; larger values are a broken or hostile file.
+MAX_ABS_VALUE = 1000.0
+
+
+class LatentFileError(ValueError):
+    """A latent file cannot be read; `str()` names the file and the problem."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = Path(path)
+        super().__init__(f"Cannot load {self.path.name}: {problem}.")
+
+
+@dataclass
+class LatentFile:
+    """The contents of one latent file. `current` is the latent on screen."""
+
+    current: Keyframe
+    keyframes: list[Keyframe] = field(default_factory=list)
+    seed: int | None = None
+    truncation: float = 1.0
+    method: str = "slerp"
+    t: float = 0.0
+    model: str = ""
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.current.z.shape[0])
+
+
+def _num(v: float) -> float:
+    # float32's shortest repr reads back to the same float32: exact and compact.
+    return float(str(v))
+
+
+def _frame_json(frame: Keyframe) -> dict[str, Any]:
+    out: dict[str, Any] = {"z": [_num(v) for v in np.asarray(frame.z, np.float32)],
+                           "label": frame.label}
+    if frame.name:
+        out["name"] = frame.name
+    return out
+
+
+def dumps(data: LatentFile) -> str:
+    """The JSON text for `data` (what `save` writes)."""
+    doc = {
+        "format": FORMAT, "version": VERSION, "latent_dim": data.latent_dim,
+        "model": data.model,
+        "current": {**_frame_json(data.current), "seed": data.seed,
+                    "truncation": data.truncation},
+        "keyframes": [_frame_json(k) for k in data.keyframes],
+        "interpolation": {"method": data.method, "t": data.t},
+    }
+    return json.dumps(doc, indent=1) + "\n"
+
+
+def save(path: str | Path, data: LatentFile) -> Path:
+    """Write `data` to `path` atomically; raises `OutputError` if the folder is not writable."""
+    return write_bytes_atomic(path, dumps(data).encode("utf-8"))
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"it contains {name}, which is not a number a latent can hold")
+
+
+class _Reader:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, problem: str):
+        raise LatentFileError(self.path, problem)
+
+    def field(self, obj: dict, key: str, types: tuple, where: str, optional: bool = False):
+        if key not in obj:
+            if optional:
+                return None
+            self.fail(f"{where} has no '{key}'")
+        value = obj[key]
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            self.fail(f"{where} '{key}' has the wrong type ({type(value).__name__})")
+        return value
+
+    def number(self, obj: dict, key: str, where: str, lo: float, hi: float, default: float):
+        value = self.field(obj, key, (int, float), where, optional=True)
+        if value is None:
+            return default
+        if not math.isfinite(value) or not lo <= value <= hi:
+            self.fail(f"{where} '{key}' is {value}, outside {lo}..{hi}")
+        return float(value)
+
+    def frame(self, obj: Any, where: str, dim: int) -> Keyframe:
+        if not isinstance(obj, dict):
+            self.fail(f"{where} must be an object")
+        z = self.field(obj, "z", (list,), where)
+        if len(z) != dim:
+            self.fail(f"{where} has {len(z)} values, but the file's latent_dim is {dim}")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in z):
+            self.fail(f"{where} 'z' must hold only numbers")
+        arr = np.array(z, np.float64)
+        if not np.isfinite(arr).all():
+            self.fail(f"{where} 'z' holds an infinite value")
+        if np.abs(arr).max(initial=0.0) > MAX_ABS_VALUE:
+            self.fail(f"{where} 'z' holds values beyond ±{MAX_ABS_VALUE:g}")
+        label = self.field(obj, "label", (int,), where, optional=True)
+        if label is not None and not 0 <= label <= 9:
+            self.fail(f"{where} 'label' is {label}, not a digit 0..9")
+        name = self.field(obj, "name", (str,), where, optional=True) or ""
+        return Keyframe(arr.astype(np.float32), label, name[:100])
+
+
+def loads(text: str, path: str | Path = "<text>", expected_dim: int | None = None
+          ) -> LatentFile:
+    """Parse and check the JSON text of a latent file (see `load`)."""
+    r = _Reader(Path(path))
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        r.fail("it is nested too deeply to be a latent file")
+    except ValueError as exc:
+        r.fail(str(exc) if "latent can hold" in str(exc) else f"it is not valid JSON ({exc})")
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        r.fail(f"it is not a Digit Studio latent file (no \"format\": \"{FORMAT}\")")
+    version = r.field(doc, "version", (int,), "the file")
+    if version != VERSION:
+        r.fail(f"it has format version {version}; this Digit Studio reads version {VERSION}")
+    dim = r.field(doc, "latent_dim", (int,), "the file")
+    if not 1 <= dim <= MAX_LATENT_DIM:
+        r.fail(f"its latent_dim {dim} is outside 1..{MAX_LATENT_DIM}")
+    if expected_dim is not None and dim != expected_dim:
+        r.fail(f"it holds {dim}-dimensional latents but the loaded model needs {expected_dim}")
+    cur = r.field(doc, "current", (dict,), "the file")
+    keys = r.field(doc, "keyframes", (list,), "the file", optional=True) or []
+    if len(keys) > MAX_KEYFRAMES:
+        r.fail(f"it has {len(keys)} keyframes, more than {MAX_KEYFRAMES}")
+    interp = r.field(doc, "interpolation", (dict,), "the file", optional=True) or {}
+    method = r.field(interp, "method", (str,), "'interpolation'", optional=True) or "slerp"
+    if method not in METHODS:
+        r.fail(f"interpolation method {method[:20]!r} is not one of {', '.join(METHODS)}")
+    seed = r.field(cur, "seed", (int,), "'current'", optional=True)
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        r.fail(f"'current' 'seed' is {seed}, outside 0..{MAX_SEED}")
+    return LatentFile(
+        current=r.frame(cur, "'current'", dim),
+        keyframes=[r.frame(k, f"keyframe {i + 1}", dim) for i, k in enumerate(keys)],
+        seed=seed, truncation=r.number(cur, "truncation", "'current'", 0.0, 10.0, 1.0),
+        method=method, t=r.number(interp, "t", "'interpolation'", 0.0, 1.0, 0.0),
+        model=str(r.field(doc, "model", (str,), "the file", optional=True) or "")[:500],
+    )
+
+
+def load(path: str | Path, expected_dim: int | None = None) -> LatentFile:
+    """Read a latent file; `expected_dim` is the loaded model's latent_dim, if any.
+
+    Raises `LatentFileError` for a missing, huge, malformed or mismatched file.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LatentFileError(path, f"it is {size >> 20} MiB, more than the "
+                                        f"{MAX_FILE_BYTES >> 20} MiB a latent file may be")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LatentFileError(path, f"it cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LatentFileError(path, "it is not UTF-8 text") from None
+    return loads(text, path, expected_dim)

@@ -1,0 +1,110 @@
+"""`Generator`: one ONNX generator behind a small NumPy API.
+
+    gen = Generator.from_path("exported_models/generator.onnx")
+    images = gen.generate(z)            # z : (n, latent_dim) float32 -> (n, 28, 28) in [0, 1]
+    images = gen.generate(z, labels)    # conditional models: labels : (n,) int64, 0..9
+
+Loading checks the file against the contract (see `contract.py`) and runs a two-sample
+probe, so a model that loads is a model that renders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import onnxruntime as ort
+
+from . import contract
+from .contract import ContractError, ModelInfo
+from .session import make_session
+
+# From this many samples on, a two-thread session beats the single-thread one.
+_BATCH_THRESHOLD = 16
+
+
+class Generator:
+    """A contract-checked generator session; `generate` is cheap enough to call per frame."""
+
+    def __init__(self, session: ort.InferenceSession, info: ModelInfo,
+                 data: bytes | None = None, providers: Sequence[str] | None = None):
+        self.info = info
+        self._session = session
+        self._data = data
+        self._providers = providers
+        self._batch_session: ort.InferenceSession | None = None
+        contract.check_generator_io(info.path, info, session.get_inputs(), session.get_outputs())
+        self._out = ["image"]
+        self._probe()
+
+    @classmethod
+    def from_path(cls, path: str | Path, providers: Sequence[str] | None = None) -> Generator:
+        """Load and check `path`; raises `ContractError` with a one-sentence reason."""
+        data, info = contract.read_model_file(path, "generator")
+        return cls(make_session(data, info.path, 1, providers), info, data, providers)
+
+    @classmethod
+    def from_session(cls, session: ort.InferenceSession,
+                     path: str | Path = "<session>") -> Generator:
+        """Wrap an existing session (tests inject one); metadata comes from the session."""
+        meta = dict(session.get_modelmeta().custom_metadata_map)
+        return cls(session, contract.parse_metadata(Path(path), meta, "generator"))
+
+    @property
+    def latent_dim(self) -> int:
+        return self.info.latent_dim
+
+    @property
+    def conditional(self) -> bool:
+        return self.info.conditional
+
+    @property
+    def path(self) -> Path:
+        return self.info.path
+
+    def _probe(self) -> None:
+        z = np.zeros((2, self.latent_dim), np.float32)
+        labels = np.array([0, 1], np.int64) if self.conditional else None
+        try:
+            out = self._run(self._session, z, labels)
+        except Exception as exc:  # noqa: BLE001 - any ORT failure means "does not render"
+            raise ContractError(self.path, f"a probe run failed ({str(exc)[:200]})") from None
+        contract.check_probe(self.path, "image", out, (2, 28, 28))
+
+    def _run(self, session: ort.InferenceSession, z: np.ndarray,
+             labels: np.ndarray | None) -> np.ndarray:
+        feeds = {"z": z}
+        if labels is not None:
+            feeds["label"] = labels
+        return session.run(self._out, feeds)[0]
+
+    def _session_for(self, n: int) -> ort.InferenceSession:
+        if n < _BATCH_THRESHOLD or self._data is None:
+            return self._session
+        if self._batch_session is None:
+            # Made on first use: most sessions never show a grid, and cold start matters.
+            self._batch_session = make_session(self._data, self.path, 2, self._providers)
+        return self._batch_session
+
+    def generate(self, z: np.ndarray, labels: np.ndarray | Sequence[int] | None = None
+                 ) -> np.ndarray:
+        """Images for latents `z`.
+
+        z : (n, latent_dim) or (latent_dim,) float; labels : (n,) ints in 0..9, required for
+        conditional models and refused otherwise. Returns (n, 28, 28) float32 in [0, 1].
+        """
+        z = np.ascontiguousarray(z, dtype=np.float32)
+        if z.ndim == 1:
+            z = z[None, :]
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must have shape (n, {self.latent_dim}), got {z.shape}")
+        if self.conditional:
+            if labels is None:
+                raise ValueError("this conditional generator needs a digit label per sample")
+            labels = np.ascontiguousarray(np.broadcast_to(labels, (z.shape[0],)), np.int64)
+            if labels.size and (labels.min() < 0 or labels.max() >= self.info.num_classes):
+                raise ValueError(f"labels must be in 0..{self.info.num_classes - 1}")
+        elif labels is not None:
+            raise ValueError("this generator is unconditional; it takes no labels")
+        return self._run(self._session_for(z.shape[0]), z, labels)

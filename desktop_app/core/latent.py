@@ -1,0 +1,135 @@
+"""`LatentState`: the latent vector being explored, as seed + edits, with no Qt in sight.
+
+The effective latent is
+
+    z = truncation · (base(seed) + delta) + Σ_i coeffs[i] · directions.step(i)
+
+* `base(seed)` is N(0, I) drawn from `numpy.random.default_rng(seed)`: the same seed gives
+  the same digit on every machine and in every run.
+* `delta` holds the raw per-dimension edits (the raw sliders show `base + delta`).
+* `truncation` scales the drawn vector: below 1 trades variety for typical-looking digits.
+* `coeffs` are the principal-direction sliders, in standard deviations (see directions.py).
+
+Views register a callback with `subscribe`; every setter notifies once.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+MAX_SEED = 2**31 - 1
+# Raw sliders span ±RAW_RANGE: N(0, 1) values beyond ±4 occur once in ~16 000 draws.
+RAW_RANGE = 4.0
+DIRECTION_RANGE = 3.0
+
+
+def seed_vector(seed: int, latent_dim: int) -> np.ndarray:
+    """The reproducible N(0, I) draw for `seed`: (latent_dim,) float32."""
+    return np.random.default_rng(seed).standard_normal(latent_dim).astype(np.float32)
+
+
+class LatentState:
+    """Seed, truncation, raw edits and direction coefficients of the current latent."""
+
+    def __init__(self, latent_dim: int, seed: int = 0, truncation: float = 1.0):
+        self._listeners: list[Callable[[], None]] = []
+        self.latent_dim = latent_dim
+        self.seed: int | None = seed
+        self.truncation = float(truncation)
+        self._base = seed_vector(seed, latent_dim)
+        self.delta = np.zeros(latent_dim, np.float32)
+        self.label = 0
+        self._steps = np.zeros((0, latent_dim), np.float32)
+        self.coeffs = np.zeros(0, np.float32)
+
+    # -- observers ------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+
+    def _changed(self) -> None:
+        for callback in self._listeners:
+            callback()
+
+    # -- reading ----------------------------------------------------------------------
+    @property
+    def raw(self) -> np.ndarray:
+        """What the raw sliders show: base(seed) + delta, (latent_dim,) float32."""
+        return self._base + self.delta
+
+    @property
+    def z(self) -> np.ndarray:
+        """The effective latent fed to the generator, (latent_dim,) float32."""
+        z = self.truncation * self.raw
+        if self.coeffs.size:
+            z = z + self.coeffs @ self._steps
+        return z.astype(np.float32, copy=False)
+
+    def grid_z(self, n: int) -> np.ndarray:
+        """(n, latent_dim): the current latent, then n-1 neighbours drawn from seed+1...
+
+        Neighbours get the same raw edits, truncation and directions, so every slider
+        moves the whole grid.
+        """
+        first = 0 if self.seed is None else self.seed
+        raws = [self.raw] + [seed_vector((first + i) % (MAX_SEED + 1), self.latent_dim)
+                             + self.delta for i in range(1, n)]
+        z = self.truncation * np.stack(raws)
+        if self.coeffs.size:
+            z = z + self.coeffs @ self._steps
+        return z.astype(np.float32, copy=False)
+
+    # -- writing ----------------------------------------------------------------------
+    def set_seed(self, seed: int) -> None:
+        """A new draw; clears raw edits (they belonged to the old draw) but keeps directions."""
+        self.seed = int(seed) % (MAX_SEED + 1)
+        self._base = seed_vector(self.seed, self.latent_dim)
+        self.delta[:] = 0
+        self._changed()
+
+    def set_truncation(self, value: float) -> None:
+        self.truncation = float(value)
+        self._changed()
+
+    def set_raw(self, dim: int, value: float) -> None:
+        """Set what raw slider `dim` shows, i.e. (base + delta)[dim]."""
+        self.delta[dim] = value - self._base[dim]
+        self._changed()
+
+    def set_coeff(self, index: int, value: float) -> None:
+        """Set principal-direction slider `index`, in standard deviations."""
+        self.coeffs[index] = value
+        self._changed()
+
+    def set_label(self, label: int) -> None:
+        self.label = int(label)
+        self._changed()
+
+    def set_directions(self, steps: np.ndarray) -> None:
+        """steps : (k, latent_dim), the latent change of +1 std along each direction.
+
+        Coefficients already set keep their values where the count allows.
+        """
+        old = self.coeffs
+        self._steps = np.asarray(steps, np.float32).reshape(-1, self.latent_dim)
+        self.coeffs = np.zeros(len(self._steps), np.float32)
+        keep = min(len(old), len(self.coeffs))
+        self.coeffs[:keep] = old[:keep]
+        self._changed()
+
+    def set_z(self, z: np.ndarray) -> None:
+        """Make `z` the current latent exactly: no seed, truncation 1, directions at 0."""
+        z = np.asarray(z, np.float32).reshape(self.latent_dim)
+        self.seed = None
+        self._base = z.copy()
+        self.delta[:] = 0
+        self.truncation = 1.0
+        self.coeffs[:] = 0
+        self._changed()
+
+    def reset(self) -> None:
+        """Back to the plain draw (or loaded latent): raw edits and directions cleared."""
+        self.delta[:] = 0
+        self.coeffs[:] = 0
+        self._changed()

@@ -1,0 +1,115 @@
+"""A minimal reader of the protobuf wire format, enough to vet an ONNX file before ONNX Runtime.
+
+Why not hand the bytes straight to ONNX Runtime: its parser allocates whatever a hostile
+file asks for and reports damage as a C++ message. Walking the top level of `ModelProto`
+here costs microseconds, needs no `onnx` package (not an app dependency), and lets
+`contract.py` say precisely "empty", "truncated", "not ONNX" or "metadata too large" before
+any native code sees the file.
+
+Only the fields the contract needs are decoded: `ir_version` (1), `graph` (7) and
+`metadata_props` (14, each a `StringStringEntryProto` of key 1 and value 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
+_IR_VERSION, _GRAPH, _METADATA = 1, 7, 14
+
+
+class WireError(ValueError):
+    """The bytes are not a well-formed protobuf message; the text says where it broke."""
+
+
+@dataclass
+class ModelSkeleton:
+    """What the top level of a `ModelProto` holds, as far as the contract cares."""
+
+    ir_version: int | None = None
+    has_graph: bool = False
+    metadata: dict[str, str] = field(default_factory=dict)
+    metadata_bytes: int = 0
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(buf):
+            raise WireError(f"a number runs past the end of the file at byte {pos}")
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+        if shift >= 64:
+            raise WireError(f"a number longer than 10 bytes at byte {pos}")
+
+
+def _fields(buf: bytes, start: int = 0, end: int | None = None):
+    """Yield (field_number, wire_type, value) where value is an int or a (start, end) span."""
+    pos, end = start, len(buf) if end is None else end
+    while pos < end:
+        key, pos = _varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        if number == 0:
+            raise WireError(f"field number 0 at byte {pos}")
+        if wire == _VARINT:
+            value, pos = _varint(buf, pos)
+        elif wire in (_I64, _I32):
+            size = 8 if wire == _I64 else 4
+            if pos + size > end:
+                raise WireError(f"a fixed-size field runs past the end at byte {pos}")
+            value, pos = int.from_bytes(buf[pos:pos + size], "little"), pos + size
+        elif wire == _LEN:
+            length, pos = _varint(buf, pos)
+            if pos + length > end:
+                raise WireError(
+                    f"a {length}-byte field at byte {pos} runs past the end ({end} bytes)"
+                )
+            value, pos = (pos, pos + length), pos + length
+        else:
+            # Groups (3, 4) are obsolete and never written by ONNX; 6 and 7 do not exist.
+            raise WireError(f"unsupported wire type {wire} at byte {pos}")
+        yield number, wire, value
+
+
+def _entry(buf: bytes, span: tuple[int, int]) -> tuple[str, str]:
+    key = value = ""
+    for number, wire, val in _fields(buf, *span):
+        if wire != _LEN or number not in (1, 2):
+            continue
+        text = buf[val[0]:val[1]].decode("utf-8")
+        if number == 1:
+            key = text
+        else:
+            value = text
+    return key, value
+
+
+def read_skeleton(buf: bytes, max_metadata_bytes: int) -> ModelSkeleton:
+    """Walk the top level of a serialized `ModelProto`.
+
+    Raises `WireError` on malformed bytes and `OverflowError` when the metadata entries
+    together exceed `max_metadata_bytes` (checked before any of them is decoded).
+    """
+    skel = ModelSkeleton()
+    spans = []
+    for number, wire, value in _fields(buf):
+        if number == _IR_VERSION and wire == _VARINT:
+            skel.ir_version = value
+        elif number == _GRAPH and wire == _LEN:
+            skel.has_graph = True
+        elif number == _METADATA and wire == _LEN:
+            spans.append(value)
+            skel.metadata_bytes += value[1] - value[0]
+    if skel.metadata_bytes > max_metadata_bytes:
+        raise OverflowError(skel.metadata_bytes)
+    for span in spans:
+        try:
+            key, value = _entry(buf, span)
+        except UnicodeDecodeError as exc:
+            raise WireError("a metadata entry is not valid UTF-8") from exc
+        skel.metadata[key] = value
+    return skel
