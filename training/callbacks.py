@@ -66,7 +66,10 @@ def write_progress_gif(samples_dir: Path) -> Path | None:
     frames = sorted(Path(samples_dir).glob("epoch_*.png"))
     if not frames:
         return None
-    images = [Image.open(f).convert("L") for f in frames]
+    images = []
+    for f in frames:
+        with Image.open(f) as im:
+            images.append(im.convert("L"))
     # Hold the last frame so the final result can be seen.
     durations = [120] * (len(images) - 1) + [1500]
     out = Path(samples_dir).parent / "progress.gif"

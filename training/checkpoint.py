@@ -64,7 +64,13 @@ def read(run_dir: Path) -> tuple[dict[str, np.ndarray], int]:
     return arrays, epoch
 
 
-def restore(variables: dict, arrays: dict[str, np.ndarray], path_for_errors: Path) -> None:
+def restore(variables: dict, arrays: dict[str, np.ndarray], path_for_errors: Path,
+            groups: tuple[str, ...] | None = None) -> None:
+    """Assign `arrays` to `variables` (both keyed "group/index"); only `groups` if given."""
+    if groups is not None:
+        def keep(d):
+            return {k: v for k, v in d.items() if k.split("/")[0] in groups}
+        variables, arrays = keep(variables), keep(arrays)
     missing = sorted(set(variables) - set(arrays))
     extra = sorted(set(arrays) - set(variables))
     if missing or extra:

@@ -135,7 +135,8 @@ def load_run(run_dir: Path):
     cfg = TrainConfig.load(run_dir / "config.json").resolved()
     arrays, epoch = checkpoint.read(run_dir)
     gan = build_gan(cfg)
-    checkpoint.restore(gan.state_variables(), arrays, run_dir / checkpoint.CHECKPOINT_NAME)
+    # The generators are all an export needs; optimizer and discriminator state stay behind.
+    checkpoint.restore(gan.state_variables(), arrays, run_dir / checkpoint.CHECKPOINT_NAME, groups=("g", "ema"))
     return cfg, gan, epoch
 
 

@@ -88,8 +88,9 @@ class GAN(keras.Model):
     # Named tensors for checkpoints: every variable a resumed run needs to continue exactly.
     def state_variables(self) -> dict[str, tf.Variable]:
         groups = {
-            "g": self.generator.weights,
-            "d": self.discriminator.weights,
+            # .variables, not .weights: it includes the Dropout layers' seed states.
+            "g": self.generator.variables,
+            "d": self.discriminator.variables,
             "g_opt": self.g_optimizer.variables,
             "d_opt": self.d_optimizer.variables,
             "noise": [self.noise_seed.state],

@@ -1,0 +1,70 @@
+"""Architectures: the reference recipe is pinned; every generator speaks the same shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.config import ARCH_NAMES, ConfigError, TrainConfig
+from training.models import ARCHITECTURES
+
+
+def test_registry_and_config_agree():
+    assert tuple(ARCHITECTURES) == ARCH_NAMES
+
+
+def test_reference_mlp_layers_and_parameter_counts():
+    g = ARCHITECTURES["mlp"].build_generator(100)
+    d = ARCHITECTURES["mlp"].build_discriminator()
+    dense_g = [(l.units, l.use_bias) for l in g.layers if l.__class__.__name__ == "Dense"]
+    assert dense_g == [(256, False), (512, False), (784, False)]
+    assert g.output_shape == (None, 28, 28, 1)
+    assert g.count_params() == 100 * 256 + 4 * 256 + 256 * 512 + 4 * 512 + 512 * 784 == 561_152
+    dense_d = [(l.units, l.use_bias) for l in d.layers if l.__class__.__name__ == "Dense"]
+    assert dense_d == [(512, False), (256, False), (1, True)]
+    assert d.count_params() == 784 * 512 + 4 * 512 + 512 * 256 + 4 * 256 + 257 == 535_809
+    assert d.layers[-1].activation.__name__ == "sigmoid"
+
+
+def test_reference_recipe_defaults():
+    cfg = TrainConfig(arch="mlp").resolved()
+    assert (cfg.batch_size, cfg.lr, cfg.beta_1, cfg.latent_dim, cfg.ema) == (256, 1e-4, 0.9, 100, 0.0)
+
+
+@pytest.mark.parametrize("arch", ARCH_NAMES)
+def test_generators_draw_28x28_images_in_tanh_range(arch):
+    spec = ARCHITECTURES[arch]
+    g = spec.build_generator(16)
+    z = np.random.default_rng(0).standard_normal((5, 16)).astype("float32")
+    inputs = [z, np.arange(5, dtype="int32")] if spec.conditional else z
+    img = np.asarray(g(inputs, training=False))
+    assert img.shape == (5, 28, 28, 1) and img.min() >= -1 and img.max() <= 1
+    d = spec.build_discriminator()
+    out = np.asarray(d([img, np.arange(5, dtype="int32")] if spec.conditional else img))
+    assert out.shape == (5, 1)
+
+
+def test_conditional_generator_uses_the_label():
+    g = ARCHITECTURES["cdcgan"].build_generator(8)
+    z = np.zeros((2, 8), "float32")
+    a, b = np.asarray(g([z, np.array([1, 7], "int32")]))
+    assert np.abs(a - b).max() > 1e-4
+
+
+@pytest.mark.parametrize("kw, needle", [
+    (dict(epochs="3"), "--epochs expects int"),
+    (dict(lr=2), "--lr must be between 0 and 1"),
+    (dict(resume="yes"), "--resume expects bool"),
+    (dict(batch_size=0), "--batch-size must be at least 1"),
+])
+def test_config_rejects_bad_values(kw, needle):
+    with pytest.raises(ConfigError, match=needle):
+        TrainConfig(**kw)
+
+
+def test_config_rejects_unknown_keys_and_round_trips(tmp_path):
+    with pytest.raises(ConfigError, match="unknown config key"):
+        TrainConfig.from_dict({"epochs": 3, "learning_rate": 0.1})
+    cfg = TrainConfig(arch="cdcgan", epochs=7).resolved()
+    (tmp_path / "c.json").write_text(cfg.to_json())
+    assert TrainConfig.load(tmp_path / "c.json") == cfg
