@@ -37,14 +37,12 @@ def write_idx(path: Path, array, magic: int) -> Path:
     return path
 
 
-@pytest.fixture()
-def tiny_mnist(tmp_path) -> Path:
-    """A folder with the four IDX files holding 512 train and 128 test fake digits."""
+def make_tiny_mnist(folder: Path) -> Path:
+    """Write the four IDX files, 512 train and 128 test fake digits, into `folder`."""
     import numpy as np
 
     rng = np.random.default_rng(0)
-    folder = tmp_path / "mnist"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for split, n in (("train", 512), ("t10k", 128)):
         labels = rng.integers(0, 10, n)
         images = np.zeros((n, 28, 28), np.uint8)
@@ -53,3 +51,31 @@ def tiny_mnist(tmp_path) -> Path:
         write_idx(folder / f"{split}-images-idx3-ubyte.gz", images, 2051)
         write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels, 2049)
     return folder
+
+
+@pytest.fixture()
+def tiny_mnist(tmp_path) -> Path:
+    """A fresh tiny MNIST folder this test may damage."""
+    return make_tiny_mnist(tmp_path / "mnist")
+
+
+@pytest.fixture(scope="session")
+def exported_tiny(tmp_path_factory) -> dict[str, Path]:
+    """Tiny generators trained one epoch on fake digits, exported through the real path.
+
+    Keys: "unconditional" (mlp), "conditional" (cdcgan), and their run folders as "*_run".
+    Imports TensorFlow: app tests that must stay TensorFlow-free build their own ONNX files.
+    """
+    from training.config import TrainConfig
+    from training.export import export_run
+    from training.train import train
+
+    root = tmp_path_factory.mktemp("exported")
+    data = make_tiny_mnist(root / "mnist")
+    out = {}
+    for key, arch in (("unconditional", "mlp"), ("conditional", "cdcgan")):
+        run = train(TrainConfig(arch=arch, epochs=1, data=str(data), out=str(root / arch), batch_size=64,
+                                latent_dim=12), verbose=0)
+        out[key + "_run"] = run
+        out[key] = export_run(run, root / f"{arch}.onnx")
+    return out

@@ -1,0 +1,26 @@
+"""The two packages keep to their sides of the contract (import-linter, as in napari)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+from tests.conftest import REPO_ROOT
+
+
+def test_import_linter_contracts_hold():
+    lint = shutil.which("lint-imports")
+    assert lint, "import-linter is not installed (pip install -e .[test])"
+    proc = subprocess.run([lint], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "3 kept, 0 broken" in proc.stdout
+
+
+def test_the_training_cli_fails_fast_without_loading_tensorflow():
+    code = ("import sys; from training.__main__ import main\n"
+            "rc = main(['train', '--data', '/nonexistent'])\n"
+            "assert rc == 2, rc\n"
+            "assert 'tensorflow' not in sys.modules, 'a bad --data loaded TensorFlow'")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
