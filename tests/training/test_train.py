@@ -109,3 +109,25 @@ def test_sigkill_mid_epoch_then_resume_finishes(mnist_dir, tmp_path):
     assert epoch == 4 and all(np.isfinite(a).all() for a in arrays.values())
     assert [e for e, *_ in _losses(out)] == [1, 2, 3, 4]
     assert not list(out.glob("*.tmp"))
+
+
+def _gpus():
+    import tensorflow as tf
+
+    return tf.config.list_physical_devices("GPU")
+
+
+def test_device_gpu_without_a_gpu_is_a_clear_error(tiny_mnist, tmp_path):
+    if _gpus():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ConfigError, match="sees no GPU"):
+        train(_cfg(tiny_mnist, tmp_path / "r", device="gpu"), verbose=0)
+
+
+@pytest.mark.gpu
+def test_gpu_training_matches_the_contract(tiny_mnist, tmp_path):
+    if not _gpus():
+        pytest.skip("no GPU visible to TensorFlow")
+    run = train(_cfg(tiny_mnist, tmp_path / "g", arch="dcgan", device="gpu"), verbose=0)
+    arrays, epoch = checkpoint.read(run)
+    assert epoch == 2 and all(np.isfinite(a).all() for a in arrays.values())

@@ -1,0 +1,68 @@
+"""Fixtures for the desktop app: tiny contract-conforming models and an isolated window.
+
+The models are built once per session with `onnx.helper` (see onnx_models.py), so no test
+needs trained weights or TensorFlow. Every test gets its own settings file and an empty
+shipped-models folder, so nothing reads or writes a real user's settings or models.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from . import onnx_models as om
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """generator.onnx (8-d), generator_b.onnx (other weights), generator16.onnx (16-d),
+    conditional.onnx and classifier.onnx, side by side."""
+    folder = tmp_path_factory.mktemp("models")
+    om.save(om.generator_model(8, seed=0), folder / "generator.onnx")
+    om.save(om.generator_model(8, seed=1), folder / "generator_b.onnx")
+    om.save(om.generator_model(16, seed=2), folder / "generator16.onnx")
+    om.save(om.generator_model(8, conditional=True), folder / "conditional.onnx")
+    om.save(om.classifier_model(), folder / "classifier.onnx")
+    return folder
+
+
+@pytest.fixture
+def lone_generator(model_dir, tmp_path) -> Path:
+    """A copy of generator.onnx in a folder of its own (no classifier beside it)."""
+    folder = tmp_path / "lone"
+    folder.mkdir()
+    return Path(shutil.copy(model_dir / "generator.onnx", folder / "generator.onnx"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_app_env(tmp_path, monkeypatch):
+    """Settings in a temporary INI file; an empty shipped-models folder."""
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    monkeypatch.setenv("DIGIT_STUDIO_SETTINGS", str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("DIGIT_STUDIO_MODELS", str(shipped))
+    return shipped
+
+
+@pytest.fixture
+def window(qtbot):
+    """A shown MainWindow without a model; quick debounce for the file watcher."""
+    from desktop_app.views.main_window import MainWindow
+
+    w = MainWindow(debounce_ms=60)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def loaded(window, qtbot, model_dir):
+    """The window with the 8-d fixture generator (and classifier) loaded and drawn."""
+    with qtbot.waitSignal(window.directionsReady, timeout=10_000):
+        assert window.open_model(model_dir / "generator.onnx")
+    qtbot.waitUntil(lambda: window.digit_view.pixels() is not None, timeout=5000)
+    return window

@@ -1,0 +1,198 @@
+"""Loading models: contract-conforming files render, anything else is refused with one
+clear sentence that names the file (docs/model-contract.md, issue 5's bad-input list)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from onnx import TensorProto, helper
+
+from desktop_app.core import contract
+from desktop_app.core.classifier import Classifier
+from desktop_app.core.contract import ContractError
+from desktop_app.core.generator import Generator
+from desktop_app.core.session import choose_providers
+
+from . import onnx_models as om
+
+GOOD = om.generator_model(8).SerializeToString()
+
+
+def _write(data: bytes, name: str = "model.onnx") -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="ds-bad-"))
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def _refused(path: Path, kind: str = "generator") -> str:
+    loader = Generator if kind == "generator" else Classifier
+    with pytest.raises(ContractError) as info:
+        loader.from_path(path)
+    message = str(info.value)
+    assert path.name in message, message
+    assert message.endswith("."), message
+    return message
+
+
+def test_fixture_generator_renders_digits_in_range(model_dir):
+    gen = Generator.from_path(model_dir / "generator.onnx")
+    images = gen.generate(np.random.default_rng(0).standard_normal((5, 8)))
+    assert images.shape == (5, 28, 28) and images.dtype == np.float32
+    assert -1e-6 <= images.min() and images.max() <= 1.0 + 1e-6  # float rounding of tanh
+    assert not np.allclose(images[0], images[1])  # different latents, different digits
+
+
+def test_conditional_label_k_is_classified_as_k(model_dir):
+    gen = Generator.from_path(model_dir / "conditional.onnx")
+    clf = Classifier.from_path(model_dir / "classifier.onnx")
+    z = np.random.default_rng(3).standard_normal((10, 8))
+    probs = clf.probs(gen.generate(z, np.arange(10)))
+    assert list(probs.argmax(axis=1)) == list(range(10))
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_generator_checks_its_inputs(model_dir):
+    gen = Generator.from_path(model_dir / "conditional.onnx")
+    with pytest.raises(ValueError, match="label"):
+        gen.generate(np.zeros(8))
+    with pytest.raises(ValueError, match="0..9"):
+        gen.generate(np.zeros(8), [10])
+    with pytest.raises(ValueError, match=r"\(n, 8\)"):
+        gen.generate(np.zeros(7), [1])
+
+
+def test_from_session_reads_metadata_from_the_graph(model_dir):
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(model_dir / "generator16.onnx"))
+    gen = Generator.from_session(session)
+    assert gen.latent_dim == 16 and not gen.conditional
+    assert gen.generate(np.zeros((2, 16))).shape == (2, 28, 28)
+
+
+def test_providers_always_end_on_cpu():
+    assert choose_providers([]) == ["CPUExecutionProvider"]
+    assert choose_providers(["NoSuchProvider", "CPUExecutionProvider"]) == [
+        "CPUExecutionProvider"]
+
+
+def test_empty_file_is_refused():
+    assert "empty" in _refused(_write(b""))
+
+
+def test_text_file_is_refused():
+    assert "not an ONNX" in _refused(_write(b"hello, I am not a model\n" * 10))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=4096))
+def test_random_bytes_are_refused_cleanly(data):
+    _refused(_write(data))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=len(GOOD) - 1))
+def test_every_truncation_is_refused(cut):
+    _refused(_write(GOOD[:cut]))
+
+
+def _io_mutation(name: str) -> bytes:
+    model = om.generator_model(8)
+    graph = model.graph
+    if name == "z renamed":
+        graph.input[0].name = "latent"
+        graph.node[0].input[0] = "latent"
+    elif name == "z float64":
+        graph.input[0].type.tensor_type.elem_type = TensorProto.DOUBLE
+    elif name == "fixed batch":
+        graph.input[0].type.tensor_type.shape.dim[0].dim_value = 4
+    elif name == "image 27 wide":
+        graph.output[0].type.tensor_type.shape.dim[2].dim_value = 27
+    elif name == "extra input":
+        graph.input.append(helper.make_tensor_value_info("label", TensorProto.INT64, ["b"]))
+    elif name == "output renamed":
+        graph.output[0].name = "picture"
+        graph.node[-1].output[0] = "picture"
+    return model.SerializeToString()
+
+
+META_BREAKS = [
+    {"latent_dim": None}, {"kind": None}, {"config": None}, {"created": None},
+    {"contract_version": "2"}, {"kind": "classifier"}, {"latent_dim": "-3"},
+    {"latent_dim": "eight"}, {"latent_dim": "16"}, {"num_classes": "7"}, {"num_classes": "10"},
+    {"config": "{not json"}, {"config": "[1, 2]"}, {"created": "yesterday"},
+    {"epochs": "1e3"}, {"metrics": "NaN"}, {"architecture": " "},
+]
+IO_BREAKS = ["z renamed", "z float64", "fixed batch", "image 27 wide", "extra input",
+             "output renamed"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(range(len(META_BREAKS) + len(IO_BREAKS))))
+def test_valid_onnx_that_breaks_the_contract_is_refused(index):
+    if index < len(META_BREAKS):
+        data = om.generator_model(8, **META_BREAKS[index]).SerializeToString()
+    else:
+        data = _io_mutation(IO_BREAKS[index - len(META_BREAKS)])
+    _refused(_write(data))
+
+
+def test_missing_metadata_names_the_key():
+    message = _refused(_write(om.generator_model(8, latent_dim=None).SerializeToString()))
+    assert "latent_dim" in message
+
+
+def test_huge_latent_dim_is_refused_before_any_graph_is_built():
+    # A cheap graph that really takes z[b, 5000]: ReduceMean over z, broadcast to 28×28.
+    nodes = [helper.make_node("ReduceMean", ["z"], ["m"], keepdims=1),
+             helper.make_node("Expand", ["m", "shape2"], ["flat"]),
+             helper.make_node("Reshape", ["flat", "shape3"], ["image"])]
+    inits = [om._const("shape2", np.array([1, 784], np.int64)),
+             om._const("shape3", np.array([-1, 28, 28], np.int64))]
+    model = om._model(nodes, [helper.make_tensor_value_info("z", TensorProto.FLOAT,
+                                                             ["batch", 5000])],
+                      [helper.make_tensor_value_info("image", TensorProto.FLOAT,
+                                                     ["batch", 28, 28])],
+                      inits, om.metadata("generator", 5000))
+    message = _refused(_write(model.SerializeToString()))
+    assert "latent_dim" in message and "4096" in message
+
+
+def test_huge_metadata_is_refused():
+    data = om.generator_model(8, notes="x" * (1 << 20)).SerializeToString()
+    message = _refused(_write(data))
+    assert "1 MiB" in message
+
+
+def test_metadata_is_never_evaluated():
+    # A config that would run code if anything eval'd or unpickled it loads as plain data.
+    sneaky = '{"__reduce__": "os.system", "cmd": "__import__(\'os\').remove(\'x\')"}'
+    gen = Generator.from_path(_write(om.generator_model(8, config=sneaky).SerializeToString()))
+    assert gen.info.config["cmd"].startswith("__import__")
+
+
+def test_classifier_contract_is_checked(model_dir):
+    assert "kind" in _refused(model_dir / "generator.onnx", "classifier")
+    bad = om.classifier_model()
+    bad.graph.output[0].type.tensor_type.shape.dim[1].dim_value = 9
+    _refused(_write(bad.SerializeToString(), "classifier.onnx"), "classifier")
+
+
+def test_a_folder_or_missing_file_is_refused(tmp_path):
+    _refused(tmp_path / "missing.onnx")
+    folder = tmp_path / "dir.onnx"
+    folder.mkdir()
+    _refused(folder)
+
+
+def test_model_info_exposes_the_metadata(model_dir):
+    info = Generator.from_path(model_dir / "conditional.onnx").info
+    assert info.conditional and info.num_classes == 10 and info.latent_dim == 8
+    assert info.config == {"fixture": True} and info.architecture == "fixture"
+    assert contract.MAX_LATENT_DIM == 4096
