@@ -10,7 +10,9 @@ The effective latent is
 * `truncation` scales the drawn vector: below 1 trades variety for typical-looking digits.
 * `coeffs` are the principal-direction sliders, in standard deviations (see directions.py).
 
-Views register a callback with `subscribe`; every setter notifies once.
+Views register a callback with `subscribe`; every setter notifies once, passing a reason
+("seed", "truncation", "raw", "coeff", "label", "directions", "z", "reset") so a view
+can skip work, e.g. raw sliders need no refresh when the change came from one of them.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class LatentState:
     """Seed, truncation, raw edits and direction coefficients of the current latent."""
 
     def __init__(self, latent_dim: int, seed: int = 0, truncation: float = 1.0):
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[str], None]] = []
         self.latent_dim = latent_dim
         self.seed: int | None = seed
         self.truncation = float(truncation)
@@ -45,12 +47,12 @@ class LatentState:
         self.coeffs = np.zeros(0, np.float32)
 
     # -- observers ------------------------------------------------------------------
-    def subscribe(self, callback: Callable[[], None]) -> None:
+    def subscribe(self, callback: Callable[[str], None]) -> None:
         self._listeners.append(callback)
 
-    def _changed(self) -> None:
+    def _changed(self, reason: str) -> None:
         for callback in self._listeners:
-            callback()
+            callback(reason)
 
     # -- reading ----------------------------------------------------------------------
     @property
@@ -86,25 +88,25 @@ class LatentState:
         self.seed = int(seed) % (MAX_SEED + 1)
         self._base = seed_vector(self.seed, self.latent_dim)
         self.delta[:] = 0
-        self._changed()
+        self._changed("seed")
 
     def set_truncation(self, value: float) -> None:
         self.truncation = float(value)
-        self._changed()
+        self._changed("truncation")
 
     def set_raw(self, dim: int, value: float) -> None:
         """Set what raw slider `dim` shows, i.e. (base + delta)[dim]."""
         self.delta[dim] = value - self._base[dim]
-        self._changed()
+        self._changed("raw")
 
     def set_coeff(self, index: int, value: float) -> None:
         """Set principal-direction slider `index`, in standard deviations."""
         self.coeffs[index] = value
-        self._changed()
+        self._changed("coeff")
 
     def set_label(self, label: int) -> None:
         self.label = int(label)
-        self._changed()
+        self._changed("label")
 
     def set_directions(self, steps: np.ndarray) -> None:
         """steps : (k, latent_dim), the latent change of +1 std along each direction.
@@ -116,7 +118,7 @@ class LatentState:
         self.coeffs = np.zeros(len(self._steps), np.float32)
         keep = min(len(old), len(self.coeffs))
         self.coeffs[:keep] = old[:keep]
-        self._changed()
+        self._changed("directions")
 
     def set_z(self, z: np.ndarray) -> None:
         """Make `z` the current latent exactly: no seed, truncation 1, directions at 0."""
@@ -126,10 +128,10 @@ class LatentState:
         self.delta[:] = 0
         self.truncation = 1.0
         self.coeffs[:] = 0
-        self._changed()
+        self._changed("z")
 
     def reset(self) -> None:
         """Back to the plain draw (or loaded latent): raw edits and directions cleared."""
         self.delta[:] = 0
         self.coeffs[:] = 0
-        self._changed()
+        self._changed("reset")

@@ -41,7 +41,8 @@ def segment_templates() -> np.ndarray:
     return out.reshape(10, 784)
 
 
-def metadata(kind: str, latent_dim: int = 8, num_classes: int = 0, **overrides) -> dict:
+def metadata(kind: str, latent_dim: int = 8, num_classes: int = 0,
+             overrides: dict | None = None) -> dict:
     """The contract's metadata; an override of None drops that key."""
     meta = {
         "contract_version": "1", "kind": kind, "num_classes": str(num_classes),
@@ -50,7 +51,7 @@ def metadata(kind: str, latent_dim: int = 8, num_classes: int = 0, **overrides) 
     }
     if kind == "generator":
         meta["latent_dim"] = str(latent_dim)
-    meta.update(overrides)
+    meta.update(overrides or {})
     return {k: v for k, v in meta.items() if v is not None}
 
 
@@ -80,7 +81,7 @@ def _rescale_tail(x: str) -> tuple[list, list]:
 
 
 def generator_model(latent_dim: int = 8, conditional: bool = False, seed: int = 0,
-                    **meta_overrides) -> onnx.ModelProto:
+                    meta: dict | None = None) -> onnx.ModelProto:
     """z [b, latent_dim] (+ label [b]) -> MatMul -> (+ embedding) -> tanh -> image."""
     rng = np.random.default_rng(seed)
     templates = segment_templates()
@@ -105,11 +106,11 @@ def generator_model(latent_dim: int = 8, conditional: bool = False, seed: int = 
         x = "pre_c"
     tail, tail_inits = _rescale_tail(x)
     out = [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28])]
-    meta = metadata("generator", latent_dim, 10 if conditional else 0, **meta_overrides)
-    return _model(nodes + tail, inputs, out, inits + tail_inits, meta)
+    return _model(nodes + tail, inputs, out, inits + tail_inits,
+                  metadata("generator", latent_dim, 10 if conditional else 0, meta))
 
 
-def classifier_model(features: int = 16, **meta_overrides) -> onnx.ModelProto:
+def classifier_model(features: int = 16, meta: dict | None = None) -> onnx.ModelProto:
     """Matched filter on the segment templates: probs = softmax(4·<x - ½, t_k - ½>)."""
     templates = segment_templates()
     rng = np.random.default_rng(1)
@@ -129,8 +130,8 @@ def classifier_model(features: int = 16, **meta_overrides) -> onnx.ModelProto:
     inputs = [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28])]
     outputs = [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 10]),
                helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", features])]
-    return _model(nodes, inputs, outputs, inits, metadata("classifier", num_classes=10,
-                                                          **meta_overrides))
+    return _model(nodes, inputs, outputs, inits,
+                  metadata("classifier", num_classes=10, overrides=meta))
 
 
 def dcgan_like_generator(latent_dim: int = 100, width: int = 32, seed: int = 0
@@ -160,7 +161,7 @@ def dcgan_like_generator(latent_dim: int = 100, width: int = 32, seed: int = 0
     inputs = [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", latent_dim])]
     out = [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28])]
     return _model(nodes + tail, inputs, out, inits + tail_inits,
-                  metadata("generator", latent_dim, 0, architecture="dcgan"))
+                  metadata("generator", latent_dim, 0, {"architecture": "dcgan"}))
 
 
 def cnn_classifier(seed: int = 0) -> onnx.ModelProto:
@@ -189,7 +190,7 @@ def cnn_classifier(seed: int = 0) -> onnx.ModelProto:
     outputs = [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 10]),
                helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 128])]
     return _model(nodes, inputs, outputs, inits,
-                  metadata("classifier", num_classes=10, architecture="cnn"))
+                  metadata("classifier", num_classes=10, overrides={"architecture": "cnn"}))
 
 
 def save(model: onnx.ModelProto, path: Path) -> Path:

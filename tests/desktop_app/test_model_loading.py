@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from onnx import TensorProto, helper
 
@@ -19,6 +19,7 @@ from desktop_app.core.generator import Generator
 from desktop_app.core.session import choose_providers
 
 from . import onnx_models as om
+from .hypothesis_settings import quick
 
 GOOD = om.generator_model(8).SerializeToString()
 
@@ -90,13 +91,13 @@ def test_text_file_is_refused():
     assert "not an ONNX" in _refused(_write(b"hello, I am not a model\n" * 10))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@quick(max_examples=60)
 @given(st.binary(max_size=4096))
 def test_random_bytes_are_refused_cleanly(data):
     _refused(_write(data))
 
 
-@settings(max_examples=40, deadline=None)
+@quick(max_examples=40)
 @given(st.integers(min_value=0, max_value=len(GOOD) - 1))
 def test_every_truncation_is_refused(cut):
     _refused(_write(GOOD[:cut]))
@@ -112,8 +113,12 @@ def _io_mutation(name: str) -> bytes:
         graph.input[0].type.tensor_type.elem_type = TensorProto.DOUBLE
     elif name == "fixed batch":
         graph.input[0].type.tensor_type.shape.dim[0].dim_value = 4
-    elif name == "image 27 wide":
-        graph.output[0].type.tensor_type.shape.dim[2].dim_value = 27
+    elif name == "image 14x56":
+        # Reshape to the wrong image size (same pixel count), declared as such.
+        shape = next(i for i in graph.initializer if i.name == "img_shape")
+        shape.CopyFrom(om._const("img_shape", np.array([-1, 14, 56], np.int64)))
+        graph.output[0].type.tensor_type.shape.dim[1].dim_value = 14
+        graph.output[0].type.tensor_type.shape.dim[2].dim_value = 56
     elif name == "extra input":
         graph.input.append(helper.make_tensor_value_info("label", TensorProto.INT64, ["b"]))
     elif name == "output renamed":
@@ -129,22 +134,22 @@ META_BREAKS = [
     {"config": "{not json"}, {"config": "[1, 2]"}, {"created": "yesterday"},
     {"epochs": "1e3"}, {"metrics": "NaN"}, {"architecture": " "},
 ]
-IO_BREAKS = ["z renamed", "z float64", "fixed batch", "image 27 wide", "extra input",
+IO_BREAKS = ["z renamed", "z float64", "fixed batch", "image 14x56", "extra input",
              "output renamed"]
 
 
-@settings(max_examples=40, deadline=None)
+@quick(max_examples=40)
 @given(st.sampled_from(range(len(META_BREAKS) + len(IO_BREAKS))))
 def test_valid_onnx_that_breaks_the_contract_is_refused(index):
     if index < len(META_BREAKS):
-        data = om.generator_model(8, **META_BREAKS[index]).SerializeToString()
+        data = om.generator_model(8, meta=META_BREAKS[index]).SerializeToString()
     else:
         data = _io_mutation(IO_BREAKS[index - len(META_BREAKS)])
     _refused(_write(data))
 
 
 def test_missing_metadata_names_the_key():
-    message = _refused(_write(om.generator_model(8, latent_dim=None).SerializeToString()))
+    message = _refused(_write(om.generator_model(8, meta={"latent_dim": None}).SerializeToString()))
     assert "latent_dim" in message
 
 
@@ -165,7 +170,7 @@ def test_huge_latent_dim_is_refused_before_any_graph_is_built():
 
 
 def test_huge_metadata_is_refused():
-    data = om.generator_model(8, notes="x" * (1 << 20)).SerializeToString()
+    data = om.generator_model(8, meta={"notes": "x" * (1 << 20)}).SerializeToString()
     message = _refused(_write(data))
     assert "1 MiB" in message
 
@@ -173,15 +178,18 @@ def test_huge_metadata_is_refused():
 def test_metadata_is_never_evaluated():
     # A config that would run code if anything eval'd or unpickled it loads as plain data.
     sneaky = '{"__reduce__": "os.system", "cmd": "__import__(\'os\').remove(\'x\')"}'
-    gen = Generator.from_path(_write(om.generator_model(8, config=sneaky).SerializeToString()))
+    gen = Generator.from_path(_write(om.generator_model(8, meta={"config": sneaky}).SerializeToString()))
     assert gen.info.config["cmd"].startswith("__import__")
 
 
 def test_classifier_contract_is_checked(model_dir):
     assert "kind" in _refused(model_dir / "generator.onnx", "classifier")
-    bad = om.classifier_model()
-    bad.graph.output[0].type.tensor_type.shape.dim[1].dim_value = 9
-    _refused(_write(bad.SerializeToString(), "classifier.onnx"), "classifier")
+    nine = om.classifier_model()
+    t = next(i for i in nine.graph.initializer if i.name == "t")
+    t.CopyFrom(om._const("t", (om.segment_templates()[:9] - 0.5).T.copy()))
+    nine.graph.output[0].type.tensor_type.shape.dim[1].dim_value = 9
+    assert "probs" in _refused(_write(nine.SerializeToString(), "classifier.onnx"),
+                               "classifier")
 
 
 def test_a_folder_or_missing_file_is_refused(tmp_path):

@@ -1,0 +1,161 @@
+"""`Studio`: everything one window explores, without Qt — models, latent, keyframes, frames.
+
+The Qt main window forwards user actions here and paints what `render()` returns, so the
+behaviour behind every control can be tested without a display.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .classifier import Classifier, Verdict
+from .export import tile, to_uint8
+from .files import LatentFile
+from .generator import Generator
+from .interpolation import Keyframe, PathPoint, path_point, path_points, render_points
+from .latent import LatentState
+
+GRID_SIDE = 8
+GRID_GAP = 1
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One rendered frame: `pixels` uint8 (h, w); the verdict is for the current latent."""
+
+    pixels: np.ndarray
+    verdict: Verdict | None
+    compute_s: float
+
+
+class Studio:
+    """Models, latent state, keyframes and what is on screen ("latent" or "path" at t)."""
+
+    def __init__(self) -> None:
+        self.generator: Generator | None = None
+        self.classifier: Classifier | None = None
+        self.state: LatentState | None = None
+        self.keyframes: list[Keyframe] = []
+        self.method = "slerp"
+        self.t = 0.0
+        self.source = "latent"  # what the main view shows: the latent, or the path at t
+        self.grid = False
+        self._listeners: list[Callable[[str], None]] = []
+
+    def subscribe(self, callback: Callable[[str], None]) -> None:
+        """`callback(reason)` after every change of the latent state (see latent.py)."""
+        self._listeners.append(callback)
+
+    def _on_state_changed(self, reason: str) -> None:
+        for callback in self._listeners:
+            callback(reason)
+
+    # -- models -----------------------------------------------------------------------
+    def set_generator(self, generator: Generator) -> bool:
+        """Switch to `generator`. Returns True when the latent (and keyframes) were kept,
+        which happens when the latent dimension is unchanged."""
+        old = self.state
+        self.generator = generator
+        kept = old is not None and old.latent_dim == generator.latent_dim
+        if not kept:
+            seed = old.seed if old is not None and old.seed is not None else 0
+            self.state = LatentState(generator.latent_dim, seed=seed)
+            if old is not None:
+                self.state.label = old.label
+            self.state.subscribe(self._on_state_changed)
+            self.keyframes = []
+            self.source = "latent"
+        if not generator.conditional:
+            self.keyframes = [Keyframe(k.z, None, k.name) for k in self.keyframes]
+        elif any(k.label is None for k in self.keyframes):
+            self.keyframes = [Keyframe(k.z, self.state.label if k.label is None else k.label,
+                                       k.name) for k in self.keyframes]
+        return kept
+
+    def set_classifier(self, classifier: Classifier | None) -> None:
+        self.classifier = classifier
+
+    @property
+    def ready(self) -> bool:
+        return self.generator is not None and self.state is not None
+
+    @property
+    def label(self) -> int | None:
+        return self.state.label if self.generator and self.generator.conditional else None
+
+    # -- keyframes ----------------------------------------------------------------------
+    def current_keyframe(self, name: str = "") -> Keyframe:
+        return Keyframe(self.state.z.copy(), self.label, name)
+
+    def add_keyframe(self) -> Keyframe:
+        """Append the current latent (and digit) as a keyframe named A, B, C, …"""
+        frame = self.current_keyframe(_key_name(len(self.keyframes)))
+        self.keyframes.append(frame)
+        return frame
+
+    def remove_keyframe(self, index: int) -> None:
+        del self.keyframes[index]
+        self.keyframes = [Keyframe(k.z, k.label, _key_name(i))
+                          for i, k in enumerate(self.keyframes)]
+
+    def morph_digits(self, a: int, b: int) -> None:
+        """Keyframes for the same latent drawn as digit a, then digit b."""
+        z = self.state.z.copy()
+        self.keyframes = [Keyframe(z, int(a), f"digit {a}"), Keyframe(z, int(b), f"digit {b}")]
+
+    def point(self, t: float | None = None) -> PathPoint:
+        return path_point(self.keyframes, self.t if t is None else t, self.method)
+
+    # -- rendering ------------------------------------------------------------------------
+    def render(self) -> Frame:
+        """The frame for what is on screen now (single digit, 8×8 grid or path at t)."""
+        start = time.perf_counter()
+        gen = self.generator
+        if self.source == "path" and self.keyframes:
+            images = render_points(gen, [self.point()])
+        elif self.grid:
+            z = self.state.grid_z(GRID_SIDE * GRID_SIDE)
+            images = gen.generate(z, [self.label] * len(z) if gen.conditional else None)
+        else:
+            images = gen.generate(self.state.z, [self.label] if gen.conditional else None)
+        verdict = self.classifier.verdict(images[0]) if self.classifier else None
+        pixels = to_uint8(images)
+        pixels = tile(pixels, GRID_SIDE, GRID_GAP) if len(pixels) > 1 else pixels[0]
+        return Frame(pixels, verdict, time.perf_counter() - start)
+
+    def strip(self, count: int) -> np.ndarray:
+        """uint8 (count, 28, 28): evenly spaced in-betweens from the first keyframe to the last."""
+        if not self.keyframes:
+            return np.zeros((0, 28, 28), np.uint8)
+        return to_uint8(render_points(self.generator,
+                                      path_points(self.keyframes, count, self.method)))
+
+    def animation(self, frame_count: int, pingpong: bool) -> np.ndarray:
+        """uint8 frames of one pass along the path (there and back for ping-pong)."""
+        frames = self.strip(max(frame_count, 2))
+        return np.concatenate([frames, frames[-2:0:-1]]) if pingpong else frames
+
+    # -- files ------------------------------------------------------------------------------
+    def to_file(self) -> LatentFile:
+        return LatentFile(self.current_keyframe(), list(self.keyframes), self.state.seed,
+                          self.state.truncation, self.method, self.t,
+                          self.generator.path.name if self.generator else "")
+
+    def apply_file(self, data: LatentFile) -> None:
+        """Adopt a loaded latent file (its latent_dim was checked against the model)."""
+        label = data.current.label
+        if self.generator.conditional and label is not None:
+            self.state.label = label
+        self.keyframes = list(data.keyframes)
+        self.set_generator(self.generator)  # fills or drops labels to fit the model
+        self.method, self.t = data.method, data.t
+        self.state.set_z(data.current.z)
+
+
+def _key_name(i: int) -> str:
+    return chr(ord("A") + i) if i < 26 else f"K{i + 1}"
+

@@ -1,0 +1,147 @@
+"""Application start-up: which model to open, and the --screenshot / --self-test modes."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QBuffer, QEventLoop, QIODevice, QTimer, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication
+
+from ..core.atomic import OutputError, write_bytes_atomic
+from ..core.paths import default_generator
+from .main_window import MainWindow
+from .settings import APPLICATION, ORGANIZATION, value
+
+
+def _quiet_offscreen(mode, context, message: str) -> None:
+    # The offscreen platform warns about window hints it cannot honour on every show;
+    # everything else still reaches stderr.
+    if "propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
+
+
+def application() -> QApplication:
+    if QApplication.instance() is None:
+        qInstallMessageHandler(_quiet_offscreen)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    return app
+
+
+def initial_model(window: MainWindow, requested: Path | None) -> Path | None:
+    """The model to open first: the one asked for, the shipped one, else the last one used."""
+    if requested is not None:
+        return requested
+    shipped = default_generator()
+    if shipped.is_file():
+        return shipped
+    last = value(window.settings, "last_model", "", str)
+    return Path(last) if last and Path(last).is_file() else None
+
+
+def launch(requested: Path | None = None) -> MainWindow:
+    """A shown main window with the initial model loaded (or the empty state explained)."""
+    window = MainWindow()
+    path = initial_model(window, requested)
+    if path is None:
+        window.show_message(f"No model found at {default_generator()}: open one with "
+                            f"File → Open (Ctrl+O) or drop a .onnx file here.", "info")
+    else:
+        window.open_model(path)
+    window.show()
+    return window
+
+
+def wait_for(condition, timeout_s: float) -> bool:
+    """Run the event loop until `condition()` or the timeout; True if the condition held."""
+    loop = QEventLoop()
+    deadline = time.perf_counter() + timeout_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            return False
+        loop.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.001)
+    return True
+
+
+def save_screenshot(window: MainWindow, path: Path) -> None:
+    """Grab the whole window (after the first frame and the directions) into a PNG."""
+    window.resize(1200, 800)
+    if window.studio.ready:
+        wait_for(lambda: window.directions is not None, 10.0)
+        wait_for(lambda: window.latent_sliders.complete, 5.0)
+    window.scheduler.flush()
+    wait_for(lambda: False, 0.1)  # let layouts and paints settle
+    buf = QBuffer()
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    window.grab().save(buf, "PNG")
+    write_bytes_atomic(path, bytes(buf.data()))
+
+
+def self_test(window: MainWindow, frames: int = 60) -> dict:
+    """Render frames along the principal directions and a seed sweep; summarise."""
+    summary: dict = {"ok": False, "model": None, "errors": []}
+    studio = window.studio
+    if not studio.ready:
+        summary["errors"].append(window.message_bar.text() or "no model loaded")
+        return summary
+    gen = studio.generator
+    summary.update(model=str(gen.path), latent_dim=gen.latent_dim,
+                   conditional=gen.conditional, architecture=gen.info.architecture,
+                   classifier=str(studio.classifier.path) if studio.classifier else None)
+    if not wait_for(lambda: window.directions is not None, 30.0):
+        summary["errors"].append("principal directions were not ready within 30 s")
+    times, digests = [], set()
+    for i in range(frames):
+        start = time.perf_counter()
+        if i % 2 and window.directions is not None:
+            studio.state.set_coeff(i % window.directions.count, ((i % 7) - 3) / 1.5)
+        else:
+            studio.state.set_seed(i)
+        window.scheduler.flush()
+        times.append((time.perf_counter() - start) * 1000.0)
+        pixels = window.digit_view.pixels()
+        if pixels is None:
+            summary["errors"].append(f"frame {i} was not drawn")
+            break
+        digests.add(hash(pixels.tobytes()))
+    summary.update(frames=len(times), distinct_frames=len(digests),
+                   frame_ms_mean=round(float(np.mean(times)), 3) if times else None,
+                   frame_ms_max=round(float(np.max(times)), 3) if times else None,
+                   directions=window.directions.count if window.directions else 0,
+                   verdict=getattr(window.verdict.verdict, "digit", None))
+    if len(digests) < 2:
+        summary["errors"].append("every frame looked the same: the model ignores its latent")
+    summary["ok"] = not summary["errors"]
+    return summary
+
+
+def run(args) -> int:
+    """Entry point behind `python -m desktop_app`; returns the process exit code."""
+    app = application()
+    window = launch(args.model)
+    if args.exit_after_first_paint:
+        window.digit_view.painted.connect(lambda: (print("first-paint", flush=True),
+                                                   app.exit(0)))
+        QTimer.singleShot(30_000, lambda: app.exit(3))
+        return app.exec() if window.studio.ready else 2
+    if args.self_test:
+        summary = self_test(window)
+        print(json.dumps(summary))
+        window.close()
+        return 0 if summary["ok"] else 1
+    if args.screenshot:
+        try:
+            save_screenshot(window, args.screenshot)
+        except OutputError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        print(f"saved {args.screenshot}")
+        window.close()
+        return 0
+    return app.exec()

@@ -1,0 +1,90 @@
+"""`DigitView`: a 28×28 digit (or a grid of them) drawn large and crisp.
+
+The frame is a uint8 NumPy array shown through a `QImage` in Grayscale8 that shares its
+memory, scaled with nearest-neighbour sampling (no smoothing) to the largest size that fits
+while keeping the aspect ratio; at 2× and above the scale is a whole number, so every
+pixel of the digit becomes an equal square. No OpenGL is needed for 784 pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+_BACKGROUND = QColor(24, 24, 28)
+_TEXT = QColor(170, 170, 180)
+
+
+class DigitView(QWidget):
+    """Shows one uint8 image; `painted` is emitted after each paint that drew a frame."""
+
+    painted = Signal()
+
+    def __init__(self, parent: QWidget | None = None, placeholder: str = "",
+                 min_side: int = 112):
+        super().__init__(parent)
+        self._pixels: np.ndarray | None = None
+        self._image: QImage | None = None
+        self._placeholder = placeholder
+        self.setMinimumSize(min_side, min_side)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # Every pixel is repainted each frame: skip Qt's background erase.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(560, 560)
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder = text
+        self.update()
+
+    def clear(self) -> None:
+        self._pixels = self._image = None
+        self.update()
+
+    def pixels(self) -> np.ndarray | None:
+        """The uint8 frame on screen (a copy), or None."""
+        return None if self._pixels is None else self._pixels.copy()
+
+    def image(self) -> QImage | None:
+        """The frame as a QImage at 1:1 (a deep copy, safe to keep)."""
+        return None if self._image is None else self._image.copy()
+
+    def set_pixels(self, pixels: np.ndarray) -> None:
+        """Show a uint8 (h, w) frame; the view keeps its own copy."""
+        pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+        if pixels.ndim != 2:
+            raise ValueError(f"expected a (h, w) uint8 frame, got shape {pixels.shape}")
+        h, w = pixels.shape
+        # QImage borrows the buffer: keep the array alive as long as the image.
+        self._pixels = pixels.copy()
+        self._image = QImage(self._pixels.data, w, h, w, QImage.Format.Format_Grayscale8)
+        self.update()
+
+    def target_rect(self) -> QRect:
+        """Where the frame is drawn: the largest aspect-true fit, whole-number scale ≥ 2."""
+        if self._pixels is None:
+            return QRect()
+        h, w = self._pixels.shape
+        scale = min(self.width() / w, self.height() / h)
+        if scale >= 2:
+            scale = float(int(scale))
+        tw, th = max(1, int(w * scale)), max(1, int(h * scale))
+        return QRect((self.width() - tw) // 2, (self.height() - th) // 2, tw, th)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), _BACKGROUND)
+        if self._image is None:
+            painter.setPen(_TEXT)
+            painter.drawText(self.rect().adjusted(16, 16, -16, -16),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                             self._placeholder)
+            painter.end()
+            return
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(self.target_rect(), self._image)
+        painter.end()
+        self.painted.emit()

@@ -1,0 +1,211 @@
+"""`FileActions`: the File menu — open, recent models, latents, exports, copy — and drops.
+
+Each action has a dialog half (`*_dialog`, asks for a path) and a direct half that takes
+the path, which is what tests and scripts call. Errors go to the window's message bar; no
+dialog blocks on failure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QObject
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+from ..core import export, files
+from ..core.atomic import OutputError
+from .settings import recent_models, remember_model, value
+
+ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
+JSON_FILTER = "Digit Studio latents (*.json);;All files (*)"
+
+
+class FileActions(QObject):
+    """Owns the File menu of `window` (a MainWindow)."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.w = window
+        menu = window.menuBar().addMenu("&File")
+        self.open_action = self._add(menu, "&Open Model…", self.open_dialog, QKeySequence.Open)
+        self.recent_menu = menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._on_recent_about_to_show)
+        menu.addSeparator()
+        save = self._add(menu, "&Save Latents…", self.save_latents_dialog, QKeySequence.Save)
+        load = self._add(menu, "&Load Latents…", self.load_latents_dialog, "Ctrl+L")
+        menu.addSeparator()
+        png = self._add(menu, "Export &PNG…", self.export_png_dialog, "Ctrl+E")
+        gif = self._add(menu, "Export &GIF…", self.export_gif_dialog, "Ctrl+Shift+G")
+        strip = self._add(menu, "Export S&trip PNG…", self.export_strip_dialog, "Ctrl+Shift+E")
+        copy = self._add(menu, "&Copy Image", self.copy_image, QKeySequence.Copy)
+        menu.addSeparator()
+        self._add(menu, "&Quit", window.close, QKeySequence.Quit)
+        # Enabled only while a model is loaded (MainWindow._show_model_state).
+        self.model_actions = [save, load, png, gif, strip, copy]
+
+    def _add(self, menu, text, slot, shortcut) -> QAction:
+        action = QAction(text, self.w)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _folder(self) -> str:
+        return value(self.w.settings, "last_folder", str(Path.home()))
+
+    def _chose(self, path: str) -> Path | None:
+        if not path:
+            return None
+        self.w.settings.setValue("last_folder", str(Path(path).parent))
+        return Path(path)
+
+    def _report(self, exc: Exception) -> None:
+        self.w.show_message(str(exc))
+
+    # -- models ---------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.w, "Open model", self._folder(), ONNX_FILTER)
+        if self._chose(path):
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> bool:
+        """A dropped or chosen file: a model (.onnx) or a latent file (.json)."""
+        if path.suffix.lower() == ".json":
+            return self.load_latents(path)
+        return self.w.open_model(path)
+
+    def remember(self, path: Path) -> None:
+        remember_model(self.w.settings, path)
+        self.w.settings.setValue("last_model", str(Path(path).resolve()))
+
+    def _on_recent_about_to_show(self) -> None:
+        self.recent_menu.clear()
+        recent = recent_models(self.w.settings)
+        for entry in recent:
+            action = self.recent_menu.addAction(Path(entry).name)
+            action.setToolTip(entry)
+            action.triggered.connect(lambda _=False, p=entry: self.w.open_model(p))
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    @staticmethod
+    def dropped_path(mime: QMimeData) -> Path | None:
+        """The first local .onnx or .json file in a drag, else None."""
+        for url in mime.urls() if mime.hasUrls() else []:
+            path = Path(url.toLocalFile())
+            if url.isLocalFile() and path.suffix.lower() in (".onnx", ".json"):
+                return path
+        return None
+
+    # -- latents ----------------------------------------------------------------------
+    def save_latents_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.w, "Save latents",
+                                              str(Path(self._folder()) / "latents.json"),
+                                              JSON_FILTER)
+        if self._chose(path):
+            self.save_latents(Path(path))
+
+    def save_latents(self, path: Path) -> bool:
+        try:
+            files.save(path, self.w.studio.to_file())
+        except OutputError as exc:
+            self._report(exc)
+            return False
+        self.w.statusBar().showMessage(f"Saved {path.name}", 4000)
+        return True
+
+    def load_latents_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.w, "Load latents", self._folder(),
+                                              JSON_FILTER)
+        if self._chose(path):
+            self.load_latents(Path(path))
+
+    def load_latents(self, path: Path) -> bool:
+        if not self.w.studio.ready:
+            self.w.show_message(f"Open a model before loading {path.name}.")
+            return False
+        try:
+            data = files.load(path, self.w.studio.state.latent_dim)
+        except files.LatentFileError as exc:
+            self._report(exc)
+            return False
+        self.w.studio.apply_file(data)
+        self.w._show_model_state()
+        self.w._refresh_keyframes()
+        self.w.statusBar().showMessage(f"Loaded {path.name}", 4000)
+        return True
+
+    # -- images ------------------------------------------------------------------------
+    def _current_pixels(self):
+        self.w.scheduler.flush()
+        return self.w.digit_view.pixels()
+
+    def export_png_dialog(self) -> None:
+        scale, ok = QInputDialog.getInt(self.w, "Export PNG", "Scale (pixels per pixel)",
+                                        value(self.w.settings, "export_scale", 16), 1,
+                                        export.MAX_SCALE)
+        if not ok:
+            return
+        self.w.settings.setValue("export_scale", scale)
+        path, _ = QFileDialog.getSaveFileName(self.w, "Export PNG",
+                                              str(Path(self._folder()) / "digit.png"),
+                                              "PNG images (*.png)")
+        if self._chose(path):
+            self.export_png(Path(path), scale)
+
+    def export_png(self, path: Path, scale: int = 16) -> bool:
+        """The frame on screen (digit or grid) as a PNG, `scale` screen pixels per pixel."""
+        pixels = self._current_pixels()
+        return pixels is not None and self._write(path, export.save_png, pixels, scale)
+
+    def export_gif_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.w, "Export GIF",
+                                              str(Path(self._folder()) / "morph.gif"),
+                                              "GIF animations (*.gif)")
+        if self._chose(path):
+            self.export_gif(Path(path))
+
+    def export_gif(self, path: Path, fps: float = 25.0, scale: int = 4) -> bool:
+        """One pass along the keyframes at the current speed (there and back for ping-pong)."""
+        w = self.w
+        if len(w.studio.keyframes) < 2:
+            w.show_message("Add at least two keyframes before exporting an animation.")
+            return False
+        count = max(2, int(round(w.playback.period_s * fps)))
+        frames = w.studio.animation(count, w.playback.mode == "pingpong")
+        return self._write(path, export.save_gif, frames, fps, scale, w.playback.mode != "once")
+
+    def export_strip_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.w, "Export strip",
+                                              str(Path(self._folder()) / "strip.png"),
+                                              "PNG images (*.png)")
+        if self._chose(path):
+            self.export_strip(Path(path))
+
+    def export_strip(self, path: Path, count: int = 10, scale: int = 4) -> bool:
+        if len(self.w.studio.keyframes) < 2:
+            self.w.show_message("Add at least two keyframes before exporting a strip.")
+            return False
+        return self._write(path, export.save_strip, self.w.studio.strip(count), scale)
+
+    def _write(self, path: Path, writer, *args) -> bool:
+        try:
+            writer(path, *args)
+        except (OutputError, ValueError) as exc:
+            self._report(exc)
+            return False
+        self.w.statusBar().showMessage(f"Exported {path.name}", 4000)
+        return True
+
+    def copy_image(self) -> bool:
+        """Put the frame on the clipboard, enlarged 8× so it pastes at a useful size."""
+        pixels = self._current_pixels()
+        if pixels is None:
+            return False
+        big = export.upscale(pixels, 8).copy()
+        h, w = big.shape
+        image = QImage(big.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+        QGuiApplication.clipboard().setImage(image)
+        self.w.statusBar().showMessage("Copied the image", 3000)
+        return True

@@ -1,0 +1,387 @@
+"""`MainWindow`: the digit view, its controls, and the loop that turns state into pixels.
+
+User actions change `Studio` (core) and only *request* a frame; `FrameScheduler` renders the
+latest state once per event-loop turn. Models load synchronously (tens of milliseconds);
+principal directions are computed on a worker thread and arrive as a queued signal.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QMainWindow,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+
+from ..core.classifier import Classifier
+from ..core.contract import ContractError
+from ..core.directions import Cancelled, Directions, compute_directions
+from ..core.generator import Generator
+from ..core.paths import classifier_for
+from ..core.studio import Studio
+from .digit_chooser import DigitChooserWidget
+from .digit_view import DigitView
+from .direction_sliders import DirectionSlidersWidget
+from .file_actions import FileActions
+from .frame_scheduler import FrameScheduler
+from .interpolation_panel import STRIP_COUNT, InterpolationWidget
+from .latent_controls import LatentControlsWidget
+from .latent_sliders import LatentSlidersWidget
+from .message_bar import MessageBar
+from .model_watcher import DEBOUNCE_MS, ModelWatcher
+from .playback import PlaybackClock
+from . import shortcuts
+from .settings import make_settings
+from .verdict_view import VerdictWidget
+from .window_state import WindowState
+
+EMPTY_TEXT = ("No model loaded.\n\nOpen a generator with File → Open (Ctrl+O), or drop a "
+              ".onnx file here. Trained models are exported to exported_models/.")
+
+
+class _Bridge(QObject):
+    """Carries worker-thread results into the GUI thread (a queued connection)."""
+
+    done = Signal(int, object)
+
+
+class MainWindow(QMainWindow):
+    """The Digit Studio window. Signals let tests and the benchmark wait for real events."""
+
+    modelLoaded = Signal(str)
+    modelFailed = Signal(str)
+    directionsReady = Signal()
+    frameRendered = Signal()
+
+    def __init__(self, settings=None, debounce_ms: int = DEBOUNCE_MS):
+        super().__init__()
+        self.settings = settings if settings is not None else make_settings()
+        self.studio = Studio()
+        self.studio.subscribe(self._on_state_changed)
+        self.directions: Directions | None = None
+        self._directions_token = 0
+        self._bridge = _Bridge()  # no parent: the worker's reference keeps it alive
+        self._bridge.done.connect(self._on_directions_done)
+        self.scheduler = FrameScheduler(self._render, self)
+        self.playback = PlaybackClock(self)
+        self.watcher = ModelWatcher(self, debounce_ms)
+        self._build()
+        self.files = FileActions(self)
+        self._model_actions = self.files.model_actions + shortcuts.install(self)
+        self._restored_latent = False
+        self.window_state = WindowState(self)
+        self.window_state.restore()
+        self.setAcceptDrops(True)
+        self._connect()
+        self._show_model_state()
+
+    # -- layout -------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.setWindowTitle("Digit Studio")
+        self.message_bar = MessageBar()
+        self.digit_view = DigitView(placeholder=EMPTY_TEXT)
+        self.grid_box = QCheckBox("Grid 8×8 (G)")
+        self.verdict = VerdictWidget()
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(self.message_bar)
+        lv.addWidget(self.digit_view, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.grid_box)
+        row.addWidget(self.verdict, 1)
+        lv.addLayout(row)
+
+        self.controls = LatentControlsWidget()
+        self.digit_chooser = DigitChooserWidget()
+        self.digit_group = _group("Digit (conditional model)", self.digit_chooser)
+        self.direction_sliders = DirectionSlidersWidget()
+        self.latent_sliders = LatentSlidersWidget()
+        self.interpolation = InterpolationWidget()
+        explore = QWidget()
+        ev = QVBoxLayout(explore)
+        ev.addWidget(self.controls)
+        ev.addWidget(_group("Principal directions", self.direction_sliders))
+        ev.addWidget(_group("Raw latent (every dimension)", self.latent_sliders), 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(explore, "Explore")
+        self.tabs.addTab(self.interpolation, "Interpolate")
+        self.right = QWidget()
+        rv = QVBoxLayout(self.right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(self.digit_group)
+        rv.addWidget(self.tabs, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(splitter)
+        self.model_label = QLabel("No model")
+        self.stats_label = QLabel("")
+        # Permanent widgets: temporary status messages never hide or overlap them.
+        self.statusBar().addPermanentWidget(self.model_label)
+        self.statusBar().addPermanentWidget(self.stats_label)
+        self.resize(1120, 740)
+
+    def _connect(self) -> None:
+        c = self.controls
+        c.seedChanged.connect(lambda s: self._state_call("set_seed", s))
+        c.truncationChanged.connect(lambda v: self._state_call("set_truncation", v))
+        c.resetRequested.connect(lambda: self._state_call("reset"))
+        self.latent_sliders.valueChanged.connect(lambda d, v: self._state_call("set_raw", d, v))
+        self.direction_sliders.valueChanged.connect(
+            lambda i, v: self._state_call("set_coeff", i, v))
+        self.digit_chooser.digitChosen.connect(lambda d: self._state_call("set_label", d))
+        self.digit_chooser.morphRequested.connect(self._on_morph_requested)
+        self.grid_box.toggled.connect(self._on_grid_toggled)
+        ip = self.interpolation
+        ip.addRequested.connect(self.add_keyframe)
+        ip.removeRequested.connect(self._on_remove_keyframe)
+        ip.keyframeActivated.connect(self._on_keyframe_activated)
+        ip.methodChanged.connect(self._on_method_changed)
+        ip.tChanged.connect(self.set_t)
+        ip.playToggled.connect(self.set_playing)
+        ip.speedChanged.connect(lambda s: self.playback.set_speed(s, self.studio.t))
+        ip.modeChanged.connect(lambda m: setattr(self.playback, "mode", m))
+        ip.exportGifRequested.connect(self.files.export_gif_dialog)
+        ip.exportStripRequested.connect(self.files.export_strip_dialog)
+        self.playback.tick.connect(self._on_playback_tick)
+        self.playback.finished.connect(lambda: self.interpolation.set_playing(False))
+        self.scheduler.statsChanged.connect(self._on_stats)
+        self.watcher.fileChanged.connect(self._on_file_changed)
+        self.watcher.fileRemoved.connect(self._on_file_removed)
+
+    # -- models ------------------------------------------------------------------------
+    def open_model(self, path: str | Path) -> bool:
+        """Load a generator; on failure show why and keep the current model. True if loaded."""
+        try:
+            generator = Generator.from_path(path)
+        except ContractError as exc:
+            keep = " The current model stays loaded." if self.studio.ready else ""
+            self.show_message(f"{exc}{keep}")
+            self.modelFailed.emit(str(exc))
+            return False
+        kept = self.studio.set_generator(generator)
+        if not self._restored_latent:
+            self._restored_latent = True
+            self.window_state.restore_latent()
+        self._load_classifier(classifier_for(generator.path))
+        self.files.remember(generator.path)
+        self._show_model_state()
+        self.latent_sliders.set_dimension(generator.latent_dim, self.studio.state.raw)
+        self._start_directions()
+        self._refresh_keyframes()
+        self.watcher.set_files([generator.path] + ([self.studio.classifier.path]
+                                                    if self.studio.classifier else []))
+        self.message_bar.hide()
+        note = " (latent kept)" if kept else ""
+        self.statusBar().showMessage(f"Loaded {generator.path.name}{note}", 4000)
+        self.scheduler.request()
+        self.modelLoaded.emit(str(generator.path))
+        return True
+
+    def _load_classifier(self, path: Path | None) -> None:
+        classifier = None
+        if path is not None:
+            try:
+                classifier = Classifier.from_path(path)
+            except ContractError as exc:
+                self.show_message(f"{exc} Verdicts are off.")
+        self.studio.set_classifier(classifier)
+        self.verdict.set_available(classifier is not None,
+                                   classifier.path.name if classifier else "")
+
+    def _show_model_state(self) -> None:
+        gen = self.studio.generator
+        self.right.setEnabled(gen is not None)
+        self.digit_group.setVisible(bool(gen and gen.conditional))
+        for action in self._model_actions:
+            action.setEnabled(gen is not None)
+        if gen is None:
+            self.digit_view.clear()
+            return
+        info = gen.info
+        kind = "conditional" if gen.conditional else "unconditional"
+        self.setWindowTitle(f"Digit Studio — {gen.path.name}")
+        self.model_label.setText(f"{gen.path.name} · {info.architecture} · {kind} · "
+                                 f"{gen.latent_dim}-d latent · {info.epochs} epochs")
+        state = self.studio.state
+        self.controls.show_state(state.seed, state.truncation)
+        self.digit_chooser.set_digit(state.label)
+        self.interpolation.set_method(self.studio.method)
+
+    def _on_file_changed(self, path: str) -> None:
+        gen, clf = self.studio.generator, self.studio.classifier
+        if gen is not None and Path(path) == gen.path.resolve():
+            self.open_model(gen.path)
+        elif clf is not None and Path(path) == clf.path.resolve():
+            self._load_classifier(clf.path)
+            self.scheduler.request()
+
+    def _on_file_removed(self, path: str) -> None:
+        self.show_message(f"{Path(path).name} was deleted or moved; the model already "
+                          f"loaded keeps working.", "info")
+
+    # -- directions (worker thread) ----------------------------------------------------
+    def _start_directions(self) -> None:
+        self._directions_token += 1
+        token, generator, bridge = self._directions_token, self.studio.generator, self._bridge
+        self.direction_sliders.set_pending()
+
+        def work() -> None:
+            try:
+                result = compute_directions(
+                    generator, should_stop=lambda: token != self._directions_token)
+            except Cancelled:
+                return
+            except Exception as exc:  # noqa: BLE001 - reported in the window, not lost
+                result = exc
+            try:
+                bridge.done.emit(token, result)
+            except RuntimeError:  # the window is gone; nobody is waiting
+                pass
+
+        threading.Thread(target=work, name="directions", daemon=True).start()
+
+    def _on_directions_done(self, token: int, result: object) -> None:
+        if token != self._directions_token or not self.studio.ready:
+            return
+        if isinstance(result, Exception):
+            self.direction_sliders.set_pending(f"Directions failed: {result}")
+            return
+        self.directions = result
+        self.studio.state.set_directions(result.steps)
+        self.direction_sliders.set_directions(result.explained, self.studio.state.coeffs)
+        self.directionsReady.emit()
+
+    # -- latent and keyframes -----------------------------------------------------------
+    def _state_call(self, method: str, *args) -> None:
+        if self.studio.ready:
+            getattr(self.studio.state, method)(*args)
+
+    def _on_state_changed(self, reason: str) -> None:
+        state = self.studio.state
+        if reason in ("seed", "z", "reset"):
+            self.latent_sliders.set_values(state.raw)
+            self.direction_sliders.set_values(state.coeffs)
+        if reason in ("seed", "z"):
+            self.controls.show_state(state.seed, state.truncation)
+        if reason != "directions":
+            self.studio.source = "latent"
+        self.scheduler.request()
+
+    def choose_digit(self, digit: int) -> None:
+        """Draw `digit` (conditional models only; ignored otherwise)."""
+        gen = self.studio.generator
+        if gen is not None and gen.conditional:
+            self.digit_chooser.set_digit(digit)
+            self.studio.state.set_label(digit)
+
+    def _on_grid_toggled(self, on: bool) -> None:
+        self.studio.grid = on
+        self.studio.source = "latent"
+        self.scheduler.request()
+
+    def add_keyframe(self) -> None:
+        if self.studio.ready:
+            self.studio.add_keyframe()
+            self._refresh_keyframes()
+
+    def _on_remove_keyframe(self, index: int) -> None:
+        if 0 <= index < len(self.studio.keyframes):
+            self.studio.remove_keyframe(index)
+            self._refresh_keyframes()
+
+    def _on_keyframe_activated(self, index: int) -> None:
+        frame = self.studio.keyframes[index]
+        if frame.label is not None:
+            self.studio.state.label = frame.label
+            self.digit_chooser.set_digit(frame.label)
+        self.studio.state.set_z(frame.z)
+
+    def _on_morph_requested(self, a: int, b: int) -> None:
+        self.studio.morph_digits(a, b)
+        self._refresh_keyframes()
+        self.tabs.setCurrentWidget(self.interpolation)
+        self.set_t(0.0)
+
+    def _on_method_changed(self, method: str) -> None:
+        self.studio.method = method
+        self._refresh_keyframes()
+
+    def _refresh_keyframes(self) -> None:
+        keys = self.studio.keyframes
+        self.interpolation.set_keyframes(
+            [k.name + ("" if k.label is None else f" · digit {k.label}") for k in keys])
+        if len(keys) >= 2 and self.studio.ready:
+            self.interpolation.set_strip(self.studio.strip(STRIP_COUNT))
+        else:
+            self.set_playing(False)
+
+    def set_t(self, t: float) -> None:
+        """Show the path at t in [0, 1] (needs at least one keyframe)."""
+        self.studio.t = min(max(float(t), 0.0), 1.0)
+        self.interpolation.set_t(self.studio.t)
+        if self.studio.keyframes:
+            self.studio.source = "path"
+            self.scheduler.request()
+
+    def set_playing(self, playing: bool) -> None:
+        playing = playing and len(self.studio.keyframes) >= 2
+        if playing:
+            self.playback.start(self.studio.t)
+        else:
+            self.playback.stop()
+        self.interpolation.set_playing(playing)
+
+    def _on_playback_tick(self, t: float) -> None:
+        self.set_t(t)
+
+    # -- frames ----------------------------------------------------------------------
+    def _render(self) -> None:
+        if not self.studio.ready:
+            return
+        try:
+            frame = self.studio.render()
+        except Exception as exc:  # noqa: BLE001 - a model that fails mid-run must not crash
+            self.show_message(f"Rendering failed: {str(exc)[:300]}")
+            return
+        self.digit_view.set_pixels(frame.pixels)
+        self.verdict.set_verdict(frame.verdict)
+        self.frameRendered.emit()
+
+    def _on_stats(self, frame_ms: float, fps: float) -> None:
+        self.stats_label.setText(f"frame {frame_ms:.2f} ms · {fps:.0f} fps")
+
+    def show_message(self, text: str, kind: str = "error") -> None:
+        """Tell the user something went wrong, without a blocking dialog."""
+        self.message_bar.show_message(text, kind)
+        self.statusBar().showMessage(text, 10000)
+
+    # -- window events -------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if self.files.dropped_path(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        path = self.files.dropped_path(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.files.open_path(path)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self._directions_token += 1  # lets a running worker stop at its next batch
+        self.playback.stop()
+        self.window_state.save()
+        super().closeEvent(event)
+
+
+def _group(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.addWidget(widget)
+    return box

@@ -1,0 +1,63 @@
+"""The View, Play and Help menus: keyboard shortcuts for everything used while exploring.
+
+Single-key shortcuts (R, G, K, Space, 0-9) do not fire while a text or number box has
+focus: Qt lets the focused box claim printable keys first.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+SHORTCUTS = [
+    ("Ctrl+O", "Open a model"), ("Ctrl+S / Ctrl+L", "Save / load latents"),
+    ("Ctrl+E", "Export PNG"), ("Ctrl+Shift+G / Ctrl+Shift+E", "Export GIF / strip"),
+    ("Ctrl+C", "Copy the image"), ("R", "Random seed"), ("] / [", "Next / previous seed"),
+    ("Ctrl+R", "Reset edits"), ("G", "Toggle 8×8 grid"), ("K", "Add keyframe"),
+    ("Space", "Play / pause"), ("0-9", "Choose the digit (conditional models)"),
+]
+
+
+def install(window) -> list[QAction]:
+    """Add the menus to `window` (a MainWindow); returns the actions needing a model."""
+    def add(menu, text, shortcut, slot, checkable=False):
+        action = QAction(text, window)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def step_seed(delta: int) -> None:
+        box = window.controls.seed_box
+        box.setValue((box.value() + delta) % (box.maximum() + 1))
+
+    view = window.menuBar().addMenu("&View")
+    needs_model = [
+        add(view, "&Random Seed", "R", window.controls.draw_random),
+        add(view, "&Next Seed", "]", lambda: step_seed(1)),
+        add(view, "&Previous Seed", "[", lambda: step_seed(-1)),
+        add(view, "Re&set Edits", "Ctrl+R", window.controls.resetRequested.emit),
+    ]
+    grid = add(view, "&Grid 8×8", "G", window.grid_box.setChecked, checkable=True)
+    window.grid_box.toggled.connect(grid.setChecked)
+    play = window.menuBar().addMenu("&Play")
+    needs_model += [
+        add(play, "&Add Keyframe", "K", window.add_keyframe),
+        add(play, "&Play / Pause", "Space", window.interpolation.play_button.toggle),
+    ]
+    digits = play.addMenu("&Digit")
+    for d in range(10):
+        action = add(digits, f"Digit {d}", str(d), lambda _=False, k=d: window.choose_digit(k))
+        needs_model.append(action)
+    help_menu = window.menuBar().addMenu("&Help")
+    add(help_menu, "&Keyboard Shortcuts", "F1", lambda: _show_shortcuts(window))
+    return needs_model
+
+
+def _show_shortcuts(window) -> None:
+    rows = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in SHORTCUTS)
+    box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts",
+                      f"<table cellspacing=6>{rows}</table>", parent=window)
+    box.setModal(False)
+    box.show()
