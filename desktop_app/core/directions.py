@@ -24,6 +24,8 @@ from typing import Callable
 
 import numpy as np
 
+from .blas import blas_threads
+
 DEFAULT_COUNT = 12
 SAMPLE_SEED = 20_200_406  # fixed: the same model always gets the same sliders
 _BATCH = 256
@@ -60,8 +62,14 @@ def compute_directions(generator, count: int = DEFAULT_COUNT, samples: int | Non
     """The top `count` principal directions of `generator` (fewer if latent_dim is smaller).
 
     Runs `generate` in batches; `should_stop` is polled between batches so a model switch
-    can abandon a stale computation (raises `Cancelled`).
+    can abandon a stale computation (raises `Cancelled`). BLAS runs on one thread (blas.py).
     """
+    with blas_threads(1):
+        return _compute(generator, count, samples, should_stop)
+
+
+def _compute(generator, count: int, samples: int | None,
+             should_stop: Callable[[], bool]) -> Directions:
     d = generator.latent_dim
     n = samples or sample_count_for(d)
     rng = np.random.default_rng(SAMPLE_SEED)

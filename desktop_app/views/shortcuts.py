@@ -39,7 +39,8 @@ def install(window) -> list[QAction]:
         add(view, "&Previous Seed", "[", lambda: step_seed(-1)),
         add(view, "Re&set Edits", "Ctrl+R", window.controls.resetRequested.emit),
     ]
-    grid = add(view, "&Grid 8×8", "G", window.grid_box.setChecked, checkable=True)
+    grid = add(view, "&Grid 8×8", "G", lambda: None, checkable=True)
+    grid.toggled.connect(window.grid_box.setChecked)
     window.grid_box.toggled.connect(grid.setChecked)
     play = window.menuBar().addMenu("&Play")
     needs_model += [
