@@ -28,7 +28,7 @@ from .blas import blas_threads
 
 DEFAULT_COUNT = 12
 SAMPLE_SEED = 20_200_406  # fixed: the same model always gets the same sliders
-_BATCH = 256
+_BATCH = 64  # the grid's batch: the batch session's buffers are reused, not grown
 
 
 class Cancelled(Exception):
@@ -82,7 +82,9 @@ def _compute(generator, count: int, samples: int | None,
         stop = min(start + _BATCH, n)
         lab = None if labels is None else labels[start:stop]
         images[start:stop] = generator.generate(z[start:stop], lab).reshape(stop - start, -1)
-    x = images.astype(np.float64)
+    # float32 halves the peak memory (issue 6 caps the app at 200 MB); for a covariance of
+    # a few thousand samples in [0, 1] its precision is ample.
+    x = images
     if labels is None:
         x -= x.mean(axis=0)
     else:
@@ -98,10 +100,11 @@ def _compute(generator, count: int, samples: int | None,
     # Least squares z ≈ coords · W through the k×k normal equations (coords are nearly
     # uncorrelated, so this is well conditioned and avoids a LAPACK SVD of n×k).
     gram = coords.T @ coords + 1e-9 * np.eye(k)
-    weights = np.linalg.solve(gram, coords.T @ z.astype(np.float64))  # (k, d)
+    weights = np.linalg.solve(gram.astype(np.float64),
+                              (coords.T @ z).astype(np.float64))  # (k, d)
     norms = np.linalg.norm(weights, axis=1, keepdims=True)
     units = weights / np.where(norms > 0, norms, 1.0)
-    sigma = (z.astype(np.float64) @ units.T).std(axis=0)
+    sigma = (z @ units.T.astype(np.float32)).std(axis=0, dtype=np.float64)
     explained = var / max(float(np.trace(cov)), 1e-12)
     return Directions((units * sigma[:, None]).astype(np.float32),
                       explained.astype(np.float32), n)

@@ -45,6 +45,8 @@ class LatentState:
         self.label = 0
         self._steps = np.zeros((0, latent_dim), np.float32)
         self.coeffs = np.zeros(0, np.float32)
+        self._grid_key: tuple[int, int] | None = None
+        self._grid_bases = np.zeros((0, latent_dim), np.float32)
 
     # -- observers ------------------------------------------------------------------
     def subscribe(self, callback: Callable[[str], None]) -> None:
@@ -75,9 +77,16 @@ class LatentState:
         moves the whole grid.
         """
         first = 0 if self.seed is None else self.seed
-        raws = [self.raw] + [seed_vector((first + i) % (MAX_SEED + 1), self.latent_dim)
-                             + self.delta for i in range(1, n)]
-        z = self.truncation * np.stack(raws)
+        if self._grid_key != (first, n):
+            # Drawing 63 generators per frame cost ~2 ms; the draws only change with the seed.
+            self._grid_bases = np.stack(
+                [np.zeros(self.latent_dim, np.float32)]
+                + [seed_vector((first + i) % (MAX_SEED + 1), self.latent_dim)
+                   for i in range(1, n)])
+            self._grid_key = (first, n)
+        raws = self._grid_bases + self.delta
+        raws[0] = self.raw
+        z = self.truncation * raws
         if self.coeffs.size:
             z = z + self.coeffs @ self._steps
         return z.astype(np.float32, copy=False)

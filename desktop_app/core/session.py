@@ -43,6 +43,9 @@ def session_options(threads: int) -> ort.SessionOptions:
     # Idle pool threads would otherwise spin between frames and eat a core that the UI
     # (and, on this machine, a training run) needs.
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # The arena keeps its high-water mark for the life of the session; for a model this
+    # small plain malloc costs microseconds and saved ~25 MB of resident memory.
+    opts.enable_cpu_mem_arena = False
     opts.log_severity_level = 3
     return opts
 

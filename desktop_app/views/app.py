@@ -50,7 +50,9 @@ def launch(requested: Path | None = None) -> MainWindow:
     path = initial_model(window, requested)
     if path is None:
         window.show_message(f"No model found at {default_generator()}: open one with "
-                            f"File → Open (Ctrl+O) or drop a .onnx file here.", "info")
+                            f"File → Open (Ctrl+O) or drop a .onnx file here. It will "
+                            f"open by itself once exported there.", "info")
+        window.watch_files([default_generator()])
     else:
         window.open_model(path)
     window.show()

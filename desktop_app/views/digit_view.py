@@ -1,9 +1,12 @@
 """`DigitView`: a 28×28 digit (or a grid of them) drawn large and crisp.
 
-The frame is a uint8 NumPy array shown through a `QImage` in Grayscale8 that shares its
-memory, scaled with nearest-neighbour sampling (no smoothing) to the largest size that fits
-while keeping the aspect ratio; at 2× and above the scale is a whole number, so every
-pixel of the digit becomes an equal square. No OpenGL is needed for 784 pixels.
+The frame is a uint8 NumPy array, scaled with nearest-neighbour sampling (no smoothing) to
+the largest size that fits while keeping the aspect ratio; at 2× and above the scale is a
+whole number, so every pixel of the digit becomes an equal square. No OpenGL is needed.
+
+The grey levels are drawn through an RGB32 copy (a 256-entry lookup table) rather than a
+Grayscale8 `QImage`: Qt converts Grayscale8 pixel by pixel while scaling, which measured
+0.86 ms per 560×560 draw against 0.20 ms for RGB32. `image()` still hands out Grayscale8.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 _BACKGROUND = QColor(24, 24, 28)
+_GREY_TO_RGB32 = (np.arange(256, dtype=np.uint32) * 0x010101) | 0xFF000000
 _TEXT = QColor(170, 170, 180)
 
 
@@ -26,6 +30,7 @@ class DigitView(QWidget):
                  min_side: int = 112):
         super().__init__(parent)
         self._pixels: np.ndarray | None = None
+        self._rgb: np.ndarray | None = None
         self._image: QImage | None = None
         self._placeholder = placeholder
         self.setMinimumSize(min_side, min_side)
@@ -41,7 +46,7 @@ class DigitView(QWidget):
         self.update()
 
     def clear(self) -> None:
-        self._pixels = self._image = None
+        self._pixels = self._rgb = self._image = None
         self.update()
 
     def pixels(self) -> np.ndarray | None:
@@ -49,8 +54,11 @@ class DigitView(QWidget):
         return None if self._pixels is None else self._pixels.copy()
 
     def image(self) -> QImage | None:
-        """The frame as a QImage at 1:1 (a deep copy, safe to keep)."""
-        return None if self._image is None else self._image.copy()
+        """The frame as a Grayscale8 QImage at 1:1 (a deep copy, safe to keep)."""
+        if self._pixels is None:
+            return None
+        h, w = self._pixels.shape
+        return QImage(self._pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
 
     def set_pixels(self, pixels: np.ndarray) -> None:
         """Show a uint8 (h, w) frame; the view keeps its own copy."""
@@ -58,9 +66,10 @@ class DigitView(QWidget):
         if pixels.ndim != 2:
             raise ValueError(f"expected a (h, w) uint8 frame, got shape {pixels.shape}")
         h, w = pixels.shape
-        # QImage borrows the buffer: keep the array alive as long as the image.
         self._pixels = pixels.copy()
-        self._image = QImage(self._pixels.data, w, h, w, QImage.Format.Format_Grayscale8)
+        # QImage borrows the buffer: keep the array alive as long as the image.
+        self._rgb = _GREY_TO_RGB32[self._pixels]
+        self._image = QImage(self._rgb.data, w, h, w * 4, QImage.Format.Format_RGB32)
         self.update()
 
     def target_rect(self) -> QRect:

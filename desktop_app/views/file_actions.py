@@ -41,7 +41,7 @@ class FileActions(QObject):
         copy = self._add(menu, "&Copy Image", self.copy_image, QKeySequence.Copy)
         menu.addSeparator()
         self._add(menu, "&Quit", window.close, QKeySequence.Quit)
-        # Enabled only while a model is loaded (MainWindow._show_model_state).
+        # Enabled only while a model is loaded (MainWindow.refresh_model_state).
         self.model_actions = [save, load, png, gif, strip, copy]
 
     def _add(self, menu, text, slot, shortcut) -> QAction:
@@ -131,8 +131,8 @@ class FileActions(QObject):
             self._report(exc)
             return False
         self.w.studio.apply_file(data)
-        self.w._show_model_state()
-        self.w._refresh_keyframes()
+        self.w.refresh_model_state()
+        self.w.path.refresh()
         self.w.statusBar().showMessage(f"Loaded {path.name}", 4000)
         return True
 

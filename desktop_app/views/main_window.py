@@ -2,49 +2,46 @@
 
 User actions change `Studio` (core) and only *request* a frame; `FrameScheduler` renders the
 latest state once per event-loop turn. Models load synchronously (tens of milliseconds);
-principal directions are computed on a worker thread and arrive as a queued signal.
+principal directions arrive later from `DirectionsWorker`; keyframes and playback live in
+`PathController`.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QMainWindow,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ..core.classifier import Classifier
 from ..core.contract import ContractError
-from ..core.directions import Cancelled, Directions, compute_directions
+from ..core.directions import Directions
 from ..core.generator import Generator
-from ..core.paths import classifier_for
+from ..core.paths import CLASSIFIER_NAME, classifier_for, models_dir
 from ..core.studio import Studio
 from .digit_chooser import DigitChooserWidget
 from .digit_view import DigitView
+from .directions_worker import DirectionsWorker
 from .direction_sliders import DirectionSlidersWidget
 from .file_actions import FileActions
 from .frame_scheduler import FrameScheduler
-from .interpolation_panel import STRIP_COUNT, InterpolationWidget
+from .interpolation_panel import InterpolationWidget
 from .latent_controls import LatentControlsWidget
 from .latent_sliders import LatentSlidersWidget
 from .message_bar import MessageBar
 from .model_watcher import DEBOUNCE_MS, ModelWatcher
+from .path_controller import PathController
 from .playback import PlaybackClock
 from . import shortcuts
 from .settings import make_settings
+from .float_slider import ValueLabel
 from .verdict_view import VerdictWidget
 from .window_state import WindowState
 
 EMPTY_TEXT = ("No model loaded.\n\nOpen a generator with File → Open (Ctrl+O), or drop a "
               ".onnx file here. Trained models are exported to exported_models/.")
-
-
-class _Bridge(QObject):
-    """Carries worker-thread results into the GUI thread (a queued connection)."""
-
-    done = Signal(int, object)
 
 
 class MainWindow(QMainWindow):
@@ -61,21 +58,20 @@ class MainWindow(QMainWindow):
         self.studio = Studio()
         self.studio.subscribe(self._on_state_changed)
         self.directions: Directions | None = None
-        self._directions_token = 0
-        self._bridge = _Bridge()  # no parent: the worker's reference keeps it alive
-        self._bridge.done.connect(self._on_directions_done)
+        self.directions_worker = DirectionsWorker(self)
         self.scheduler = FrameScheduler(self._render, self)
         self.playback = PlaybackClock(self)
         self.watcher = ModelWatcher(self, debounce_ms)
         self._build()
         self.files = FileActions(self)
+        self.path = PathController(self)
         self._model_actions = self.files.model_actions + shortcuts.install(self)
         self._restored_latent = False
         self.window_state = WindowState(self)
-        self.window_state.restore()
         self.setAcceptDrops(True)
         self._connect()
-        self._show_model_state()
+        self.window_state.restore()  # after _connect, so restored choices take effect
+        self.refresh_model_state()
 
     # -- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -120,7 +116,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 2)
         self.setCentralWidget(splitter)
         self.model_label = QLabel("No model")
-        self.stats_label = QLabel("")
+        self.stats_label = ValueLabel("frame 888.88 ms · 8888 fps")
         # Permanent widgets: temporary status messages never hide or overlap them.
         self.statusBar().addPermanentWidget(self.model_label)
         self.statusBar().addPermanentWidget(self.stats_label)
@@ -135,21 +131,12 @@ class MainWindow(QMainWindow):
         self.direction_sliders.valueChanged.connect(
             lambda i, v: self._state_call("set_coeff", i, v))
         self.digit_chooser.digitChosen.connect(lambda d: self._state_call("set_label", d))
-        self.digit_chooser.morphRequested.connect(self._on_morph_requested)
         self.grid_box.toggled.connect(self._on_grid_toggled)
-        ip = self.interpolation
-        ip.addRequested.connect(self.add_keyframe)
-        ip.removeRequested.connect(self._on_remove_keyframe)
-        ip.keyframeActivated.connect(self._on_keyframe_activated)
-        ip.methodChanged.connect(self._on_method_changed)
-        ip.tChanged.connect(self.set_t)
-        ip.playToggled.connect(self.set_playing)
-        ip.speedChanged.connect(lambda s: self.playback.set_speed(s, self.studio.t))
-        ip.modeChanged.connect(lambda m: setattr(self.playback, "mode", m))
-        ip.exportGifRequested.connect(self.files.export_gif_dialog)
-        ip.exportStripRequested.connect(self.files.export_strip_dialog)
-        self.playback.tick.connect(self._on_playback_tick)
-        self.playback.finished.connect(lambda: self.interpolation.set_playing(False))
+        self.interpolation.exportGifRequested.connect(self.files.export_gif_dialog)
+        self.interpolation.exportStripRequested.connect(self.files.export_strip_dialog)
+        self.directions_worker.ready.connect(self._on_directions_ready)
+        self.directions_worker.failed.connect(
+            lambda text: self.direction_sliders.set_pending(f"Directions failed: {text}"))
         self.scheduler.statsChanged.connect(self._on_stats)
         self.watcher.fileChanged.connect(self._on_file_changed)
         self.watcher.fileRemoved.connect(self._on_file_removed)
@@ -170,12 +157,11 @@ class MainWindow(QMainWindow):
             self.window_state.restore_latent()
         self._load_classifier(classifier_for(generator.path))
         self.files.remember(generator.path)
-        self._show_model_state()
+        self.refresh_model_state()
         self.latent_sliders.set_dimension(generator.latent_dim, self.studio.state.raw)
         self._start_directions()
-        self._refresh_keyframes()
-        self.watcher.set_files([generator.path] + ([self.studio.classifier.path]
-                                                    if self.studio.classifier else []))
+        self.path.refresh()
+        self.watch_files([generator.path])
         self.message_bar.hide()
         note = " (latent kept)" if kept else ""
         self.statusBar().showMessage(f"Loaded {generator.path.name}{note}", 4000)
@@ -194,7 +180,7 @@ class MainWindow(QMainWindow):
         self.verdict.set_available(classifier is not None,
                                    classifier.path.name if classifier else "")
 
-    def _show_model_state(self) -> None:
+    def refresh_model_state(self) -> None:
         gen = self.studio.generator
         self.right.setEnabled(gen is not None)
         self.digit_group.setVisible(bool(gen and gen.conditional))
@@ -213,12 +199,18 @@ class MainWindow(QMainWindow):
         self.digit_chooser.set_digit(state.label)
         self.interpolation.set_method(self.studio.method)
 
+    def watch_files(self, models: list[Path]) -> None:
+        """Watch these models and the classifier.onnx files that would pair with them, so
+        a re-export, or a classifier exported later, is picked up without a restart."""
+        clf = [Path(m).parent / CLASSIFIER_NAME for m in models] + [models_dir() / CLASSIFIER_NAME]
+        self.watcher.set_files(list(models) + clf)
+
     def _on_file_changed(self, path: str) -> None:
-        gen, clf = self.studio.generator, self.studio.classifier
-        if gen is not None and Path(path) == gen.path.resolve():
-            self.open_model(gen.path)
-        elif clf is not None and Path(path) == clf.path.resolve():
-            self._load_classifier(clf.path)
+        gen = self.studio.generator
+        if gen is None or Path(path) == gen.path.resolve():
+            self.open_model(path if gen is None else gen.path)
+        elif Path(path).name == CLASSIFIER_NAME:
+            self._load_classifier(classifier_for(gen.path))
             self.scheduler.request()
 
     def _on_file_removed(self, path: str) -> None:
@@ -227,30 +219,11 @@ class MainWindow(QMainWindow):
 
     # -- directions (worker thread) ----------------------------------------------------
     def _start_directions(self) -> None:
-        self._directions_token += 1
-        token, generator, bridge = self._directions_token, self.studio.generator, self._bridge
         self.direction_sliders.set_pending()
+        self.directions_worker.start(self.studio.generator)
 
-        def work() -> None:
-            try:
-                result = compute_directions(
-                    generator, should_stop=lambda: token != self._directions_token)
-            except Cancelled:
-                return
-            except Exception as exc:  # noqa: BLE001 - reported in the window, not lost
-                result = exc
-            try:
-                bridge.done.emit(token, result)
-            except RuntimeError:  # the window is gone; nobody is waiting
-                pass
-
-        threading.Thread(target=work, name="directions", daemon=True).start()
-
-    def _on_directions_done(self, token: int, result: object) -> None:
-        if token != self._directions_token or not self.studio.ready:
-            return
-        if isinstance(result, Exception):
-            self.direction_sliders.set_pending(f"Directions failed: {result}")
+    def _on_directions_ready(self, result: Directions) -> None:
+        if not self.studio.ready or result.steps.shape[1] != self.studio.state.latent_dim:
             return
         self.directions = result
         self.studio.state.set_directions(result.steps)
@@ -285,60 +258,15 @@ class MainWindow(QMainWindow):
         self.studio.source = "latent"
         self.scheduler.request()
 
+    # Thin entry points kept on the window for shortcuts, scripts and tests.
     def add_keyframe(self) -> None:
-        if self.studio.ready:
-            self.studio.add_keyframe()
-            self._refresh_keyframes()
-
-    def _on_remove_keyframe(self, index: int) -> None:
-        if 0 <= index < len(self.studio.keyframes):
-            self.studio.remove_keyframe(index)
-            self._refresh_keyframes()
-
-    def _on_keyframe_activated(self, index: int) -> None:
-        frame = self.studio.keyframes[index]
-        if frame.label is not None:
-            self.studio.state.label = frame.label
-            self.digit_chooser.set_digit(frame.label)
-        self.studio.state.set_z(frame.z)
-
-    def _on_morph_requested(self, a: int, b: int) -> None:
-        self.studio.morph_digits(a, b)
-        self._refresh_keyframes()
-        self.tabs.setCurrentWidget(self.interpolation)
-        self.set_t(0.0)
-
-    def _on_method_changed(self, method: str) -> None:
-        self.studio.method = method
-        self._refresh_keyframes()
-
-    def _refresh_keyframes(self) -> None:
-        keys = self.studio.keyframes
-        self.interpolation.set_keyframes(
-            [k.name + ("" if k.label is None else f" · digit {k.label}") for k in keys])
-        if len(keys) >= 2 and self.studio.ready:
-            self.interpolation.set_strip(self.studio.strip(STRIP_COUNT))
-        else:
-            self.set_playing(False)
+        self.path.add_keyframe()
 
     def set_t(self, t: float) -> None:
-        """Show the path at t in [0, 1] (needs at least one keyframe)."""
-        self.studio.t = min(max(float(t), 0.0), 1.0)
-        self.interpolation.set_t(self.studio.t)
-        if self.studio.keyframes:
-            self.studio.source = "path"
-            self.scheduler.request()
+        self.path.set_t(t)
 
     def set_playing(self, playing: bool) -> None:
-        playing = playing and len(self.studio.keyframes) >= 2
-        if playing:
-            self.playback.start(self.studio.t)
-        else:
-            self.playback.stop()
-        self.interpolation.set_playing(playing)
-
-    def _on_playback_tick(self, t: float) -> None:
-        self.set_t(t)
+        self.path.set_playing(playing)
 
     # -- frames ----------------------------------------------------------------------
     def _render(self) -> None:
@@ -373,7 +301,7 @@ class MainWindow(QMainWindow):
             self.files.open_path(path)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        self._directions_token += 1  # lets a running worker stop at its next batch
+        self.directions_worker.cancel()  # a running worker stops at its next batch
         self.playback.stop()
         self.window_state.save()
         super().closeEvent(event)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QHBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QWidget
 
 from ..core.classifier import Verdict
+from .float_slider import ValueLabel
 
 
 class VerdictWidget(QWidget):
-    """"Classifier: 7 · 98 %" and a confidence bar; a hint when there is no classifier."""
+    """"Classifier says 7 · 98%" and a confidence bar; a hint when there is no classifier."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.label = QLabel()
-        self.label.setMinimumWidth(220)
+        # Updated every frame during a drag: a ValueLabel never triggers a relayout.
+        self.label = ValueLabel("No classifier.onnx: verdicts are off",
+                                align=Qt.AlignmentFlag.AlignLeft)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
@@ -39,7 +42,7 @@ class VerdictWidget(QWidget):
         if shown == self._last:
             return
         self._last = shown
-        self.label.setText(f"Classifier: <b>{verdict.digit}</b> · {verdict.confidence:.0%}")
+        self.label.setText(f"Classifier says {verdict.digit} · {verdict.confidence:.0%}")
         self.bar.setValue(int(verdict.confidence * 1000))
 
     @property

@@ -40,7 +40,7 @@ class WindowState:
         label = value(s, "digit", 0, int)
         state.label = label if 0 <= label <= 9 else 0
         state.set_seed(max(value(s, "seed", 0, int), 0))
-        w._show_model_state()
+        w.refresh_model_state()
 
     def save(self) -> None:
         w, s = self.w, self.w.settings

@@ -157,7 +157,7 @@ def test_changing_the_digit_changes_the_classifier_verdict(window, qtbot, model_
         _frame(window, qtbot, lambda d=digit: window.digit_chooser.group.button(d).click())
         assert window.verdict.verdict.digit == digit
         assert window.verdict.verdict.confidence > 0.9
-        assert f"<b>{digit}</b>" in window.verdict.label.text()
+        assert f"says {digit} ·" in window.verdict.label.text()
 
 
 def test_morphing_two_digits_keeps_the_latent(window, qtbot, model_dir):
@@ -271,3 +271,28 @@ def test_status_bar_shows_frame_time_and_fps(loaded, qtbot):
         _frame(loaded, qtbot, lambda v=value: slider.setValue(v))
     qtbot.waitUntil(lambda: "fps" in loaded.stats_label.text(), timeout=2000)
     assert "ms" in loaded.stats_label.text()
+
+
+def test_an_empty_start_opens_the_model_once_it_is_exported(qtbot, model_dir,
+                                                             isolated_app_env):
+    from desktop_app.views.app import launch
+
+    window = launch()
+    qtbot.addWidget(window)
+    assert not window.studio.ready and "No model found" in window.message_bar.text()
+    target = isolated_app_env / "generator.onnx"
+    staging = isolated_app_env / "generator.onnx.tmp"
+    staging.write_bytes((model_dir / "generator.onnx").read_bytes())
+    with qtbot.waitSignal(window.modelLoaded, timeout=5000):
+        staging.replace(target)
+    assert window.studio.generator.path == target
+    assert window.message_bar.text() == ""
+
+
+def test_a_classifier_exported_later_turns_verdicts_on(window, qtbot, model_dir,
+                                                        lone_generator):
+    window.open_model(lone_generator)
+    assert window.verdict.verdict is None
+    (lone_generator.parent / "classifier.onnx").write_bytes(
+        (model_dir / "classifier.onnx").read_bytes())
+    qtbot.waitUntil(lambda: window.verdict.verdict is not None, timeout=5000)

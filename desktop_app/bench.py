@@ -1,0 +1,199 @@
+"""Benchmark the real main window (offscreen): `python -m desktop_app.bench [MODEL] [--quick]`.
+
+Prints progress to stderr and one JSON object as its last stdout line:
+
+* cold_start_s: a fresh `python -m desktop_app MODEL` process, from just before it is
+  spawned to the moment it reports its first painted digit (median of 3 after a warm-up);
+* slider_latency_ms_p50 / _p99: `QSlider.setValue` on a principal-direction slider to the
+  end of the digit view's paintEvent, single digit; grid_latency_ms_p99: the same, 8×8 grid;
+* drag_fps: painted frames per second while the slider moves on every event-loop turn
+  without pause (bursts coalesce, so this is the sustained render rate);
+* infer_batch1_us / infer_batch64_us: median `Generator.generate` time;
+* peak_rss_mb: this process's peak resident memory after all of the above.
+
+Targets (issue 6, a 2-core machine): p99 ≤ 4 ms single, ≤ 10 ms grid, ≥ 120 fps,
+cold start ≤ 1.0 s, peak RSS ≤ 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def _log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def cold_start(model: Path, runs: int = 3) -> list[float]:
+    """Seconds from spawn to first paint of fresh app processes (first run is a warm-up)."""
+    times = []
+    for i in range(runs + 1):
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "desktop_app", str(model), "--exit-after-first-paint"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = proc.stdout.readline()
+        elapsed = time.perf_counter() - start
+        proc.wait(timeout=30)
+        if "first-paint" not in line:
+            raise RuntimeError(f"the app did not paint (exit code {proc.returncode})")
+        if i:
+            times.append(elapsed)
+    return times
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+class _Probe:
+    """Counts paints of the digit view."""
+
+    def __init__(self, window):
+        self.paints = 0
+        window.digit_view.painted.connect(self._on_painted)
+
+    def _on_painted(self) -> None:
+        self.paints += 1
+
+
+def slider_latencies(app, window, probe: _Probe, count: int
+                     ) -> tuple[list[float], list[float]]:
+    """Milliseconds from setValue to the end of the resulting paint, `count` times:
+    (wall-clock latencies, CPU time this process spent on each).
+
+    The CPU figures do not include time the OS gave to other programs, so on a machine
+    that is busy (a training run) they show what the app itself costs.
+    """
+    slider = window.direction_sliders.rows[0].slider
+    wall, cpu = [], []
+    for i in range(count):
+        target = probe.paints + 1
+        start, cpu_start = time.perf_counter(), time.process_time()
+        slider.setValue((slider.value() + 37) % (slider.maximum() + 1))
+        while probe.paints < target:
+            app.processEvents()
+        wall.append((time.perf_counter() - start) * 1000.0)
+        cpu.append((time.process_time() - cpu_start) * 1000.0)
+    return wall, cpu
+
+
+def drag_fps(app, window, probe: _Probe, seconds: float) -> float:
+    """Frames painted per second while the slider moves on every event-loop turn."""
+    slider = window.direction_sliders.rows[0].slider
+    first = probe.paints
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        slider.setValue((slider.value() + 3) % (slider.maximum() + 1))
+        app.processEvents()
+    return (probe.paints - first) / (time.perf_counter() - start)
+
+
+def inference_us(generator, batch: int, repeats: int) -> float:
+    import numpy as np
+
+    z = np.random.default_rng(0).standard_normal((batch, generator.latent_dim)).astype(
+        np.float32)
+    labels = np.zeros(batch, np.int64) if generator.conditional else None
+    for _ in range(10):
+        generator.generate(z, labels)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        generator.generate(z, labels)
+        times.append((time.perf_counter() - start) * 1e6)
+    return statistics.median(times)
+
+
+def peak_rss_mb() -> float | None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def run(model: Path, quick: bool = False) -> dict:
+    n_single, n_grid, drag_s = (60, 30, 0.5) if quick else (600, 200, 2.0)
+    _log(f"cold start: {model}")
+    cold = cold_start(model, runs=1 if quick else 3)
+    from .views.app import application, wait_for
+    from .views.main_window import MainWindow
+
+    app = application()
+    window = MainWindow()
+    window.resize(1120, 740)
+    window.show()
+    if not window.open_model(model):
+        raise RuntimeError(window.message_bar.text())
+    probe = _Probe(window)
+    if not wait_for(lambda: window.directions is not None and window.latent_sliders.complete
+                    and probe.paints > 0, 60):
+        raise RuntimeError("the window did not become ready within 60 s")
+    _log("slider latency (single digit)")
+    single, single_cpu = slider_latencies(app, window, probe, n_single)
+    fps = drag_fps(app, window, probe, drag_s)
+    _log("slider latency (8×8 grid)")
+    window.grid_box.setChecked(True)
+    wait_for(lambda: not window.scheduler.pending, 5)
+    grid, grid_cpu = slider_latencies(app, window, probe, n_grid)
+    gen = window.studio.generator
+    result = {
+        "cold_start_s": round(statistics.median(cold), 3),
+        "slider_latency_ms_p50": round(_percentile(single, 50), 3),
+        "slider_latency_ms_p99": round(_percentile(single, 99), 3),
+        "grid_latency_ms_p99": round(_percentile(grid, 99), 3),
+        "drag_fps": round(fps, 1),
+        "infer_batch1_us": round(inference_us(gen, 1, 300 if not quick else 50), 1),
+        "infer_batch64_us": round(inference_us(gen, 64, 100 if not quick else 10), 1),
+        "peak_rss_mb": round(peak_rss_mb() or 0.0, 1),
+        "grid_latency_ms_p50": round(_percentile(grid, 50), 3),
+        "slider_cpu_ms_p99": round(_percentile(single_cpu, 99), 3),
+        "grid_cpu_ms_p99": round(_percentile(grid_cpu, 99), 3),
+        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "cold_start_runs_s": [round(t, 3) for t in cold],
+        "model": str(model), "architecture": gen.info.architecture,
+        "classifier": window.studio.classifier is not None,
+        "machine": f"{platform.machine()} · {os.cpu_count()} CPUs · Python "
+                   f"{platform.python_version()} · {platform.system()}",
+    }
+    window.close()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m desktop_app.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", nargs="?", type=Path,
+                        help="generator .onnx (default: the shipped generator.onnx)")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
+    args = parser.parse_args(argv)
+    from .core.paths import default_generator
+
+    model = (args.model or default_generator()).resolve()
+    if not model.is_file():
+        print(json.dumps({"error": f"no model at {model}; pass a generator .onnx"}))
+        return 2
+    # Never read or write the user's real settings while benchmarking.
+    settings = Path(tempfile.mkdtemp(prefix="digit-studio-bench-")) / "settings.ini"
+    os.environ.setdefault("DIGIT_STUDIO_SETTINGS", str(settings))
+    print(json.dumps(run(model, args.quick)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""`DirectionsWorker`: computes a model's principal directions off the GUI thread.
+
+Sampling a few thousand images and a PCA take 0.1-1 s; on the GUI thread that would
+freeze the window right after every model load. The result comes back through a queued
+signal; a newer `start` (or `cancel`) makes an older computation stop at its next batch
+and its result is dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core.directions import Cancelled, compute_directions
+
+
+class _Bridge(QObject):
+    """Carries a result from the worker thread into the GUI thread (queued connection)."""
+
+    done = Signal(int, object)
+
+
+class DirectionsWorker(QObject):
+    """`ready(Directions)` or `failed(message)` for the latest `start(generator)`."""
+
+    ready = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._token = 0
+        # No parent: the worker thread holds a reference, so the bridge outlives the
+        # window if the window closes mid-computation.
+        self._bridge = _Bridge()
+        self._bridge.done.connect(self._on_done)
+
+    def start(self, generator) -> None:
+        self._token += 1
+        token, bridge = self._token, self._bridge
+
+        def work() -> None:
+            try:
+                result = compute_directions(generator, should_stop=lambda: token != self._token)
+            except Cancelled:
+                return
+            except Exception as exc:  # noqa: BLE001 - reported in the window, not lost
+                result = exc
+            try:
+                bridge.done.emit(token, result)
+            except RuntimeError:  # the receiver is gone; nobody is waiting
+                pass
+
+        threading.Thread(target=work, name="directions", daemon=True).start()
+
+    def cancel(self) -> None:
+        self._token += 1
+
+    def _on_done(self, token: int, result: object) -> None:
+        if token != self._token:
+            return
+        if isinstance(result, Exception):
+            self.failed.emit(f"{type(result).__name__}: {result}")
+        else:
+            self.ready.emit(result)
