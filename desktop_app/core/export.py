@@ -24,15 +24,15 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
     return (np.clip(images, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def tile(images: np.ndarray, cols: int, gap: int = 0) -> np.ndarray:
+def tile(images: np.ndarray, cols: int, gap: int = 0, fill: int = 0) -> np.ndarray:
     """(n, h, w) -> one (rows·(h+gap)-gap, cols·(w+gap)-gap) image, row by row.
 
-    Empty cells and gaps are 0 (the background colour).
+    Gaps and empty cells get the grey level `fill` (0 = the background colour).
     """
     n, h, w = images.shape
     cols = max(1, min(cols, n))
     rows = -(-n // cols)
-    out = np.zeros((rows * (h + gap) - gap, cols * (w + gap) - gap), images.dtype)
+    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), fill, images.dtype)
     for i in range(n):
         r, c = divmod(i, cols)
         out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = images[i]

@@ -21,6 +21,7 @@ from .latent import LatentState
 
 GRID_SIDE = 8
 GRID_GAP = 1
+GRID_LINE = 48  # a dim grey line between cells, distinct from the black background
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class Studio:
             images = gen.generate(self.state.z, [self.label] if gen.conditional else None)
         verdict = self.classifier.verdict(images[0]) if self.classifier else None
         pixels = to_uint8(images)
-        pixels = tile(pixels, GRID_SIDE, GRID_GAP) if len(pixels) > 1 else pixels[0]
+        pixels = tile(pixels, GRID_SIDE, GRID_GAP, GRID_LINE) if len(pixels) > 1 else pixels[0]
         return Frame(pixels, verdict, time.perf_counter() - start)
 
     def strip(self, count: int) -> np.ndarray:

@@ -53,8 +53,8 @@ def launch(requested: Path | None = None) -> MainWindow:
                             f"File → Open (Ctrl+O) or drop a .onnx file here. It will "
                             f"open by itself once exported there.", "info")
         window.watch_files([default_generator()])
-    else:
-        window.open_model(path)
+    elif not window.open_model(path):
+        window.watch_files([Path(path)])  # a file being re-exported opens once it is whole
     window.show()
     return window
 

@@ -56,7 +56,7 @@ class InterpolationWidget(QWidget):
         self.pingpong = QCheckBox("Ping-pong")
         self.strip = DigitView(min_side=40)
         self.strip.setMinimumHeight(48)
-        self.strip.setMaximumHeight(90)
+        self.strip.setMaximumHeight(120)
         self.strip.set_placeholder("Add two keyframes to see the in-betweens")
         self.gif_button = QPushButton("Export GIF…")
         self.strip_button = QPushButton("Export strip PNG…")
@@ -81,6 +81,7 @@ class InterpolationWidget(QWidget):
         layout.addLayout(play)
         layout.addWidget(self.strip)
         layout.addLayout(exports)
+        layout.addStretch(1)  # keep the controls together at the top of a tall panel
 
         self.add_button.clicked.connect(self.addRequested)
         self.remove_button.clicked.connect(self._on_remove_clicked)
