@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
             self.modelFailed.emit(str(exc))
             return False
         kept = self.studio.set_generator(generator)
+        self.message_bar.hide()  # before the classifier, which may have its own complaint
         if not self._restored_latent:
             self._restored_latent = True
             self.window_state.restore_latent()
@@ -162,7 +163,6 @@ class MainWindow(QMainWindow):
         self._start_directions()
         self.path.refresh()
         self.watch_files([generator.path])
-        self.message_bar.hide()
         note = " (latent kept)" if kept else ""
         self.statusBar().showMessage(f"Loaded {generator.path.name}{note}", 4000)
         self.scheduler.request()

@@ -178,7 +178,8 @@ def test_huge_metadata_is_refused():
 def test_metadata_is_never_evaluated():
     # A config that would run code if anything eval'd or unpickled it loads as plain data.
     sneaky = '{"__reduce__": "os.system", "cmd": "__import__(\'os\').remove(\'x\')"}'
-    gen = Generator.from_path(_write(om.generator_model(8, meta={"config": sneaky}).SerializeToString()))
+    model = om.generator_model(8, meta={"config": sneaky})
+    gen = Generator.from_path(_write(model.SerializeToString()))
     assert gen.info.config["cmd"].startswith("__import__")
 
 

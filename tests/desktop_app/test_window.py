@@ -296,3 +296,13 @@ def test_a_classifier_exported_later_turns_verdicts_on(window, qtbot, model_dir,
     (lone_generator.parent / "classifier.onnx").write_bytes(
         (model_dir / "classifier.onnx").read_bytes())
     qtbot.waitUntil(lambda: window.verdict.verdict is not None, timeout=5000)
+
+
+def test_a_broken_classifier_is_reported_and_the_generator_still_works(window, qtbot,
+                                                                       lone_generator):
+    (lone_generator.parent / "classifier.onnx").write_bytes(b"not a classifier")
+    assert window.open_model(lone_generator)
+    assert "classifier.onnx" in window.message_bar.text()
+    assert "Verdicts are off" in window.message_bar.text()
+    qtbot.waitUntil(lambda: window.digit_view.pixels() is not None)
+    assert window.verdict.verdict is None
