@@ -19,6 +19,16 @@ from desktop_app.core.interpolation import Keyframe
 
 from .hypothesis_settings import quick
 
+# Hypothesis examples cannot use the function-scoped tmp_path: one scratch folder for
+# them all, removed when the test run ends.
+_SCRATCH = tempfile.TemporaryDirectory(prefix="ds-json-")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_scratch():
+    yield
+    _SCRATCH.cleanup()
+
 
 def _sample(dim: int = 8) -> files.LatentFile:
     rng = np.random.default_rng(0)
@@ -36,7 +46,7 @@ def _doc(**changes) -> dict:
 
 
 def _load_text(text: str, expected_dim: int | None = 8) -> str:
-    path = Path(tempfile.mkdtemp(prefix="ds-json-")) / "latents.json"
+    path = Path(_SCRATCH.name) / "latents.json"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(files.LatentFileError) as info:
         files.load(path, expected_dim)
@@ -117,7 +127,7 @@ def test_any_json_is_loaded_or_refused_cleanly(value):
         text = json.dumps(value)
     except ValueError:
         return
-    path = Path(tempfile.mkdtemp(prefix="ds-json-")) / "x.json"
+    path = Path(_SCRATCH.name) / "x.json"
     path.write_text(text)
     with pytest.raises(files.LatentFileError):
         files.load(path, 8)

@@ -21,11 +21,21 @@ from desktop_app.core.session import choose_providers
 from . import onnx_models as om
 from .hypothesis_settings import quick
 
+# Hypothesis examples cannot use the function-scoped tmp_path: one scratch folder for
+# them all, removed when the test run ends.
+_SCRATCH = tempfile.TemporaryDirectory(prefix="ds-bad-")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_scratch():
+    yield
+    _SCRATCH.cleanup()
+
 GOOD = om.generator_model(8).SerializeToString()
 
 
 def _write(data: bytes, name: str = "model.onnx") -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="ds-bad-"))
+    folder = Path(_SCRATCH.name)
     path = folder / name
     path.write_bytes(data)
     return path
