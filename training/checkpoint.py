@@ -30,6 +30,7 @@ def atomic_write_bytes(path: Path, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would make exported models private to one user
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

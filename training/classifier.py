@@ -34,7 +34,6 @@ def build_classifier():
     x = layers.ReLU()(x)
     x = layers.MaxPooling2D()(x)
     x = layers.Flatten()(x)
-    x = layers.Dropout(0.3)(x)
     features = layers.Dense(FEATURES, activation="relu", name="features")(x)
     x = layers.Dropout(0.3)(features)
     probs = layers.Dense(10, activation="softmax", name="probs")(x)
@@ -56,7 +55,7 @@ def train_classifier(data, epochs: int, seed: int):
     t0 = time.perf_counter()
     # Slight random shifts: cheap, and they make the classifier fair on GAN digits that sit
     # a pixel off-centre.
-    aug = keras.Sequential([keras.layers.Reshape((28, 28, 1)), keras.layers.RandomTranslation(0.08, 0.08, seed=seed),
+    aug = keras.Sequential([keras.layers.Reshape((28, 28, 1)), keras.layers.RandomTranslation(0.06, 0.06, seed=seed),
                             keras.layers.Reshape((28, 28))])
     import tensorflow as tf
 
@@ -64,13 +63,13 @@ def train_classifier(data, epochs: int, seed: int):
           .shuffle(60_000, seed=seed).batch(128)
           .map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
           .prefetch(tf.data.AUTOTUNE))
-    schedule = keras.callbacks.LearningRateScheduler(lambda e, lr: 1e-3 * (0.5 ** e))
-    model.fit(ds, epochs=epochs, callbacks=[schedule], verbose=2)
+    schedule = keras.callbacks.LearningRateScheduler(lambda e, lr: 1e-3 * (0.6 ** e))
+    model.fit(ds, epochs=epochs, callbacks=[schedule], verbose=2, shuffle=False)
     seconds = time.perf_counter() - t0
     probs = model.predict(xt, batch_size=1000, verbose=0)[0]
     acc = float(np.mean(np.argmax(probs, 1) == mnist.test_labels))
     cfg = {"arch": "cnn", "epochs": epochs, "seed": seed, "batch_size": 128, "lr": 1e-3,
-           "lr_halving_per_epoch": True, "augment": "random translation 8%"}
+           "lr_decay_per_epoch": 0.6, "augment": "random translation 6%"}
     return model, acc, cfg, seconds
 
 

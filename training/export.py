@@ -103,18 +103,39 @@ def base_metadata(kind: str, architecture: str, epochs: int, num_classes: int,
     return meta
 
 
-def generator_function(generator, latent_dim: int, conditional: bool):
-    """The exported computation: z[, label] -> (b, 28, 28) image in [0, 1]."""
+def digit_from_latent(z):
+    """The digit a `--digit-from-latent` export draws: z[:, 0] in ten equal-probability bins.
+
+    Under z ~ N(0, I), Phi(z0) is uniform on [0, 1), so each digit gets exactly 10% of the
+    latent space, and dragging z[0] from -3 to 3 walks through the digits 0..9 in order.
+    """
+    import tensorflow as tf
+
+    u = 0.5 * (1.0 + tf.math.erf(z[:, 0] / tf.sqrt(2.0)))
+    return tf.minimum(tf.cast(tf.floor(u * 10.0), tf.int32), 9)
+
+
+def generator_function(generator, latent_dim: int, conditional: bool, latent_digit: bool = False):
+    """The exported computation: z[, label] -> (b, 28, 28) image in [0, 1].
+
+    With `latent_digit`, a conditional generator is exported with the unconditional
+    interface: its label comes from `digit_from_latent(z)`, making it a uniform mixture
+    of the ten class-conditional generators.
+    """
     import tensorflow as tf
 
     sig = [tf.TensorSpec([None, latent_dim], tf.float32, name="z")]
-    if conditional:
+    if conditional and not latent_digit:
         sig.append(tf.TensorSpec([None], tf.int64, name="label"))
 
     def to_unit(x):
         return (tf.reshape(tf.cast(x, tf.float32), [-1, 28, 28]) + 1.0) * 0.5
 
-    if conditional:
+    if latent_digit:
+        @tf.function(input_signature=sig)
+        def fn(z):
+            return to_unit(generator([z, digit_from_latent(z)], training=False))
+    elif conditional:
         @tf.function(input_signature=sig)
         def fn(z, label):
             return to_unit(generator([z, tf.cast(label, tf.int32)], training=False))
@@ -140,37 +161,37 @@ def load_run(run_dir: Path):
     return cfg, gan, epoch
 
 
-def export_run(run_dir, out, metrics_json: str | None = None) -> Path:
+def export_run(run_dir, out, digit_from_latent: bool = False) -> Path:
     cfg, gan, epoch = load_run(Path(run_dir))
+    if digit_from_latent and not gan.conditional:
+        raise ExportError(f"--digit-from-latent needs a conditional run; {run_dir} is {cfg.arch}")
     generator = gan.export_generator()
-    fn, sig = generator_function(generator, cfg.latent_dim, gan.conditional)
+    fn, sig = generator_function(generator, cfg.latent_dim, gan.conditional, digit_from_latent)
+    conditional = gan.conditional and not digit_from_latent
     model = convert(fn, sig, ["image"])
-    metrics = None
-    if metrics_json:
-        try:
-            metrics = json.loads(Path(metrics_json).read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise ExportError(f"{metrics_json}: cannot read metrics ({e})") from None
-    meta = base_metadata("generator", cfg.arch, epoch, 10 if gan.conditional else 0, cfg.to_json(), metrics)
+    arch = f"{cfg.arch}+digit-from-latent" if digit_from_latent else cfg.arch
+    meta = base_metadata("generator", arch, epoch, 10 if conditional else 0, cfg.to_json(), None)
     meta["latent_dim"] = str(cfg.latent_dim)
+    if digit_from_latent:
+        meta["digit_from_latent"] = "digit = floor(10 * Phi(z[0])), Phi the standard normal CDF"
 
     rng = np.random.default_rng(1234)
 
     def feeds(n):
         f = {"z": rng.standard_normal((n, cfg.latent_dim)).astype(np.float32)}
-        if gan.conditional:
+        if conditional:
             f["label"] = rng.integers(0, 10, n).astype(np.int64)
         return f
 
     def reference(f):
-        args = [f["z"], f["label"]] if gan.conditional else [f["z"]]
+        args = [f["z"], f["label"]] if conditional else [f["z"]]
         return [fn(*args).numpy()]
 
     return finish(model, meta, Path(out), reference, feeds)
 
 
 def with_metrics(onnx_path: Path, metrics: dict) -> None:
-    """Rewrite a model's `metrics` metadata in place (atomically), e.g. after evaluation."""
+    """Rewrite a model's `metrics` metadata in place (atomically), after `evaluate --embed`."""
     import onnx
 
     model = onnx.load_from_string(Path(onnx_path).read_bytes())
