@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 
 from desktop_app.views.main_window import MainWindow
@@ -188,7 +188,7 @@ def test_dropping_a_model_file_opens_it(loaded, qtbot, model_dir):
     args = (QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
             Qt.KeyboardModifier.NoModifier)
     # Qt only routes drop events during a real drag, so call the handlers as Qt would.
-    enter = QDragEnterEvent(QPointF(10, 10), *args[1:])
+    enter = QDragEnterEvent(QPoint(10, 10), *args[1:])  # QPoint: what both 6.11 and 6.12 take
     loaded.dragEnterEvent(enter)
     assert enter.isAccepted()
     with qtbot.waitSignal(loaded.modelLoaded):
@@ -196,7 +196,7 @@ def test_dropping_a_model_file_opens_it(loaded, qtbot, model_dir):
     assert loaded.studio.generator.conditional
     text = QMimeData()
     text.setUrls([QUrl.fromLocalFile("/tmp/notes.txt")])
-    refused = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, text,
+    refused = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, text,
                               Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     refused.ignore()
     loaded.dragEnterEvent(refused)
