@@ -33,15 +33,17 @@ class Architecture:
 # --- reference recipe: the MLP GAN of the original MNIST GAN tutorial -------------------
 
 
+def _dense_bn_lrelu(x, units: int):
+    """The recipe's hidden block: bias-free Dense (BatchNorm supplies the shift) → BN → LReLU."""
+    x = layers.Dense(units, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.LeakyReLU()(x)
+
+
 def mlp_generator(latent_dim: int) -> keras.Model:
     """Dense 256 → BN → LReLU → Dense 512 → BN → LReLU → Dense 784 (tanh), no biases."""
     z = keras.Input((latent_dim,), name="z")
-    x = layers.Dense(256, use_bias=False)(z)
-    x = layers.BatchNormalization()(x)
-    x = layers.LeakyReLU()(x)
-    x = layers.Dense(512, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.LeakyReLU()(x)
+    x = _dense_bn_lrelu(_dense_bn_lrelu(z, 256), 512)
     x = layers.Dense(784, use_bias=False, activation="tanh")(x)
     img = layers.Reshape(IMAGE_SHAPE)(x)
     return keras.Model(z, img, name="mlp_generator")
@@ -50,13 +52,7 @@ def mlp_generator(latent_dim: int) -> keras.Model:
 def mlp_discriminator() -> keras.Model:
     """Flatten → Dense 512 → BN → LReLU → Dense 256 → BN → LReLU → Dense 1 (sigmoid)."""
     img = keras.Input(IMAGE_SHAPE, name="image")
-    x = layers.Flatten()(img)
-    x = layers.Dense(512, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.LeakyReLU()(x)
-    x = layers.Dense(256, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.LeakyReLU()(x)
+    x = _dense_bn_lrelu(_dense_bn_lrelu(layers.Flatten()(img), 512), 256)
     out = layers.Dense(1, activation="sigmoid")(x)
     return keras.Model(img, out, name="mlp_discriminator")
 
