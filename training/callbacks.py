@@ -52,7 +52,8 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.dir.mkdir(parents=True, exist_ok=True)
-        imgs = (np.asarray(self.model.sample(self.z, self.labels))[..., 0] + 1) / 2
+        # float32: under mixed precision the generator answers in bfloat16.
+        imgs = (np.asarray(self.model.sample(self.z, self.labels), dtype=np.float32)[..., 0] + 1) / 2
         im = grid_image(imgs, GRID)
         checkpoint.atomic_write_bytes(self.dir / f"epoch_{epoch + 1:04d}.png", lambda f: im.save(f, "PNG"))
 
