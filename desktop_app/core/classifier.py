@@ -2,7 +2,7 @@
 
     clf = Classifier.from_path("exported_models/classifier.onnx")
     probs = clf.probs(images)               # (n, 28, 28) -> (n, 10), rows sum to 1
-    verdict = clf.verdict(image)            # Verdict(digit=7, confidence=0.98)
+    verdict = clf.verdict(image)            # Verdict(digit=7, confidence=0.98, probs=(…))
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from .session import make_session
 
 @dataclass(frozen=True)
 class Verdict:
-    """The classifier's answer for one image: its digit and the probability it gave it."""
+    """The classifier's answer for one image: its digit, the probability it gave it, and
+    the probabilities of all ten digits (`probs[k]` for digit k; empty if not known)."""
 
     digit: int
     confidence: float
+    probs: tuple[float, ...] = ()
 
 
 class Classifier:
@@ -68,7 +70,7 @@ class Classifier:
         return self._session.run(["probs"], {"image": images})[0]
 
     def verdict(self, image: np.ndarray) -> Verdict:
-        """The most likely digit of one (28, 28) image and its probability."""
+        """The most likely digit of one (28, 28) image, its probability and all ten."""
         p = self.probs(image)[0]
         k = int(np.argmax(p))
-        return Verdict(k, float(p[k]))
+        return Verdict(k, float(p[k]), tuple(p.tolist()))

@@ -53,10 +53,17 @@ class ModelInfo:
     latent_dim: int = 0
     config: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] | None = None
+    # Optional: this unconditional generator draws digit floor(10·Φ(z[0])); the words say so.
+    digit_from_latent: str = ""
 
     @property
     def conditional(self) -> bool:
         return self.kind == "generator" and self.num_classes > 0
+
+    @property
+    def digit_from_z0(self) -> bool:
+        """True for an unconditional generator whose z[0] picks the digit."""
+        return self.kind == "generator" and not self.conditional and bool(self.digit_from_latent)
 
 
 def _reject_constant(name: str):
@@ -118,6 +125,7 @@ def parse_metadata(path: Path, meta: dict[str, str], expected_kind: str) -> Mode
         architecture=meta["architecture"], epochs=_int(path, meta, "epochs", 0, 10**9),
         dataset=meta["dataset"], created=meta["created"], latent_dim=latent_dim,
         config=_json_object(path, "config", meta["config"]), metrics=metrics,
+        digit_from_latent=meta.get("digit_from_latent", "").strip(),
     )
 
 

@@ -17,6 +17,7 @@ can skip work, e.g. raw sliders need no refresh when the change came from one of
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -25,6 +26,30 @@ MAX_SEED = 2**31 - 1
 # Raw sliders span ±RAW_RANGE: N(0, 1) values beyond ±4 occur once in ~16 000 draws.
 RAW_RANGE = 4.0
 DIRECTION_RANGE = 3.0
+
+
+def _phi(x: float) -> float:
+    """The standard normal CDF."""
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def _phi_inverse(p: float) -> float:
+    lo, hi = -10.0, 10.0
+    for _ in range(80):  # bisection: exact to float precision, and only run at import
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if _phi(mid) < p else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+# Models exported with `digit_from_latent` draw digit floor(10·Φ(z[0])) (docs/model-contract.md):
+# digit k for z[0] in [DIGIT_EDGES[k-1], DIGIT_EDGES[k]), the deciles of N(0, 1).
+DIGIT_EDGES = tuple(_phi_inverse(k / 10) for k in range(1, 10))
+DIGIT_CENTRES = tuple(_phi_inverse((k + 0.5) / 10) for k in range(10))
+
+
+def digit_of_z0(z0: float) -> int:
+    """The digit a `digit_from_latent` model draws for latent value z[0]: floor(10·Φ(z0))."""
+    return min(max(int(10.0 * _phi(float(z0))), 0), 9)
 
 
 def seed_vector(seed: int, latent_dim: int) -> np.ndarray:
@@ -69,6 +94,14 @@ class LatentState:
         if self.coeffs.size:
             z = z + self.coeffs @ self._steps
         return z.astype(np.float32, copy=False)
+
+    def raw_for(self, dim: int, z_value: float) -> float | None:
+        """The raw slider value of `dim` at which z[dim] equals `z_value`, given the current
+        truncation and directions (None at truncation 0, where no raw value gets there)."""
+        if abs(self.truncation) < 1e-9:
+            return None
+        offset = float(self.coeffs @ self._steps[:, dim]) if self.coeffs.size else 0.0
+        return (z_value - offset) / self.truncation
 
     def grid_z(self, n: int) -> np.ndarray:
         """(n, latent_dim): the current latent, then n-1 neighbours drawn from seed+1...

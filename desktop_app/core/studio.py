@@ -17,7 +17,7 @@ from .export import tile, to_uint8
 from .files import LatentFile
 from .generator import Generator
 from .interpolation import Keyframe, PathPoint, path_point, path_points, render_points
-from .latent import LatentState
+from .latent import DIGIT_CENTRES, DIGIT_EDGES, LatentState, digit_of_z0
 
 GRID_SIDE = 8
 GRID_GAP = 1
@@ -88,6 +88,26 @@ class Studio:
     def label(self) -> int | None:
         return self.state.label if self.generator and self.generator.conditional else None
 
+    @property
+    def digit_from_z0(self) -> bool:
+        """True when the model's z[0] picks the digit (metadata `digit_from_latent`)."""
+        return self.ready and self.generator.info.digit_from_z0
+
+    def z0_digit(self) -> tuple[int, list[float | None]]:
+        """For a `digit_from_z0` model: the digit the current latent draws, and the raw z0
+        slider values where the digit changes (its nine bin borders), given the current
+        truncation and directions."""
+        state = self.state
+        return (digit_of_z0(state.z[0]), [state.raw_for(0, e) for e in DIGIT_EDGES])
+
+    def choose_digit_by_z0(self, digit: int) -> bool:
+        """Move raw z0 to the middle of `digit`'s bin (`digit_from_z0` models); True if moved."""
+        raw = self.state.raw_for(0, DIGIT_CENTRES[digit]) if self.digit_from_z0 else None
+        if raw is None:
+            return False
+        self.state.set_raw(0, raw)
+        return True
+
     # -- keyframes ----------------------------------------------------------------------
     def current_keyframe(self, name: str = "") -> Keyframe:
         return Keyframe(self.state.z.copy(), self.label, name)
@@ -106,7 +126,8 @@ class Studio:
     def morph_digits(self, a: int, b: int) -> None:
         """Keyframes for the same latent drawn as digit a, then digit b."""
         z = self.state.z.copy()
-        self.keyframes = [Keyframe(z, int(a), f"digit {a}"), Keyframe(z, int(b), f"digit {b}")]
+        # Named A and B like any keyframes: the list adds "· digit k" for every labelled one.
+        self.keyframes = [Keyframe(z, int(a), _key_name(0)), Keyframe(z, int(b), _key_name(1))]
 
     def point(self, t: float | None = None) -> PathPoint:
         return path_point(self.keyframes, self.t if t is None else t, self.method)
@@ -127,6 +148,13 @@ class Studio:
         pixels = to_uint8(images)
         pixels = tile(pixels, GRID_SIDE, GRID_GAP, GRID_LINE) if len(pixels) > 1 else pixels[0]
         return Frame(pixels, verdict, time.perf_counter() - start)
+
+    def keyframe_images(self) -> np.ndarray:
+        """uint8 (n, 28, 28): each keyframe as drawn (thumbnails for the keyframe list)."""
+        if not self.keyframes or not self.ready:
+            return np.zeros((0, 28, 28), np.uint8)
+        return to_uint8(render_points(self.generator,
+                                      [PathPoint(k.z, k.label) for k in self.keyframes]))
 
     def strip(self, count: int) -> np.ndarray:
         """uint8 (count, 28, 28): evenly spaced in-betweens from the first keyframe to the last."""

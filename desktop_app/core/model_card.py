@@ -1,0 +1,95 @@
+"""A model's metadata as readable (name, value) rows, for the About dialog.
+
+Metadata comes from the file and is untrusted data: every value is turned into plain text
+here (numbers rounded, lists summarised, anything odd shown as short text), and the view
+escapes it before display. Metrics are optional (`python -m training evaluate --embed`
+writes them); known keys get a readable name and unit, unknown ones are listed as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from .contract import ModelInfo
+
+_MAX_TEXT = 160  # one metadata value never floods the dialog
+
+# Known metrics: key -> (what the user reads, how the value is written).
+_METRICS = {
+    "fid": ("FID (lower is better)", "number"),
+    "fid_real_floor": ("FID floor (real digits)", "number"),
+    "inception_score": ("Inception-score analogue (max 10)", "number"),
+    "inception_score_mnist_test": ("… of real test digits", "number"),
+    "conditional_accuracy": ("Digits drawn as asked", "percent"),
+    "test_accuracy": ("Test accuracy", "percent"),
+    "class_kl_to_uniform": ("Class balance (KL to uniform)", "number"),
+    "class_shares": ("Class shares, digits 0-9", "shares"),
+    "n": ("Samples evaluated", "number"),
+    "train_seconds": ("Training time", "seconds"),
+}
+_SKIPPED = {"architecture", "epochs"}  # repeated in the metrics; already shown above
+
+
+def _text(value: Any) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT - 1] + "…"
+
+
+def _number(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
+
+
+def _format(value: Any, how: str) -> str:
+    number = _number(value)
+    if how == "percent" and number is not None:
+        return f"{value:.2%}"
+    if how == "seconds" and number is not None:
+        return f"{value / 60:.1f} min" if value >= 120 else f"{value:.0f} s"
+    if how == "shares" and isinstance(value, list) and len(value) == 10 \
+            and all(_number(v) is not None for v in value):
+        return " · ".join(f"{v:.1%}" for v in value)
+    return number if number is not None else _text(value)
+
+
+def _created(text: str) -> str:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return _text(text)
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc)
+        return when.strftime("%Y-%m-%d %H:%M UTC")
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+def _kind(info: ModelInfo) -> str:
+    if info.kind == "classifier":
+        return "digit classifier"
+    if info.conditional:
+        return "conditional generator (you choose the digit)"
+    if info.digit_from_z0:
+        return "generator whose first latent value z0 picks the digit"
+    return "unconditional generator"
+
+
+def model_rows(info: ModelInfo) -> list[tuple[str, str]]:
+    """(name, value) rows describing `info`: what it is, how it was trained, its metrics."""
+    rows = [("File", info.path.name), ("Kind", _kind(info)),
+            ("Architecture", _text(info.architecture))]
+    if info.kind == "generator":
+        rows.append(("Latent", f"{info.latent_dim} dimensions"))
+    rows += [("Dataset", _text(info.dataset)), ("Epochs", f"{info.epochs:,}"),
+             ("Created", _created(info.created))]
+    if info.digit_from_latent:
+        rows.append(("Digit from latent", _text(info.digit_from_latent)))
+    metrics = info.metrics or {}
+    # Known metrics in a sensible order (the JSON is sorted by key), then any others.
+    keys = [k for k in _METRICS if k in metrics] + [
+        k for k in metrics if k not in _METRICS and k not in _SKIPPED]
+    for key in keys:
+        name, how = _METRICS.get(key, (_text(key).replace("_", " "), "auto"))
+        rows.append((name, _format(metrics[key], how)))
+    return rows
