@@ -1,10 +1,11 @@
-"""`DigitChooserWidget`: the digit a conditional generator draws, and the digit-morph mode."""
+"""`DigitChooserWidget`: the digit a generator draws (its label, or z0 for models whose z0
+picks the digit), and the digit-morph mode of conditional models."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSpinBox, QVBoxLayout, QWidget)
+                               QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 
 class DigitChooserWidget(QWidget):
@@ -23,6 +24,8 @@ class DigitChooserWidget(QWidget):
             button = QPushButton(str(digit))
             button.setCheckable(True)
             button.setMinimumWidth(28)
+            # Ignore the style's wide push-button hint: ten of them would squeeze the digit.
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             button.setToolTip(f"Draw the digit {digit} (key {digit})")
             self.group.addButton(button, digit)
             buttons.addWidget(button, 0, digit)
@@ -35,7 +38,9 @@ class DigitChooserWidget(QWidget):
         self.morph_button = QPushButton("Morph")
         self.morph_button.setToolTip("Keyframes for the current latent drawn as the first "
                                      "digit, then the second: play or scrub t to morph")
-        morph = QHBoxLayout()
+        self.morph_row = QWidget()
+        morph = QHBoxLayout(self.morph_row)
+        morph.setContentsMargins(0, 0, 0, 0)
         for w in (QLabel("Morph"), self.morph_from, QLabel("→"), self.morph_to,
                   self.morph_button):
             morph.addWidget(w)
@@ -43,10 +48,14 @@ class DigitChooserWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
-        layout.addLayout(morph)
+        layout.addWidget(self.morph_row)
         self.group.idClicked.connect(self.digitChosen)
         self.morph_button.clicked.connect(
             lambda: self.morphRequested.emit(self.morph_from.value(), self.morph_to.value()))
+
+    def set_morph_available(self, available: bool) -> None:
+        """Morphing needs a digit label (conditional models); hide it otherwise."""
+        self.morph_row.setVisible(available)
 
     def set_digit(self, digit: int) -> None:
         """Show `digit` as chosen without emitting."""

@@ -1,8 +1,10 @@
 """`DigitView`: a 28×28 digit (or a grid of them) drawn large and crisp.
 
 The frame is a uint8 NumPy array, scaled with nearest-neighbour sampling (no smoothing) to
-the largest size that fits while keeping the aspect ratio; at 2× and above the scale is a
-whole number, so every pixel of the digit becomes an equal square. No OpenGL is needed.
+the largest size that fits while keeping the aspect ratio. At 2× and above the scale is
+rounded down to a whole number, so every pixel becomes an equal square, unless that would
+give up more than a fifth of the size (an 8×8 grid at 2.9× would shrink to 2×, leaving a
+wide empty margin); then the fitting scale is kept. No OpenGL is needed.
 
 The grey levels are drawn through an RGB32 copy (a 256-entry lookup table) rather than a
 Grayscale8 `QImage`: Qt converts Grayscale8 pixel by pixel while scaling, which measured
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 _BACKGROUND = QColor(24, 24, 28)
 _GREY_TO_RGB32 = (np.arange(256, dtype=np.uint32) * 0x010101) | 0xFF000000
 _TEXT = QColor(170, 170, 180)
+_FRAME = QColor(64, 64, 72)  # a thin line round the digit: the canvas ends there
 
 
 class DigitView(QWidget):
@@ -73,12 +76,13 @@ class DigitView(QWidget):
         self.update()
 
     def target_rect(self) -> QRect:
-        """Where the frame is drawn: the largest aspect-true fit, whole-number scale ≥ 2."""
+        """Where the frame is drawn: the largest aspect-true fit, at a whole-number scale
+        where that keeps at least 80 % of the size (see the module docstring)."""
         if self._pixels is None:
             return QRect()
         h, w = self._pixels.shape
         scale = min(self.width() / w, self.height() / h)
-        if scale >= 2:
+        if scale >= 2 and int(scale) >= 0.8 * scale:
             scale = float(int(scale))
         tw, th = max(1, int(w * scale)), max(1, int(h * scale))
         return QRect((self.width() - tw) // 2, (self.height() - th) // 2, tw, th)
@@ -94,6 +98,9 @@ class DigitView(QWidget):
             painter.end()
             return
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        painter.drawImage(self.target_rect(), self._image)
+        target = self.target_rect()
+        painter.drawImage(target, self._image)
+        painter.setPen(_FRAME)
+        painter.drawRect(target.adjusted(-1, -1, 0, 0))
         painter.end()
         self.painted.emit()

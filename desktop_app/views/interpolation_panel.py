@@ -7,12 +7,13 @@ The widget only reports what the user did; the main window owns the keyframes (i
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel,
-                               QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from .digit_view import DigitView
+from .boxes import group
 from .float_slider import SliderRow
+from .keyframe_views import KeyframeListWidget, StripView
 
 STRIP_COUNT = 9
 
@@ -33,15 +34,18 @@ class InterpolationWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.keyframe_list = QListWidget()
-        self.keyframe_list.setMaximumHeight(110)
-        self.keyframe_list.setToolTip("Double-click a keyframe to make it the current latent")
+        self.keyframe_list = KeyframeListWidget()
         self.add_button = QPushButton("Add current (K)")
+        self.add_button.setToolTip("Keep the digit on screen as the next keyframe (K)")
         self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Remove the selected keyframe (else the last one)")
         self.method = QComboBox()
         self.method.addItem("Spherical (slerp)", "slerp")
         self.method.addItem("Linear (lerp)", "lerp")
+        self.method.setToolTip("How the latent moves between keyframes: slerp keeps digits "
+                               "crisp half-way, lerp takes the straight line")
         self.t_slider = SliderRow("t", 0.0, 1.0, steps=1000, fmt="{:.3f}", name_width=14)
+        self.t_slider.setToolTip("Where on the path: 0 is the first keyframe, 1 the last")
         self.play_button = QPushButton("Play")
         self.play_button.setCheckable(True)
         self.play_button.setToolTip("Play or pause along the keyframes (Space)")
@@ -54,34 +58,38 @@ class InterpolationWidget(QWidget):
         self.loop = QCheckBox("Loop")
         self.loop.setChecked(True)
         self.pingpong = QCheckBox("Ping-pong")
-        self.strip = DigitView(min_side=40)
-        self.strip.setMinimumHeight(48)
-        self.strip.setMaximumHeight(120)
+        self.strip = StripView()
+        self.strip.setMaximumHeight(200)
         self.strip.set_placeholder("Add two keyframes to see the in-betweens")
         self.gif_button = QPushButton("Export GIF…")
         self.strip_button = QPushButton("Export strip PNG…")
 
-        keys = QHBoxLayout()
-        for w in (self.add_button, self.remove_button, self.method):
-            keys.addWidget(w)
-        play = QGridLayout()
-        play.addWidget(self.play_button, 0, 0)
-        play.addWidget(QLabel("Speed"), 0, 1)
-        play.addWidget(self.speed, 0, 2)
-        play.addWidget(self.loop, 0, 3)
-        play.addWidget(self.pingpong, 0, 4)
+        keys = QGridLayout()
+        keys.addWidget(self.keyframe_list, 0, 0, 1, 3)
+        keys.addWidget(self.add_button, 1, 0)
+        keys.addWidget(self.remove_button, 1, 1)
+        keys.setColumnStretch(2, 1)
+        path = QGridLayout()
+        path.addWidget(QLabel("Interpolation"), 0, 0)
+        path.addWidget(self.method, 0, 1, 1, 4)
+        path.addWidget(self.t_slider, 1, 0, 1, 5)
+        path.addWidget(self.play_button, 2, 0)
+        path.addWidget(QLabel("Speed"), 2, 1, Qt.AlignmentFlag.AlignRight)
+        path.addWidget(self.speed, 2, 2)
+        path.addWidget(self.loop, 2, 3)
+        path.addWidget(self.pingpong, 2, 4)
+        path.addWidget(self.strip, 3, 0, 1, 5)
+        path.setRowStretch(3, 1)
         exports = QHBoxLayout()
+        exports.addStretch(1)
         exports.addWidget(self.gif_button)
         exports.addWidget(self.strip_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.keyframe_list)
-        layout.addLayout(keys)
-        layout.addWidget(self.t_slider)
-        layout.addLayout(play)
-        layout.addWidget(self.strip)
+        # The panel's height goes to the thumbnails and the strip; exports sit at the bottom.
+        layout.addWidget(group("Keyframes", keys), 3)
+        layout.addWidget(group("Path", path), 2)
         layout.addLayout(exports)
-        layout.addStretch(1)  # keep the controls together at the top of a tall panel
 
         self.add_button.clicked.connect(self.addRequested)
         self.remove_button.clicked.connect(self._on_remove_clicked)
@@ -119,9 +127,9 @@ class InterpolationWidget(QWidget):
         self.play_button.setText("Pause" if playing else "Play")
         self.play_button.blockSignals(blocked)
 
-    def set_keyframes(self, names: list[str]) -> None:
-        self.keyframe_list.clear()
-        self.keyframe_list.addItems(names)
+    def set_keyframes(self, names: list[str], images: np.ndarray | None = None) -> None:
+        """The keyframes' names and, if given, uint8 (n, 28, 28) thumbnails."""
+        self.keyframe_list.set_keyframes(names, images)
         has_path = len(names) >= 2
         for w in (self.t_slider, self.play_button, self.gif_button, self.strip_button):
             w.setEnabled(has_path)
@@ -134,12 +142,14 @@ class InterpolationWidget(QWidget):
         from ..core.export import tile
 
         if len(frames):
-            self.strip.set_pixels(tile(frames, len(frames), gap=2))
+            self.strip.set_frames(tile(frames, len(frames), gap=StripView.GAP), len(frames))
 
     def set_t(self, t: float) -> None:
         self.t_slider.set_value(t)
+        self.strip.set_playhead(t)
 
     def set_method(self, method: str) -> None:
         blocked = self.method.blockSignals(True)
         self.method.setCurrentIndex(max(0, self.method.findData(method)))
         self.method.blockSignals(blocked)
+

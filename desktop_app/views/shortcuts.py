@@ -9,12 +9,15 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
+from .about import show_about
+from .boxes import show_info
+
 SHORTCUTS = [
     ("Ctrl+O", "Open a model"), ("Ctrl+S / Ctrl+L", "Save / load latents"),
     ("Ctrl+E", "Export PNG"), ("Ctrl+Shift+G / Ctrl+Shift+E", "Export GIF / strip"),
     ("Ctrl+C", "Copy the image"), ("R", "Random seed"), ("] / [", "Next / previous seed"),
     ("Ctrl+R", "Reset edits"), ("G", "Toggle 8×8 grid"), ("K", "Add keyframe"),
-    ("Space", "Play / pause"), ("0-9", "Choose the digit (conditional models)"),
+    ("Space", "Play / pause"), ("0-9", "Choose the digit (models with a digit to choose)"),
 ]
 
 
@@ -52,13 +55,14 @@ def install(window) -> list[QAction]:
         action = add(digits, f"Digit {d}", str(d), lambda _=False, k=d: window.choose_digit(k))
         needs_model.append(action)
     help_menu = window.menuBar().addMenu("&Help")
-    add(help_menu, "&Keyboard Shortcuts", "F1", lambda: _show_shortcuts(window))
+    add(help_menu, "&Keyboard Shortcuts", "F1", lambda: show_shortcuts(window))
+    help_menu.addSeparator()
+    about = add(help_menu, "&About Digit Studio", "", lambda: show_about(window))
+    about.setMenuRole(QAction.MenuRole.AboutRole)  # where macOS users look for it
     return needs_model
 
 
-def _show_shortcuts(window) -> None:
+def show_shortcuts(window) -> QMessageBox:
     rows = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in SHORTCUTS)
-    box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts",
-                      f"<table cellspacing=6>{rows}</table>", parent=window)
-    box.setModal(False)
-    box.show()
+    return show_info(window, "Keyboard shortcuts", f"<table cellspacing=6>{rows}</table>",
+                     QMessageBox.Icon.Information)

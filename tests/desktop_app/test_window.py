@@ -157,7 +157,7 @@ def test_changing_the_digit_changes_the_classifier_verdict(window, qtbot, model_
         _frame(window, qtbot, lambda d=digit: window.digit_chooser.group.button(d).click())
         assert window.verdict.verdict.digit == digit
         assert window.verdict.verdict.confidence > 0.9
-        assert f"says {digit} ·" in window.verdict.label.text()
+        assert f"says {digit} ·" in window.verdict.text()
 
 
 def test_morphing_two_digits_keeps_the_latent(window, qtbot, model_dir):

@@ -1,0 +1,39 @@
+"""`BusyIndicator`: "what is being worked on" and a moving bar, shown only while it runs.
+
+Lives in the status bar. Background work (principal directions after a model loads) takes
+up to a second; a bar that stayed on screen afterwards would read as a stuck progress bar,
+so the indicator is hidden whenever nothing is running.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+
+class BusyIndicator(QWidget):
+    """`start(text)` shows the text and an indeterminate bar; `stop()` hides both."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)  # indeterminate: the work reports no fraction done
+        self.bar.setTextVisible(False)
+        self.bar.setFixedSize(72, 10)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 6, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        self.hide()
+
+    @property
+    def running(self) -> bool:
+        return not self.isHidden()
+
+    def start(self, text: str) -> None:
+        self.label.setText(text)
+        self.setToolTip(text)
+        self.show()
+
+    def stop(self) -> None:
+        self.hide()
