@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QMainWindow,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QMainWindow
 
 from ..core.classifier import Classifier
 from ..core.contract import ContractError
@@ -21,27 +20,15 @@ from ..core.directions import Directions
 from ..core.generator import Generator
 from ..core.paths import CLASSIFIER_NAME, classifier_for, models_dir
 from ..core.studio import Studio
-from .digit_chooser import DigitChooserWidget
-from .digit_view import DigitView
 from .directions_worker import DirectionsWorker
-from .direction_sliders import DirectionSlidersWidget
 from .file_actions import FileActions
 from .frame_scheduler import FrameScheduler
-from .interpolation_panel import InterpolationWidget
-from .latent_controls import LatentControlsWidget
-from .latent_sliders import LatentSlidersWidget
-from .message_bar import MessageBar
 from .model_watcher import DEBOUNCE_MS, ModelWatcher
 from .path_controller import PathController
 from .playback import PlaybackClock
-from . import shortcuts
-from .settings import make_settings
-from .float_slider import ValueLabel
-from .verdict_view import VerdictWidget
+from . import shortcuts, window_layout
+from .settings import APPLICATION, make_settings
 from .window_state import WindowState
-
-EMPTY_TEXT = ("No model loaded.\n\nOpen a generator with File → Open (Ctrl+O), or drop a "
-              ".onnx file here. Trained models are exported to exported_models/.")
 
 
 class MainWindow(QMainWindow):
@@ -62,7 +49,7 @@ class MainWindow(QMainWindow):
         self.scheduler = FrameScheduler(self._render, self)
         self.playback = PlaybackClock(self)
         self.watcher = ModelWatcher(self, debounce_ms)
-        self._build()
+        window_layout.build(self)
         self.files = FileActions(self)
         self.path = PathController(self)
         self._model_actions = self.files.model_actions + shortcuts.install(self)
@@ -73,55 +60,6 @@ class MainWindow(QMainWindow):
         self.window_state.restore()  # after _connect, so restored choices take effect
         self.refresh_model_state()
 
-    # -- layout -------------------------------------------------------------------------
-    def _build(self) -> None:
-        self.setWindowTitle("Digit Studio")
-        self.message_bar = MessageBar()
-        self.digit_view = DigitView(placeholder=EMPTY_TEXT)
-        self.grid_box = QCheckBox("Grid 8×8 (G)")
-        self.verdict = VerdictWidget()
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.addWidget(self.message_bar)
-        lv.addWidget(self.digit_view, 1)
-        row = QHBoxLayout()
-        row.addWidget(self.grid_box)
-        row.addWidget(self.verdict, 1)
-        lv.addLayout(row)
-
-        self.controls = LatentControlsWidget()
-        self.digit_chooser = DigitChooserWidget()
-        self.digit_group = _group("Digit (conditional model)", self.digit_chooser)
-        self.direction_sliders = DirectionSlidersWidget()
-        self.latent_sliders = LatentSlidersWidget()
-        self.interpolation = InterpolationWidget()
-        explore = QWidget()
-        ev = QVBoxLayout(explore)
-        ev.addWidget(self.controls)
-        ev.addWidget(_group("Principal directions", self.direction_sliders))
-        ev.addWidget(_group("Raw latent (every dimension)", self.latent_sliders), 1)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(explore, "Explore")
-        self.tabs.addTab(self.interpolation, "Interpolate")
-        self.right = QWidget()
-        rv = QVBoxLayout(self.right)
-        rv.setContentsMargins(0, 0, 0, 0)
-        rv.addWidget(self.digit_group)
-        rv.addWidget(self.tabs, 1)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(self.right)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        self.setCentralWidget(splitter)
-        self.model_label = QLabel("No model")
-        self.stats_label = ValueLabel("frame 888.88 ms · 8888 fps")
-        # Permanent widgets: temporary status messages never hide or overlap them.
-        self.statusBar().addPermanentWidget(self.model_label)
-        self.statusBar().addPermanentWidget(self.stats_label)
-        self.resize(1120, 740)
-
     def _connect(self) -> None:
         c = self.controls
         c.seedChanged.connect(lambda s: self._state_call("set_seed", s))
@@ -130,13 +68,12 @@ class MainWindow(QMainWindow):
         self.latent_sliders.valueChanged.connect(lambda d, v: self._state_call("set_raw", d, v))
         self.direction_sliders.valueChanged.connect(
             lambda i, v: self._state_call("set_coeff", i, v))
-        self.digit_chooser.digitChosen.connect(lambda d: self._state_call("set_label", d))
+        self.digit_chooser.digitChosen.connect(self.choose_digit)
         self.grid_box.toggled.connect(self._on_grid_toggled)
         self.interpolation.exportGifRequested.connect(self.files.export_gif_dialog)
         self.interpolation.exportStripRequested.connect(self.files.export_strip_dialog)
         self.directions_worker.ready.connect(self._on_directions_ready)
-        self.directions_worker.failed.connect(
-            lambda text: self.direction_sliders.set_pending(f"Directions failed: {text}"))
+        self.directions_worker.failed.connect(self._on_directions_failed)
         self.scheduler.statsChanged.connect(self._on_stats)
         self.watcher.fileChanged.connect(self._on_file_changed)
         self.watcher.fileRemoved.connect(self._on_file_removed)
@@ -159,7 +96,9 @@ class MainWindow(QMainWindow):
         self._load_classifier(classifier_for(generator.path))
         self.files.remember(generator.path)
         self.refresh_model_state()
-        self.latent_sliders.set_dimension(generator.latent_dim, self.studio.state.raw)
+        self.latent_sliders.set_dimension(generator.latent_dim, self.studio.state.raw,
+                                          generator.info.digit_from_z0)
+        self._show_z0_digit()
         self._start_directions()
         self.path.refresh()
         self.watch_files([generator.path])
@@ -183,20 +122,30 @@ class MainWindow(QMainWindow):
     def refresh_model_state(self) -> None:
         gen = self.studio.generator
         self.right.setEnabled(gen is not None)
-        self.digit_group.setVisible(bool(gen and gen.conditional))
+        self.grid_box.setEnabled(gen is not None)
+        self.verdict.setVisible(gen is not None)
+        by_z0 = self.studio.digit_from_z0
+        self.digit_group.setVisible(bool(gen and (gen.conditional or by_z0)))
+        self.digit_group.setTitle("Digit (z0 picks it for this model)" if by_z0
+                                  else "Digit (conditional model)")
+        self.digit_chooser.set_morph_available(bool(gen and gen.conditional))
         for action in self._model_actions:
             action.setEnabled(gen is not None)
         if gen is None:
+            self.setWindowTitle(APPLICATION)
             self.digit_view.clear()
             return
         info = gen.info
-        kind = "conditional" if gen.conditional else "unconditional"
-        self.setWindowTitle(f"Digit Studio — {gen.path.name}")
+        kind = "conditional" if gen.conditional else ("digit from z0" if by_z0
+                                                      else "unconditional")
+        self.setWindowTitle(f"{APPLICATION} — {gen.path.name}")
         self.model_label.setText(f"{gen.path.name} · {info.architecture} · {kind} · "
                                  f"{gen.latent_dim}-d latent · {info.epochs} epochs")
         state = self.studio.state
         self.controls.show_state(state.seed, state.truncation)
-        self.digit_chooser.set_digit(state.label)
+        if gen.conditional:
+            self.digit_chooser.set_digit(state.label)
+        self._show_z0_digit()
         self.interpolation.set_method(self.studio.method)
 
     def watch_files(self, models: list[Path]) -> None:
@@ -220,9 +169,15 @@ class MainWindow(QMainWindow):
     # -- directions (worker thread) ----------------------------------------------------
     def _start_directions(self) -> None:
         self.direction_sliders.set_pending()
+        self.busy.start("Finding principal directions…")
         self.directions_worker.start(self.studio.generator)
 
+    def _on_directions_failed(self, text: str) -> None:
+        self.busy.stop()
+        self.direction_sliders.set_pending(f"Directions failed: {text}")
+
     def _on_directions_ready(self, result: Directions) -> None:
+        self.busy.stop()
         if not self.studio.ready or result.steps.shape[1] != self.studio.state.latent_dim:
             return
         self.directions = result
@@ -244,16 +199,28 @@ class MainWindow(QMainWindow):
             self.controls.show_state(state.seed, state.truncation)
         if reason != "directions":
             self.studio.source = "latent"
+        self._show_z0_digit()
         self.scheduler.request()
 
     def choose_digit(self, digit: int) -> None:
-        """Draw `digit` (conditional models only; ignored otherwise)."""
+        """Draw `digit`: the label of a conditional model, or z0 of a model whose z0 picks
+        the digit (moved to the middle of that digit's range); ignored otherwise."""
         gen = self.studio.generator
         if gen is not None and gen.conditional:
             self.digit_chooser.set_digit(digit)
             self.studio.state.set_label(digit)
+        elif self.studio.choose_digit_by_z0(digit):
+            self.latent_sliders.set_values(self.studio.state.raw)
+
+    def _show_z0_digit(self) -> None:
+        """Models whose z0 picks the digit: show which digit the latent draws now."""
+        if self.studio.digit_from_z0:
+            digit, borders = self.studio.z0_digit()
+            self.latent_sliders.show_digit(digit, borders)
+            self.digit_chooser.set_digit(digit)
 
     def _on_grid_toggled(self, on: bool) -> None:
+        self.verdict.set_caption("top-left digit" if on else "classifier")
         self.studio.grid = on
         self.studio.source = "latent"
         self.scheduler.request()
@@ -285,9 +252,9 @@ class MainWindow(QMainWindow):
         self.stats_label.setText(f"frame {frame_ms:.2f} ms · {fps:.0f} fps")
 
     def show_message(self, text: str, kind: str = "error") -> None:
-        """Tell the user something went wrong, without a blocking dialog."""
+        """Tell the user something went wrong, without a blocking dialog (and only there:
+        the same words again in the status bar would read as two problems)."""
         self.message_bar.show_message(text, kind)
-        self.statusBar().showMessage(text, 10000)
 
     # -- window events -------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
@@ -306,10 +273,3 @@ class MainWindow(QMainWindow):
         self.window_state.save()
         super().closeEvent(event)
 
-
-def _group(title: str, widget: QWidget) -> QGroupBox:
-    box = QGroupBox(title)
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(6, 6, 6, 6)
-    layout.addWidget(widget)
-    return box

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
+from ..core.latent import digit_of_z0
 from .interpolation_panel import STRIP_COUNT
 
 
@@ -61,13 +62,22 @@ class PathController(QObject):
     def refresh(self) -> None:
         """Re-list the keyframes and redraw the strip (after any change to the path)."""
         keys = self.studio.keyframes
-        self.w.interpolation.set_keyframes(
-            [k.name + ("" if k.label is None else f" · digit {k.label}") for k in keys])
+        self.w.interpolation.set_keyframes([k.name + self._digit_note(k) for k in keys],
+                                           self.studio.keyframe_images())
         self.w.interpolation.set_method(self.studio.method)
         if len(keys) >= 2 and self.studio.ready:
             self.w.interpolation.set_strip(self.studio.strip(STRIP_COUNT))
+            self.w.interpolation.set_t(self.studio.t)
         else:
             self.set_playing(False)
+
+    def _digit_note(self, key) -> str:
+        """" · digit k" for keyframes whose digit is known: a label, or z0 that picks it."""
+        if key.label is not None:
+            return f" · digit {key.label}"
+        if self.studio.digit_from_z0:
+            return f" · digit {digit_of_z0(key.z[0])}"
+        return ""
 
     def set_t(self, t: float) -> None:
         """Show the path at t in [0, 1] (needs at least one keyframe)."""

@@ -1,0 +1,154 @@
+"""The window's panels as a user sees them: busy indicator, verdict chart, keyframe
+thumbnails, About box, the z0 digit row, and the empty state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from desktop_app.core.latent import DIGIT_EDGES, digit_of_z0
+
+
+def _frame(window, qtbot, action) -> None:
+    with qtbot.waitSignal(window.frameRendered, timeout=5000):
+        action()
+
+
+def _menu_action(window, text: str):
+    for menu_action in window.menuBar().actions():
+        for action in menu_action.menu().actions():
+            if action.text().replace("&", "") == text:
+                return action
+    raise AssertionError(f"no menu item {text!r}")
+
+
+def test_the_busy_bar_shows_only_while_directions_are_computed(window, qtbot, model_dir):
+    assert not window.busy.isVisible()
+    with qtbot.waitSignal(window.directionsReady, timeout=10_000):
+        window.open_model(model_dir / "generator.onnx")
+        assert window.busy.isVisible()
+        assert "principal directions" in window.busy.label.text()
+    assert not window.busy.isVisible()
+
+
+def test_failed_directions_hide_the_busy_bar_and_say_why(window, qtbot, model_dir,
+                                                          monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of cheese")
+
+    monkeypatch.setattr("desktop_app.views.directions_worker.compute_directions", broken)
+    with qtbot.waitSignal(window.directions_worker.failed, timeout=10_000):
+        window.open_model(model_dir / "generator.onnx")
+    assert not window.busy.isVisible()
+    assert "out of cheese" in window.direction_sliders.status.text()
+
+
+def test_the_verdict_chart_tallest_bar_is_the_predicted_digit(window, qtbot, model_dir):
+    window.open_model(model_dir / "conditional.onnx")
+    verdict = window.verdict
+    for digit in (7, 3):
+        _frame(window, qtbot, lambda d=digit: window.digit_chooser.group.button(d).click())
+        heights = [r.height() for r in verdict.bar_rects()]
+        assert int(np.argmax(heights)) == digit == verdict.verdict.digit
+        assert heights[digit] > 0.9 * verdict._chart().height()  # ~100 % confident
+        assert sum(verdict.verdict.probs) == pytest.approx(1.0, abs=1e-4)
+        # On screen: the predicted bar is in the highlight colour, the others are not.
+        image = verdict.grab().toImage()
+        highlight = verdict.palette().highlight().color().rgb()
+        tall = verdict.bar_rects()[digit].center().toPoint()
+        assert image.pixelColor(tall).rgb() == highlight
+        other = verdict.bar_rects()[(digit + 1) % 10].bottomLeft().toPoint()
+        assert image.pixelColor(other.x() + 1, other.y() - 1).rgb() != highlight
+        assert verdict.text().startswith(f"Classifier says {digit} ·")
+
+
+def test_the_verdict_panel_hides_without_a_model_and_explains_a_missing_classifier(
+        window, lone_generator):
+    assert not window.verdict.isVisible()
+    window.open_model(lone_generator)
+    assert window.verdict.isVisible()
+    assert "verdicts are off" in window.verdict.text()
+
+
+def test_keyframes_show_as_thumbnails_and_the_panel_is_filled(loaded, qtbot):
+    _frame(loaded, qtbot, lambda: loaded.controls.seed_box.setValue(11))
+    loaded.add_keyframe()
+    _frame(loaded, qtbot, lambda: loaded.controls.seed_box.setValue(22))
+    loaded.add_keyframe()
+    panel = loaded.interpolation
+    loaded.tabs.setCurrentWidget(panel)
+    images = loaded.studio.keyframe_images()
+    for i in range(2):
+        thumb = panel.keyframe_list.item(i).icon().pixmap(84, 84).toImage()
+        assert thumb.width() == 84  # 3× the digit, pixel for pixel
+        assert thumb.pixelColor(3 * 14 + 1, 3 * 14 + 1).red() == images[i][14, 14]
+    assert not np.array_equal(images[0], images[1])
+    # Exports sit at the bottom of the tab; the list and the strip take the height.
+    bottom = panel.gif_button.mapTo(panel, panel.gif_button.rect().bottomLeft()).y()
+    assert bottom > panel.height() - 12
+    assert panel.keyframe_list.height() > 150 and panel.strip.height() > 80
+    # The playhead follows t over the strip: at 0.5 it is over the middle in-between.
+    loaded.set_t(0.5)
+    rect = panel.strip.target_rect()
+    assert abs(panel.strip.playhead_x() - rect.center().x()) <= 2
+
+
+def test_title_and_about_box_name_the_model_and_its_metrics(window, qtbot, model_dir):
+    assert window.windowTitle() == "Digit Studio"
+    window.open_model(model_dir / "digit_z0.onnx")
+    assert window.windowTitle() == "Digit Studio — digit_z0.onnx"
+    _menu_action(window, "About Digit Studio").trigger()
+    box = next(b for b in window.findChildren(QMessageBox) if b.isVisible())
+    text = box.text()
+    for expected in ("fixture+digit-from-latent", "FID", "5.026", "Inception-score",
+                     "Class shares", "10.0%", "digit = floor(10 * Phi(z[0]))", "Epochs",
+                     "2025-01-01 00:00 UTC", "Classifier", "classifier.onnx"):
+        assert expected in text, expected
+    box.close()
+
+
+def test_the_z0_row_names_the_digit_and_marks_its_borders(window, qtbot, model_dir):
+    window.open_model(model_dir / "digit_z0.onnx")
+    qtbot.waitUntil(lambda: window.latent_sliders.complete)
+    row = window.latent_sliders.rows[0]
+    state = window.studio.state
+    assert row.name.text() == f"z0 · digit {digit_of_z0(state.z[0])}"
+    assert len(row.slider.marks) == 9
+    xs = row.slider.mark_positions()
+    assert xs == sorted(xs) and len(set(xs)) == 9
+    _frame(window, qtbot, lambda: row.slider.setValue(row.slider.maximum()))
+    assert row.name.text() == "z0 · digit 9"
+    # The digit buttons work for this model too: z0 moves into the digit's range.
+    _frame(window, qtbot, lambda: window.digit_chooser.group.button(2).click())
+    assert DIGIT_EDGES[1] <= state.z[0] < DIGIT_EDGES[2]
+    assert row.name.text() == "z0 · digit 2"
+    window.add_keyframe()
+    assert window.interpolation.keyframe_list.item(0).text() == "A · digit 2"
+    assert not window.digit_chooser.morph_row.isVisible()  # morphing needs a label
+
+
+def test_other_models_keep_a_plain_z0_row(loaded, qtbot):
+    qtbot.waitUntil(lambda: loaded.latent_sliders.complete)
+    assert loaded.latent_sliders.rows[0].name.text() == "z0"
+    assert not loaded.digit_group.isVisible()
+    assert loaded.model_label.text().count("unconditional") == 1
+
+
+def test_the_empty_window_offers_nothing_that_needs_a_model(window):
+    assert not window.grid_box.isEnabled()
+    assert not window.verdict.isVisible() and not window.busy.isVisible()
+    assert window.latent_sliders.status.isVisible()
+    assert window.statusBar().currentMessage() == ""
+
+
+def test_the_about_box_shows_metadata_as_text_never_as_markup(model_dir):
+    import dataclasses
+
+    from desktop_app.core.generator import Generator
+    from desktop_app.views.about import about_html
+
+    info = Generator.from_path(model_dir / "generator.onnx").info
+    html = about_html(dataclasses.replace(info, architecture="<img src=x>"), None)
+    assert "&lt;img src=x&gt;" in html and "<img" not in html
+    assert "<b>Classifier:</b> none loaded" in html
