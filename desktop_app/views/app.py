@@ -131,7 +131,9 @@ def run(args) -> int:
         window.digit_view.painted.connect(lambda: (print("first-paint", flush=True),
                                                    app.exit(0)))
         QTimer.singleShot(30_000, lambda: app.exit(3))
-        return app.exec() if window.studio.ready else 2
+        code = app.exec() if window.studio.ready else 2
+        window.directions_worker.shutdown()  # exiting mid-computation would abort
+        return code
     if args.self_test:
         summary = self_test(window)
         print(json.dumps(summary))
@@ -146,4 +148,6 @@ def run(args) -> int:
         print(f"saved {args.screenshot}")
         window.close()
         return 0
-    return app.exec()
+    code = app.exec()
+    window.directions_worker.shutdown()
+    return code

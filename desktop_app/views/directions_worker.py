@@ -3,12 +3,15 @@
 Sampling a few thousand images and a PCA take 0.1-1 s; on the GUI thread that would
 freeze the window right after every model load. The result comes back through a queued
 signal; a newer `start` (or `cancel`) makes an older computation stop at its next batch
-and its result is dropped.
+and its result is dropped. `shutdown` also waits for it: a thread still inside ONNX Runtime
+when the interpreter exits aborts the process ("terminate called without an active
+exception", exit code 134), which happened when the app quit within its first half second.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 
 from PySide6.QtCore import QObject, Signal
 
@@ -30,6 +33,7 @@ class DirectionsWorker(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._token = 0
+        self._threads: list[threading.Thread] = []
         # No parent: the worker thread holds a reference, so the bridge outlives the
         # window if the window closes mid-computation.
         self._bridge = _Bridge()
@@ -51,10 +55,20 @@ class DirectionsWorker(QObject):
             except RuntimeError:  # the receiver is gone; nobody is waiting
                 pass
 
-        threading.Thread(target=work, name="directions", daemon=True).start()
+        thread = threading.Thread(target=work, name="directions", daemon=True)
+        thread.start()
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
 
     def cancel(self) -> None:
         self._token += 1
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Cancel, and wait (at most `timeout_s`) until no computation is running."""
+        self.cancel()
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads = [t for t in self._threads if t.is_alive()]
 
     def _on_done(self, token: int, result: object) -> None:
         if token != self._token:

@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
             self.files.open_path(path)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        self.directions_worker.cancel()  # a running worker stops at its next batch
+        self.directions_worker.shutdown()  # a running worker stops at its next batch
         self.playback.stop()
         self.window_state.save()
         super().closeEvent(event)

@@ -79,3 +79,15 @@ def test_help_names_the_options():
     result = _run("-m", "desktop_app", "--help")
     assert result.returncode == 0
     assert "--screenshot" in result.stdout and "--self-test" in result.stdout
+
+
+def test_quitting_while_directions_are_computed_exits_cleanly(tmp_path):
+    from . import onnx_models as om
+
+    # A model of the real size: its directions take long enough to still be running at the
+    # first paint, when --exit-after-first-paint quits (a thread left inside ONNX Runtime
+    # used to abort the process with exit code 134).
+    model = om.save(om.dcgan_like_generator(), tmp_path / "generator.onnx")
+    result = _run("-m", "desktop_app", str(model), "--exit-after-first-paint")
+    assert result.returncode == 0, result.stderr
+    assert "first-paint" in result.stdout
