@@ -249,7 +249,9 @@ class MainWindow(QMainWindow):
         self.frameRendered.emit()
 
     def _on_stats(self, frame_ms: float, fps: float) -> None:
-        self.stats_label.setText(f"frame {frame_ms:.2f} ms · {fps:.0f} fps")
+        # A rate only while frames flow: "0 fps" or "1 fps" at rest reads as a slow app.
+        rate = f" · {fps:.0f} fps" if fps >= 2 else ""
+        self.stats_label.setText(f"frame {frame_ms:.2f} ms{rate}")
 
     def show_message(self, text: str, kind: str = "error") -> None:
         """Tell the user something went wrong, without a blocking dialog (and only there:

@@ -135,6 +135,13 @@ def test_other_models_keep_a_plain_z0_row(loaded, qtbot):
     assert loaded.model_label.text().count("unconditional") == 1
 
 
+def test_the_frame_rate_is_shown_only_while_frames_flow(loaded):
+    loaded.scheduler.statsChanged.emit(1.25, 60.0)
+    assert loaded.stats_label.text() == "frame 1.25 ms · 60 fps"
+    loaded.scheduler.statsChanged.emit(1.25, 0.0)  # idle: the last frame's time only
+    assert loaded.stats_label.text() == "frame 1.25 ms"
+
+
 def test_the_empty_window_offers_nothing_that_needs_a_model(window):
     assert not window.grid_box.isEnabled()
     assert not window.verdict.isVisible() and not window.busy.isVisible()
