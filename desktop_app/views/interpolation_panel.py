@@ -93,7 +93,8 @@ class InterpolationWidget(QWidget):
 
         self.add_button.clicked.connect(self.addRequested)
         self.remove_button.clicked.connect(self._on_remove_clicked)
-        self.keyframe_list.itemDoubleClicked.connect(
+        # Activated: a double-click, or Enter on the selected thumbnail.
+        self.keyframe_list.itemActivated.connect(
             lambda item: self.keyframeActivated.emit(self.keyframe_list.row(item)))
         self.method.currentIndexChanged.connect(
             lambda _: self.methodChanged.emit(self.method.currentData()))

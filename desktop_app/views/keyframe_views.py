@@ -50,7 +50,8 @@ class KeyframeListWidget(QListWidget):
             item = QListWidgetItem(name)
             if images is not None and i < len(images):
                 item.setIcon(QIcon(thumbnail(images[i])))
-            item.setToolTip(f"Keyframe {name}: double-click to make it the current latent")
+            item.setToolTip(f"Keyframe {name}: double-click (or Enter) to make it the "
+                            f"current latent")
             self.addItem(item)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override

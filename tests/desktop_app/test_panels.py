@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop_app.core.latent import DIGIT_EDGES, digit_of_z0
@@ -88,6 +89,10 @@ def test_keyframes_show_as_thumbnails_and_the_panel_is_filled(loaded, qtbot):
     bottom = panel.gif_button.mapTo(panel, panel.gif_button.rect().bottomLeft()).y()
     assert bottom > panel.height() - 12
     assert panel.keyframe_list.height() > 150 and panel.strip.height() > 80
+    # Enter on a thumbnail makes that keyframe the digit on screen again.
+    panel.keyframe_list.setCurrentRow(0)
+    _frame(loaded, qtbot, lambda: qtbot.keyClick(panel.keyframe_list, Qt.Key.Key_Return))
+    assert np.array_equal(loaded.studio.state.z, loaded.studio.keyframes[0].z)
     # The playhead follows t over the strip: at 0.5 it is over the middle in-between.
     loaded.set_t(0.5)
     rect = panel.strip.target_rect()
