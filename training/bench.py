@@ -1,9 +1,12 @@
 """Training throughput: each architecture's `fit()` against the reference's plain loop.
 
-`python -m training bench [--steps 60]` times, in one process and on the same synthetic
+`python -m training bench [--steps 234]` times, in one process and on the same synthetic
 batches, (a) the reference recipe's `tf.function` train step called from a Python loop
-(the original tutorial's code) and (b) our `GAN.fit()` for every architecture, then prints
-steps per second, images per second, the ratios to the reference loop, and one JSON line.
+(the original tutorial's code) and (b) our `GAN.fit()` for every architecture, one long
+fit() call as in training, then prints steps per second, images per second, the ratios to
+the reference loop, and one JSON line. A round is `--steps` steps (234: an MNIST epoch at
+batch 256); reference rounds run before and after each fit() and medians are compared,
+because a shared machine drifts by several percent from minute to minute.
 """
 
 from __future__ import annotations
@@ -28,8 +31,11 @@ def _batches(batch_size: int, steps: int, seed: int = 0):
     return make_dataset(images, labels, batch_size, seed, 0, epochs)
 
 
-def reference_loop_steps_per_s(steps: int) -> float:
-    """The tutorial's loop: plain tf.function step over the dataset, MLP, batch 256."""
+def reference_loop():
+    """The tutorial's loop: a plain tf.function step over the dataset, MLP, batch 256.
+
+    Returns run(steps) -> seconds, after tracing and warming up.
+    """
     import keras
     import tensorflow as tf
 
@@ -52,45 +58,78 @@ def reference_loop_steps_per_s(steps: int) -> float:
         g_opt.apply_gradients(zip(gen_tape.gradient(gen_loss, gen.trainable_variables), gen.trainable_variables))
         d_opt.apply_gradients(zip(disc_tape.gradient(disc_loss, disc.trainable_variables), disc.trainable_variables))
 
-    it = iter(_batches(256, steps * 2 + 10))
-    for _ in range(10):  # trace and warm up
-        train_step(next(it)[0])
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        train_step(next(it)[0])
-    return steps / (time.perf_counter() - t0)
+    it = iter(_batches(256, 10**6))
+
+    def run(steps: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            train_step(next(it)[0])
+        return time.perf_counter() - t0
+
+    run(10)
+    return run
 
 
-def fit_steps_per_s(arch: str, steps: int) -> tuple[float, int]:
+class _EpochTimer:
+    """Seconds per epoch of one long fit(), as `python -m training train` runs it."""
+
+    def __init__(self):
+        import keras
+
+        timer = self
+
+        class Callback(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                timer.t0 = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                timer.seconds.append(time.perf_counter() - timer.t0)
+
+        self.seconds: list[float] = []
+        self.callback = Callback()
+
+
+def fit_seconds(arch: str, steps: int, rounds: int) -> tuple[list[float], int]:
+    """Per-round seconds of `GAN.fit()`, `steps` steps a round, one fit() call as in training."""
+    import dataclasses
+
     import keras
 
-    from training.train import build_gan
+    from training.train import build_gan, tiling_steps_per_execution
 
     cfg = TrainConfig(arch=arch).resolved()
+    cfg = dataclasses.replace(cfg, steps_per_execution=tiling_steps_per_execution(steps, cfg.steps_per_execution))
     keras.utils.set_random_seed(0)
     gan = build_gan(cfg)
-    spe = cfg.steps_per_execution
-    steps = max(spe, steps // spe * spe)
-    ds = _batches(cfg.batch_size, steps * 2 + 4 * spe).repeat()
-    gan.fit(ds, epochs=1, steps_per_epoch=2 * spe, verbose=0, shuffle=False)  # trace, warm up
-    t0 = time.perf_counter()
-    gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
-    return steps / (time.perf_counter() - t0), cfg.batch_size
+    timer = _EpochTimer()
+    gan.fit(_batches(cfg.batch_size, steps * (rounds + 1)), epochs=rounds + 1, steps_per_epoch=steps,
+            verbose=0, shuffle=False, callbacks=[timer.callback])
+    return timer.seconds[1:], cfg.batch_size  # the first round traces the step
 
 
-def run(steps: int, archs: list[str]) -> dict:
+def run(steps: int, archs: list[str], rounds: int = 5) -> dict:
+    """Reference loop rounds before and after each fit(); medians compared (a shared machine drifts)."""
+    import statistics
+
     import tensorflow as tf
 
-    ref = reference_loop_steps_per_s(steps)
+    reference = reference_loop()
+    ref_times = [reference(steps) for _ in range(rounds)]
+    fits = {}
+    for arch in archs:
+        fits[arch] = fit_seconds(arch, steps, rounds)
+        ref_times += [reference(steps) for _ in range(rounds)]
+    ref = steps / statistics.median(ref_times)
     result = {
         "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
         "tensorflow": tf.__version__,
         "steps": steps,
+        "rounds": rounds,
         "reference_loop_steps_per_s": round(ref, 2),
         "reference_loop_images_per_s": round(ref * 256, 1),
     }
-    for arch in archs:
-        sps, batch = fit_steps_per_s(arch, steps)
+    for arch, (seconds, batch) in fits.items():
+        sps = steps / statistics.median(seconds)
         result[f"{arch}_steps_per_s"] = round(sps, 2)
         result[f"{arch}_images_per_s"] = round(sps * batch, 1)
         result[f"{arch}_vs_reference_loop"] = round(sps * batch / (ref * 256), 3)

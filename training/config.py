@@ -35,7 +35,7 @@ class TrainConfig:
     out: str = "runs/default"  # run folder: config, checkpoint, samples, metrics
     device: str = "auto"  # auto | cpu | gpu
     train_samples: int = 0  # 0: all 60,000; a smaller number is for smoke tests
-    steps_per_execution: int = 8  # training steps per tf.function call: less Python overhead
+    steps_per_execution: int = 8  # steps per tf.function call (at most; tiles each epoch exactly)
     resume: bool = False  # continue from the last complete epoch in `out`
 
     def __post_init__(self):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -54,9 +55,20 @@ def build_gan(cfg: TrainConfig):
     return gan
 
 
+def tiling_steps_per_execution(steps_per_epoch: int, at_most: int) -> int:
+    """The largest steps_per_execution <= at_most that divides an epoch.
+
+    Keras runs whole executions; if they do not tile an epoch it pulls batches from the
+    next one, so epochs drift off their permutations and the last one runs out of data.
+    """
+    return max(d for d in range(1, at_most + 1) if steps_per_epoch % d == 0)
+
+
 def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
     saved = TrainConfig.load(run_dir / "config.json")
-    ignore = {"epochs", "resume", "out", "data", "device"}
+    # What may change between sessions: how long, where, on what, and how steps are batched
+    # into tf.function calls (the maths per step is the same).
+    ignore = {"epochs", "resume", "out", "data", "device", "steps_per_execution"}
     a = {k: v for k, v in json.loads(saved.to_json()).items() if k not in ignore}
     b = {k: v for k, v in json.loads(cfg.to_json()).items() if k not in ignore}
     diff = sorted(k for k in a if a[k] != b[k])
@@ -74,6 +86,9 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
         images, labels = images[: cfg.train_samples], labels[: cfg.train_samples]
     if len(images) < cfg.batch_size:
         raise ConfigError(f"--batch-size {cfg.batch_size} is larger than the {len(images)} training images")
+
+    steps = len(images) // cfg.batch_size
+    cfg = dataclasses.replace(cfg, steps_per_execution=tiling_steps_per_execution(steps, cfg.steps_per_execution))
 
     first_epoch = 0
     if cfg.resume and (run_dir / checkpoint.CHECKPOINT_NAME).exists():
@@ -103,7 +118,6 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     from training.callbacks import CheckpointEveryEpoch, MetricsLog, SampleGrid
     from training.data import make_dataset
 
-    steps = len(images) // cfg.batch_size
     ds = make_dataset(images, labels, cfg.batch_size, cfg.seed, first_epoch, cfg.epochs)
     callbacks = [
         MetricsLog(run_dir, first_epoch),
