@@ -28,7 +28,7 @@ from .blas import blas_threads
 
 DEFAULT_COUNT = 12
 SAMPLE_SEED = 20_200_406  # fixed: the same model always gets the same sliders
-_BATCH = 64  # the grid's batch: the batch session's buffers are reused, not grown
+_BATCH = 64  # the grid's batch: big enough to use both cores, small enough to stop quickly
 
 
 class Cancelled(Exception):

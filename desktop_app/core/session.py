@@ -33,7 +33,8 @@ def session_options(threads: int) -> ort.SessionOptions:
     """Options for a session that runs small batches as fast as possible.
 
     threads : intra-op threads. One is fastest for a single 28×28 frame (a thread pool's
-    hand-off costs more than the work); the grid and direction sampling use two.
+    hand-off costs more than the work); big batches split in two across threads instead
+    (`Generator.generate`).
     """
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = max(1, threads)

@@ -26,10 +26,11 @@ GRID_LINE = 48  # a dim grey line between cells, distinct from the black backgro
 
 @dataclass(frozen=True)
 class Frame:
-    """One rendered frame: `pixels` uint8 (h, w); the verdict is for the current latent."""
+    """One rendered frame: `pixels` uint8 (h, w); `first` the float (28, 28) image of the
+    current latent (the grid's top-left), for the classifier."""
 
     pixels: np.ndarray
-    verdict: Verdict | None
+    first: np.ndarray
     compute_s: float
 
 
@@ -144,10 +145,13 @@ class Studio:
             images = gen.generate(z, [self.label] * len(z) if gen.conditional else None)
         else:
             images = gen.generate(self.state.z, [self.label] if gen.conditional else None)
-        verdict = self.classifier.verdict(images[0]) if self.classifier else None
         pixels = to_uint8(images)
         pixels = tile(pixels, GRID_SIDE, GRID_GAP, GRID_LINE) if len(pixels) > 1 else pixels[0]
-        return Frame(pixels, verdict, time.perf_counter() - start)
+        return Frame(pixels, images[0], time.perf_counter() - start)
+
+    def verdict(self, image: np.ndarray) -> Verdict | None:
+        """The classifier's verdict on one (28, 28) image; None without a classifier."""
+        return self.classifier.verdict(image) if self.classifier else None
 
     def keyframe_images(self) -> np.ndarray:
         """uint8 (n, 28, 28): each keyframe as drawn (thumbnails for the keyframe list)."""

@@ -78,6 +78,7 @@ def save_screenshot(window: MainWindow, path: Path) -> None:
         wait_for(lambda: window.directions is not None, 10.0)
         wait_for(lambda: window.latent_sliders.complete, 5.0)
     window.scheduler.flush()
+    window.flush_verdict()
     wait_for(lambda: False, 0.1)  # let layouts and paints settle
     buf = QBuffer()
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -112,6 +113,7 @@ def self_test(window: MainWindow, frames: int = 60) -> dict:
             summary["errors"].append(f"frame {i} was not drawn")
             break
         digests.add(hash(pixels.tobytes()))
+    window.flush_verdict()
     summary.update(frames=len(times), distinct_frames=len(digests),
                    frame_ms_mean=round(float(np.mean(times)), 3) if times else None,
                    frame_ms_max=round(float(np.max(times)), 3) if times else None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow
 
@@ -30,6 +30,8 @@ from . import shortcuts, window_layout
 from .settings import APPLICATION, make_settings
 from .window_state import WindowState
 
+VERDICT_INTERVAL_MS = 16  # one display frame at 60 Hz
+
 
 class MainWindow(QMainWindow):
     """The Digit Studio window. Signals let tests and the benchmark wait for real events."""
@@ -38,6 +40,7 @@ class MainWindow(QMainWindow):
     modelFailed = Signal(str)
     directionsReady = Signal()
     frameRendered = Signal()
+    verdictUpdated = Signal()
 
     def __init__(self, settings=None, debounce_ms: int = DEBOUNCE_MS):
         super().__init__()
@@ -47,6 +50,11 @@ class MainWindow(QMainWindow):
         self.directions: Directions | None = None
         self.directions_worker = DirectionsWorker(self)
         self.scheduler = FrameScheduler(self._render, self)
+        # The classifier runs after the digit is painted, at most once per display frame:
+        # it stays off the slider-to-pixels path, and a fast drag does not queue verdicts.
+        self._verdict_image = None
+        self._verdict_timer = QTimer(self, singleShot=True, interval=VERDICT_INTERVAL_MS)
+        self._verdict_timer.timeout.connect(self._update_verdict)
         self.playback = PlaybackClock(self)
         self.watcher = ModelWatcher(self, debounce_ms)
         window_layout.build(self)
@@ -245,8 +253,22 @@ class MainWindow(QMainWindow):
             self.show_message(f"Rendering failed: {str(exc)[:300]}")
             return
         self.digit_view.set_pixels(frame.pixels)
-        self.verdict.set_verdict(frame.verdict)
+        self._verdict_image = frame.first
+        if not self._verdict_timer.isActive():
+            self._verdict_timer.start()
         self.frameRendered.emit()
+
+    def _update_verdict(self) -> None:
+        if self._verdict_image is None:
+            return
+        self.verdict.set_verdict(self.studio.verdict(self._verdict_image))
+        self.verdictUpdated.emit()
+
+    def flush_verdict(self) -> None:
+        """Classify the last frame now (before screenshots, self-tests and assertions)."""
+        if self._verdict_timer.isActive():
+            self._verdict_timer.stop()
+            self._update_verdict()
 
     def _on_stats(self, frame_ms: float, fps: float) -> None:
         # A rate only while frames flow: "0 fps" or "1 fps" at rest reads as a slow app.

@@ -59,6 +59,16 @@ def test_fixture_generator_renders_digits_in_range(model_dir):
     assert not np.allclose(images[0], images[1])  # different latents, different digits
 
 
+@pytest.mark.parametrize("name, n", [("generator.onnx", 64), ("conditional.onnx", 17)])
+def test_a_big_batch_split_across_threads_equals_one_sample_at_a_time(model_dir, name, n):
+    gen = Generator.from_path(model_dir / name)
+    z = np.random.default_rng(1).standard_normal((n, gen.latent_dim))
+    labels = np.arange(n) % 10 if gen.conditional else None
+    together = gen.generate(z, labels)
+    one_by_one = [gen.generate(z[i], None if labels is None else labels[i:i + 1])[0] for i in range(n)]
+    np.testing.assert_allclose(together, np.stack(one_by_one), atol=1e-6)
+
+
 def test_conditional_label_k_is_classified_as_k(model_dir):
     gen = Generator.from_path(model_dir / "conditional.onnx")
     clf = Classifier.from_path(model_dir / "classifier.onnx")

@@ -50,6 +50,7 @@ def test_the_verdict_chart_tallest_bar_is_the_predicted_digit(window, qtbot, mod
     verdict = window.verdict
     for digit in (7, 3):
         _frame(window, qtbot, lambda d=digit: window.digit_chooser.group.button(d).click())
+        window.flush_verdict()
         heights = [r.height() for r in verdict.bar_rects()]
         assert int(np.argmax(heights)) == digit == verdict.verdict.digit
         assert heights[digit] > 0.9 * verdict._chart().height()  # ~100 % confident

@@ -155,7 +155,8 @@ def test_changing_the_digit_changes_the_classifier_verdict(window, qtbot, model_
     assert window.verdict.verdict.digit == 0
     for digit in (7, 3):
         _frame(window, qtbot, lambda d=digit: window.digit_chooser.group.button(d).click())
-        assert window.verdict.verdict.digit == digit
+        # The verdict follows the painted frame within a display frame, by its own timer.
+        qtbot.waitUntil(lambda d=digit: window.verdict.verdict.digit == d, timeout=2000)
         assert window.verdict.verdict.confidence > 0.9
         assert f"says {digit} ·" in window.verdict.text()
 
@@ -165,10 +166,12 @@ def test_morphing_two_digits_keeps_the_latent(window, qtbot, model_dir):
     window.digit_chooser.morph_from.setValue(2)
     window.digit_chooser.morph_to.setValue(5)
     _frame(window, qtbot, window.digit_chooser.morph_button.click)
+    window.flush_verdict()
     assert window.verdict.verdict.digit == 2
     z = [k.z for k in window.studio.keyframes]
     assert np.array_equal(z[0], z[1])
     _frame(window, qtbot, lambda: window.set_t(1.0))
+    window.flush_verdict()
     assert window.verdict.verdict.digit == 5
 
 
