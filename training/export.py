@@ -10,7 +10,6 @@ inputs, and only then renames the file into place.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from pathlib import Path
 
@@ -57,15 +56,19 @@ def convert(fn, input_signature, output_names: list[str]):
     return model
 
 
+def _set_metadata(model, metadata: dict[str, str]) -> None:
+    del model.metadata_props[:]
+    for k, v in metadata.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = k, str(v)
+
+
 def finish(model, metadata: dict[str, str], out: Path, reference_fn, feeds_fn) -> Path:
     """Attach metadata, check, compare with `reference_fn`, write atomically to `out`."""
     import onnx
     import onnxruntime as ort
 
-    del model.metadata_props[:]
-    for k, v in metadata.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = k, str(v)
+    _set_metadata(model, metadata)
     try:
         onnx.checker.check_model(model, full_check=True)
     except onnx.checker.ValidationError as e:
@@ -197,9 +200,6 @@ def with_metrics(onnx_path: Path, metrics: dict) -> None:
     model = onnx.load_from_string(Path(onnx_path).read_bytes())
     props = {p.key: p.value for p in model.metadata_props}
     props["metrics"] = json.dumps(metrics, sort_keys=True)
-    del model.metadata_props[:]
-    for k, v in props.items():
-        e = model.metadata_props.add()
-        e.key, e.value = k, v
-    buf = io.BytesIO(model.SerializeToString())
-    checkpoint.atomic_write_bytes(Path(onnx_path), lambda f: f.write(buf.getvalue()))
+    _set_metadata(model, props)
+    data = model.SerializeToString()
+    checkpoint.atomic_write_bytes(Path(onnx_path), lambda f: f.write(data))

@@ -61,10 +61,12 @@ def test_exported_classifier_follows_the_contract(tiny_classifier):
 
 
 @pytest.mark.slow
-def test_cli_evaluate_prints_table_and_writes_json(exported_tiny, tiny_classifier, tiny_mnist, tmp_path):
+def test_cli_evaluate_prints_table_writes_json_and_embeds_it(exported_tiny, tiny_classifier, tiny_mnist, tmp_path):
     out = tmp_path / "eval.json"
+    model = tmp_path / "model.onnx"
+    model.write_bytes(exported_tiny["conditional"].read_bytes())
     proc = subprocess.run(
-        [sys.executable, "-m", "training", "evaluate", str(exported_tiny["conditional"]), "--n", "300",
+        [sys.executable, "-m", "training", "evaluate", str(model), "--n", "300", "--embed",
          "--classifier", str(tiny_classifier), "--data", str(tiny_mnist), "--json", str(out)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -72,6 +74,10 @@ def test_cli_evaluate_prints_table_and_writes_json(exported_tiny, tiny_classifie
     r = json.loads(out.read_text())
     assert r["n"] == 300 and r["fid"] >= 0 and 1.0 <= r["inception_score"] <= 10.0
     assert sum(r["class_shares"]) == pytest.approx(1.0, abs=1e-3) and 0 <= r["conditional_accuracy"] <= 1
+    meta = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
+    embedded = json.loads(meta["metrics"])
+    assert embedded["fid"] == r["fid"] and embedded["conditional_accuracy"] == r["conditional_accuracy"]
+    assert meta["latent_dim"] == "12"  # the rest of the metadata survives the rewrite
 
 
 def test_cli_evaluate_of_a_missing_model_exits_2(tmp_path):
