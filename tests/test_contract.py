@@ -108,3 +108,23 @@ def test_cli_export_of_a_non_run_folder_exits_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "training", "export", str(tmp_path), "--out", str(tmp_path / "x.onnx")],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "not a run folder" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_export_killed_midway_leaves_the_previous_model_intact(exported_tiny, tmp_path):
+    import os
+    import signal
+    import time
+
+    target = tmp_path / "generator.onnx"
+    target.write_bytes(exported_tiny["conditional"].read_bytes())
+    before = target.read_bytes()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    with subprocess.Popen([sys.executable, "-m", "training", "export", str(exported_tiny["unconditional_run"]),
+                           "--out", str(target)], cwd=REPO_ROOT, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        time.sleep(4.0)  # TensorFlow is loaded and the conversion is under way
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "the export finished before it could be killed"
+    assert target.read_bytes() == before
+    Generator.from_path(target)  # still loads
