@@ -33,7 +33,7 @@ def _sample(gen: Generator, n: int, labels=None) -> np.ndarray:
 
 def test_each_shipped_model_is_small_and_documented():
     readme = (MODELS_DIR / "README.md").read_text()
-    for path in (DEFAULT_GENERATOR, CONDITIONAL_GENERATOR, CLASSIFIER):
+    for path in (DEFAULT_GENERATOR, CONDITIONAL_GENERATOR, CLASSIFIER, MODELS_DIR / "dcgan.onnx"):
         assert path.stat().st_size < 8 * 2**20, f"{path.name} is larger than a few MB"
         assert path.name in readme
         assert "python -m training" in readme
@@ -63,7 +63,7 @@ def test_conditional_generator_draws_the_requested_digit(classifier):
 
 
 def test_metadata_carries_the_evaluation(classifier):
-    for path in (DEFAULT_GENERATOR, CONDITIONAL_GENERATOR):
+    for path in (DEFAULT_GENERATOR, CONDITIONAL_GENERATOR, MODELS_DIR / "dcgan.onnx"):
         metrics = Generator.from_path(path).info.metrics
         assert metrics and {"fid", "fid_real_floor", "inception_score", "class_shares"} <= set(metrics)
     assert classifier.info.metrics["test_accuracy"] >= 0.99
