@@ -90,25 +90,27 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     steps = len(images) // cfg.batch_size
     cfg = dataclasses.replace(cfg, steps_per_execution=tiling_steps_per_execution(steps, cfg.steps_per_execution))
 
-    first_epoch = 0
-    if cfg.resume and (run_dir / checkpoint.CHECKPOINT_NAME).exists():
+    ckpt = run_dir / checkpoint.CHECKPOINT_NAME
+    resuming = cfg.resume and ckpt.exists()
+    if resuming:
         check_resumable(run_dir, cfg)
+    elif ckpt.exists():
+        raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint.remove_stale_temp_files(run_dir)
 
-    import keras  # after the data check: a wrong folder fails fast, without TensorFlow
+    import keras  # after the checks above: a wrong folder or option fails fast, without TensorFlow
 
     strategy = select_strategy(cfg.device)
     keras.utils.set_random_seed(cfg.seed)
     with strategy.scope():
         gan = build_gan(cfg)
-    if cfg.resume and (run_dir / checkpoint.CHECKPOINT_NAME).exists():
+    first_epoch = 0
+    if resuming:
         arrays, first_epoch = checkpoint.read(run_dir)
-        checkpoint.restore(gan.state_variables(), arrays, run_dir / checkpoint.CHECKPOINT_NAME)
+        checkpoint.restore(gan.state_variables(), arrays, ckpt)
         if verbose:
             print(f"resuming {run_dir} after epoch {first_epoch}")
-    elif (run_dir / checkpoint.CHECKPOINT_NAME).exists():
-        raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
     checkpoint.atomic_write_bytes(run_dir / "config.json", lambda f: f.write(cfg.to_json().encode()))
     if first_epoch >= cfg.epochs:
         if verbose:
