@@ -50,8 +50,7 @@ class GAN(keras.Model):
         return self.ema_generator if self.ema_generator is not None else self.generator
 
     def sample(self, z, labels=None):
-        g = self.export_generator()
-        return g([z, labels] if self.conditional else z, training=False)
+        return self.export_generator()(self._inputs(z, labels), training=False)
 
     def _inputs(self, x, labels):
         return [x, labels] if self.conditional else x
