@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .onnx_wire import WireError, read_skeleton
+from .reading import read_capped
 
 CONTRACT_VERSION = "1"
 MAX_LATENT_DIM = 4096
@@ -135,14 +136,8 @@ def read_model_file(path: str | Path, expected_kind: str) -> tuple[bytes, ModelI
     Returns the raw bytes (for `InferenceSession`) and the parsed metadata.
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_MODEL_BYTES:
-            raise ContractError(path, f"it is {size >> 20} MiB, larger than any model "
-                                      f"({MAX_MODEL_BYTES >> 20} MiB at most)")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ContractError(path, f"it cannot be read ({exc.strerror or exc})") from None
+    data = read_capped(path, MAX_MODEL_BYTES, ContractError,
+                       f"it is {{mib}} MiB, larger than any model ({MAX_MODEL_BYTES >> 20} MiB at most)")
     if not data:
         raise ContractError(path, "the file is empty")
     try:

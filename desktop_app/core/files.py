@@ -19,6 +19,7 @@ import numpy as np
 from .atomic import write_bytes_atomic
 from .contract import MAX_LATENT_DIM
 from .interpolation import METHODS, Keyframe
+from .reading import read_capped
 from .latent import MAX_SEED
 
 FORMAT = "digit-studio/latents"
@@ -182,14 +183,8 @@ def load(path: str | Path, expected_dim: int | None = None) -> LatentFile:
     Raises `LatentFileError` for a missing, huge, malformed or mismatched file.
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LatentFileError(path, f"it is {size >> 20} MiB, more than the "
-                                        f"{MAX_FILE_BYTES >> 20} MiB a latent file may be")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise LatentFileError(path, f"it cannot be read ({exc.strerror or exc})") from None
+    raw = read_capped(path, MAX_FILE_BYTES, LatentFileError,
+                      f"it is {{mib}} MiB, more than the {MAX_FILE_BYTES >> 20} MiB a latent file may be")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
