@@ -8,15 +8,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import onnxruntime as ort
 
 from . import contract
 from .contract import ContractError, ModelInfo
-from .session import make_session
+from .session import ContractModel
 
 
 @dataclass(frozen=True)
@@ -29,12 +27,13 @@ class Verdict:
     probs: tuple[float, ...] = ()
 
 
-class Classifier:
+class Classifier(ContractModel):
     """A contract-checked classifier session."""
 
+    KIND = "classifier"
+
     def __init__(self, session: ort.InferenceSession, info: ModelInfo):
-        self.info = info
-        self._session = session
+        super().__init__(session, info)
         contract.check_classifier_io(info.path, session.get_inputs(), session.get_outputs())
         try:
             probs, features = session.run(["probs", "features"],
@@ -45,22 +44,6 @@ class Classifier:
         if features.ndim != 2 or features.shape[0] != 2:
             raise ContractError(info.path, f"a probe run gave features of shape "
                                            f"{features.shape}, expected (2, F)")
-
-    @classmethod
-    def from_path(cls, path: str | Path, providers: Sequence[str] | None = None) -> Classifier:
-        """Load and check `path`; raises `ContractError` with a one-sentence reason."""
-        data, info = contract.read_model_file(path, "classifier")
-        return cls(make_session(data, info.path, 1, providers), info)
-
-    @classmethod
-    def from_session(cls, session: ort.InferenceSession,
-                     path: str | Path = "<session>") -> Classifier:
-        meta = dict(session.get_modelmeta().custom_metadata_map)
-        return cls(session, contract.parse_metadata(Path(path), meta, "classifier"))
-
-    @property
-    def path(self) -> Path:
-        return self.info.path
 
     def probs(self, images: np.ndarray) -> np.ndarray:
         """images : (n, 28, 28) float in [0, 1] -> (n, 10) float32 probabilities."""

@@ -11,7 +11,6 @@ probe, so a model that loads is a model that renders.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -19,7 +18,7 @@ import onnxruntime as ort
 
 from . import contract
 from .contract import ContractError, ModelInfo
-from .session import make_session
+from .session import ContractModel
 
 # From this many samples on, half the batch runs on a helper thread. Two single-threaded
 # runs side by side beat one run on ORT's two-thread pool on a 2-core machine (64 digits:
@@ -35,28 +34,16 @@ def _helper_thread() -> ThreadPoolExecutor:
     return _helper
 
 
-class Generator:
+class Generator(ContractModel):
     """A contract-checked generator session; `generate` is cheap enough to call per frame."""
 
+    KIND = "generator"
+
     def __init__(self, session: ort.InferenceSession, info: ModelInfo):
-        self.info = info
-        self._session = session
+        super().__init__(session, info)
         contract.check_generator_io(info.path, info, session.get_inputs(), session.get_outputs())
         self._out = ["image"]
         self._probe()
-
-    @classmethod
-    def from_path(cls, path: str | Path, providers: Sequence[str] | None = None) -> Generator:
-        """Load and check `path`; raises `ContractError` with a one-sentence reason."""
-        data, info = contract.read_model_file(path, "generator")
-        return cls(make_session(data, info.path, 1, providers), info)
-
-    @classmethod
-    def from_session(cls, session: ort.InferenceSession,
-                     path: str | Path = "<session>") -> Generator:
-        """Wrap an existing session (tests inject one); metadata comes from the session."""
-        meta = dict(session.get_modelmeta().custom_metadata_map)
-        return cls(session, contract.parse_metadata(Path(path), meta, "generator"))
 
     @property
     def latent_dim(self) -> int:
@@ -65,10 +52,6 @@ class Generator:
     @property
     def conditional(self) -> bool:
         return self.info.conditional
-
-    @property
-    def path(self) -> Path:
-        return self.info.path
 
     def _probe(self) -> None:
         z = np.zeros((2, self.latent_dim), np.float32)
