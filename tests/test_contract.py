@@ -124,3 +124,18 @@ def test_export_interrupted_while_writing_leaves_the_previous_model_intact(expor
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["generator.onnx"]  # no temp file left
     Generator.from_path(target)  # the app still loads the old model
+
+
+def test_digit_from_latent_means_the_same_on_both_sides(exported_tiny, tmp_path):
+    """The app's z0 → digit rule (labels its slider, drives its digit buttons) is the graph's."""
+    from desktop_app.core.latent import DIGIT_CENTRES, digit_of_z0
+
+    mixture = Generator.from_path(export.export_run(exported_tiny["conditional_run"], tmp_path / "mix.onnx",
+                                                    digit_from_latent=True))
+    conditional = Generator.from_path(exported_tiny["conditional"])
+    assert not mixture.conditional and mixture.info.architecture == "cdcgan+digit-from-latent"
+    z = np.random.default_rng(9).standard_normal((40, 12)).astype(np.float32)
+    z[:10, 0] = DIGIT_CENTRES  # every digit at least once
+    labels = [digit_of_z0(v) for v in z[:, 0]]
+    assert labels[:10] == list(range(10))
+    np.testing.assert_allclose(mixture.generate(z), conditional.generate(z, labels), atol=1e-5)
