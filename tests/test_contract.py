@@ -38,14 +38,14 @@ def test_exported_generator_follows_the_written_contract(exported_tiny, key):
     inputs, outputs = _io(model)
     assert ("z", np.float32, ["batch", 12]) in inputs
     if key == "conditional":
-        assert sorted(i[0] for i in inputs) == ["label", "z"]
-        assert ("label", np.int64, ["batch"]) in inputs
+        assert sorted(i[0] for i in inputs) == ["class_weights", "z"]
+        assert ("class_weights", np.float32, ["batch", 10]) in inputs
     else:
         assert [i[0] for i in inputs] == ["z"]
     assert outputs == [("image", np.float32, ["batch", 28, 28])]
     meta = {p.key: p.value for p in model.metadata_props}
     assert REQUIRED <= set(meta)
-    assert meta["contract_version"] == "1" and meta["kind"] == "generator"
+    assert meta["contract_version"] == "2" and meta["kind"] == "generator"
     assert meta["latent_dim"] == "12" and meta["num_classes"] == ("10" if key == "conditional" else "0")
     assert json.loads(meta["config"])["latent_dim"] == 12
     assert datetime.fromisoformat(meta["created"]).tzinfo is not None
@@ -58,7 +58,7 @@ def test_reference_evaluator_and_onnx_runtime_agree(exported_tiny, key):
     rng = np.random.default_rng(5)
     feeds = {"z": rng.standard_normal((7, 12)).astype(np.float32)}
     if key == "conditional":
-        feeds["label"] = rng.integers(0, 10, 7).astype(np.int64)
+        feeds["class_weights"] = export.random_class_weights(rng, 7)
     fast = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(["image"], feeds)[0]
     slow = ReferenceEvaluator(str(path)).run(["image"], feeds)[0]
     assert fast.shape == (7, 28, 28)
@@ -71,8 +71,42 @@ def test_the_app_loads_what_training_exports(exported_tiny, key):
     gen = Generator.from_path(exported_tiny[key])
     assert gen.latent_dim == 12 and gen.conditional == (key == "conditional")
     z = np.random.default_rng(0).standard_normal((3, 12)).astype(np.float32)
-    images = gen.generate(z, [1, 2, 3] if gen.conditional else None)
+    weights = np.eye(10, dtype=np.float32)[[1, 2, 3]] if gen.conditional else None
+    images = gen.generate(z, weights)
     assert images.shape == (3, 28, 28) and images.dtype == np.float32
+
+
+def test_class_embedding_is_class_weights_times_e_in_the_graph(exported_tiny):
+    """A blend is the generator's own: G(z, w) computed with embedding w @ E, not a mix of images."""
+    from training.export import load_run
+    from training.models import CLASS_EMBEDDING
+
+    model = onnx.load(exported_tiny["conditional"])
+    matmuls = [n for n in model.graph.node if n.op_type in ("MatMul", "Gemm") and "class_weights" in n.input]
+    assert len(matmuls) == 1  # the weights enter the graph through one matrix product
+    _, gan, _ = load_run(exported_tiny["conditional_run"])
+    e = gan.export_generator().get_layer(CLASS_EMBEDDING).kernel.numpy()  # (10, d)
+    init = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer}
+    np.testing.assert_allclose(init[matmuls[0].input[1]], e, atol=1e-6)
+
+    sess = ort.InferenceSession(str(exported_tiny["conditional"]), providers=["CPUExecutionProvider"])
+    z = np.random.default_rng(3).standard_normal((1, 12)).astype(np.float32)
+    eye = np.eye(10, dtype=np.float32)
+    half = (0.5 * eye[3] + 0.5 * eye[8])[None]
+    mid, a, b = (sess.run(["image"], {"z": z, "class_weights": w})[0] for w in (half, eye[3:4], eye[8:9]))
+    assert np.isfinite(mid).all() and 0.0 <= mid.min() and mid.max() <= 1.0
+    assert not np.allclose(mid, (a + b) / 2, atol=1e-3)  # drawn, not cross-faded
+
+
+def test_the_app_refuses_a_version_1_file_with_the_re_export_command(exported_tiny, tmp_path):
+    model = onnx.load(exported_tiny["unconditional"])
+    for p in model.metadata_props:
+        if p.key == "contract_version":
+            p.value = "1"
+    old = tmp_path / "old.onnx"
+    old.write_bytes(model.SerializeToString())
+    with pytest.raises(ContractError, match="python -m training export"):
+        Generator.from_path(old)
 
 
 def test_failed_parity_check_writes_nothing_and_keeps_the_old_model(exported_tiny, tmp_path, monkeypatch):
@@ -124,18 +158,3 @@ def test_export_interrupted_while_writing_leaves_the_previous_model_intact(expor
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["generator.onnx"]  # no temp file left
     Generator.from_path(target)  # the app still loads the old model
-
-
-def test_digit_from_latent_means_the_same_on_both_sides(exported_tiny, tmp_path):
-    """The app's z0 → digit rule (labels its slider, drives its digit buttons) is the graph's."""
-    from desktop_app.core.latent import DIGIT_CENTRES, digit_of_z0
-
-    mixture = Generator.from_path(export.export_run(exported_tiny["conditional_run"], tmp_path / "mix.onnx",
-                                                    digit_from_latent=True))
-    conditional = Generator.from_path(exported_tiny["conditional"])
-    assert not mixture.conditional and mixture.info.architecture == "cdcgan+digit-from-latent"
-    z = np.random.default_rng(9).standard_normal((40, 12)).astype(np.float32)
-    z[:10, 0] = DIGIT_CENTRES  # every digit at least once
-    labels = [digit_of_z0(v) for v in z[:, 0]]
-    assert labels[:10] == list(range(10))
-    np.testing.assert_allclose(mixture.generate(z), conditional.generate(z, labels), atol=1e-5)

@@ -53,7 +53,7 @@ def _cmd_train(args) -> int:
 def _cmd_export(args) -> int:
     from training.export import export_run
 
-    path = export_run(args.run_dir, args.out, digit_from_latent=args.digit_from_latent)
+    path = export_run(args.run_dir, args.out)
     print(f"exported {path}")
     return 0
 
@@ -84,8 +84,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a run's generator to ONNX (checked, atomic)")
     p.add_argument("run_dir")
     p.add_argument("--out", required=True, help="the .onnx file to write")
-    p.add_argument("--digit-from-latent", action="store_true",
-                   help="conditional runs: export with the unconditional interface, digit = decile of z[0]")
 
     p = sub.add_parser("evaluate", help="FID, Inception-score analogue and class balance of a generator")
     p.add_argument("model")
@@ -94,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, help="MNIST folder (default: MNIST_DIR)")
     p.add_argument("--json", default=None, help="where to write the results (default: beside the model)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--paths", type=int, default=1000, help="slerp paths for the smoothness measure")
+    p.add_argument("--ppl-samples", type=int, default=10_000, help="samples for the perceptual path length")
     p.add_argument("--embed", action="store_true", help="also write the results into the model's metadata")
 
     p = sub.add_parser("classifier", help="train the evaluation classifier and export it to ONNX")

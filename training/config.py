@@ -15,6 +15,7 @@ from typing import Any
 
 # Kept here, not imported from training.models, so checking a command line never loads Keras.
 ARCH_NAMES = ("mlp", "dcgan", "cdcgan")
+PRECISIONS = ("auto", "float32", "bf16")
 
 
 class ConfigError(ValueError):
@@ -29,6 +30,9 @@ class TrainConfig:
     lr: float | None = None  # None: the architecture's default
     beta_1: float | None = None  # Adam's first moment; 0.5 is the DCGAN paper's value
     latent_dim: int = 100  # the reference recipe's latent size
+    width: int | None = None  # DCGAN channels at 14x14 (twice that at 7x7); the MLP ignores it
+    minibatch_stddev: bool = False  # D sees each batch's feature spread (fights mode collapse)
+    precision: str = "auto"  # auto (bf16 on Ampere+ GPUs, else float32) | float32 | bf16
     ema: float | None = None  # generator weight EMA decay; 0 disables; smooths GAN jitter
     seed: int = 0  # one seed drives weights, shuffling and noise
     data: str | None = None  # MNIST folder; None: MNIST_DIR, then keras.datasets download
@@ -44,11 +48,15 @@ class TrainConfig:
             raise ConfigError(f"unknown --arch {self.arch!r}; choose one of {', '.join(ARCH_NAMES)}")
         if self.device not in ("auto", "cpu", "gpu"):
             raise ConfigError(f"--device must be auto, cpu or gpu, not {self.device!r}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         for name in ("epochs", "latent_dim", "steps_per_execution"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
         if self.batch_size is not None and self.batch_size < 1:
             raise ConfigError("--batch-size must be at least 1")
+        if self.width is not None and not 1 <= self.width <= 1024:
+            raise ConfigError("--width must be between 1 and 1024")
         if self.lr is not None and not 0 < self.lr < 1:
             raise ConfigError("--lr must be between 0 and 1")
         if self.ema is not None and not 0 <= self.ema < 1:
@@ -84,9 +92,9 @@ class TrainConfig:
 # no EMA. The DCGANs use the DCGAN paper's Adam(2e-4, 0.5), batch 128 (more updates per epoch
 # matter more than bigger batches on 2 cores) and an EMA of the generator for the export.
 ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
-    "mlp": dict(batch_size=256, lr=1e-4, beta_1=0.9, ema=0.0),
-    "dcgan": dict(batch_size=128, lr=2e-4, beta_1=0.5, ema=0.999),
-    "cdcgan": dict(batch_size=128, lr=2e-4, beta_1=0.5, ema=0.999),
+    "mlp": dict(batch_size=256, lr=1e-4, beta_1=0.9, ema=0.0),  # the recipe fixes its sizes
+    "dcgan": dict(batch_size=128, lr=2e-4, beta_1=0.5, ema=0.999, width=32),
+    "cdcgan": dict(batch_size=128, lr=2e-4, beta_1=0.5, ema=0.999, width=32),
 }
 
 

@@ -6,8 +6,15 @@ All numbers use the project's MNIST classifier (exported_models/classifier.onnx)
 - the real-data floor: the same FID between N MNIST train and N test images;
 - the Inception-score analogue exp(E_x KL(p(y|x) || p(y))), at most 10;
 - the histogram of predicted classes and its KL divergence to uniform;
-- for conditional models, how often the classifier sees the digit that was asked for.
-Only ONNX Runtime and NumPy run here: an evaluation never needs TensorFlow.
+- for conditional models, how often the classifier sees the digit that was asked for;
+- path smoothness: along 64-step slerp paths between random latents, the largest image
+  step over the median step, per path (p50, p95, p99, share of paths above 5x); a
+  staircase (a digit that switches abruptly) shows up as a large ratio;
+- perceptual path length (StyleGAN's definition, epsilon 1e-4, in classifier-feature
+  space, 1 %/99 % trimmed mean).
+Conditional models get both measures within one digit and across digits (z and class
+weights interpolated together). Only ONNX Runtime and NumPy run here: an evaluation
+never needs TensorFlow.
 """
 
 from __future__ import annotations
@@ -20,6 +27,10 @@ import numpy as np
 from training.data import load_mnist
 
 BATCH = 500
+MAX_LATENT_DIM = 4096  # the contract's bound; a bigger claim is refused before allocating
+PATH_STEPS = 64
+PPL_EPSILON = 1e-4
+NUM_CLASSES = 10
 
 
 class EvaluationError(Exception):
@@ -51,21 +62,127 @@ def classify(clf, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(probs), np.concatenate(feats).astype(np.float64)
 
 
-def generate(gen, n: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """n samples with z ~ N(0, I); conditional models get labels 0..9 in equal shares."""
-    meta = _metadata(gen)
-    latent_dim = int(meta["latent_dim"])
-    conditional = int(meta.get("num_classes", "0")) > 0
+def _metadata_int(meta: dict[str, str], key: str, model: Path, low: int, high: int) -> int:
+    value = meta.get(key, "")
+    # ASCII digits only: "²".isdigit() is True, and int("²") raises.
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+        raise EvaluationError(f"{model}: metadata {key!r} must be an integer in {low}..{high}, not {value[:20]!r}")
+    return int(value)
+
+
+class _Generator:
+    """An ONNX generator under contract v2: z[, class_weights] -> (n, 28, 28) in [0, 1]."""
+
+    def __init__(self, session, model: Path):
+        meta = _metadata(session)
+        if meta.get("kind") == "classifier":
+            raise EvaluationError(f"{model}: this is a classifier, not a generator")
+        if meta.get("kind") != "generator" or "latent_dim" not in meta:
+            raise EvaluationError(f"{model}: not a Digit Studio generator (metadata kind/latent_dim missing)")
+        if meta.get("contract_version") != "2":
+            raise EvaluationError(f"{model}: model contract version {meta.get('contract_version', '?')[:10]!r}, "
+                                  "this evaluator reads version 2; re-export the run with "
+                                  "`python -m training export RUN_DIR --out FILE.onnx`")
+        self.session, self.model, self.meta = session, model, meta
+        self.latent_dim = _metadata_int(meta, "latent_dim", model, 1, MAX_LATENT_DIM)
+        self.conditional = _metadata_int(meta, "num_classes", model, 0, NUM_CLASSES) > 0
+
+    def __call__(self, z: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        out = []
+        for i in range(0, len(z), BATCH):
+            feeds = {"z": z[i:i + BATCH].astype(np.float32)}
+            if self.conditional:
+                feeds["class_weights"] = weights[i:i + BATCH].astype(np.float32)
+            out.append(self.session.run(["image"], feeds)[0])
+        images = np.concatenate(out)
+        if not np.isfinite(images).all():
+            raise EvaluationError(f"{self.model}: the generator draws non-finite values (NaN or inf)")
+        return images
+
+
+def generate(gen: _Generator, n: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """n samples with z ~ N(0, I); conditional models get one-hot digits 0..9 in equal shares."""
     rng = np.random.default_rng(seed)
-    z = rng.standard_normal((n, latent_dim)).astype(np.float32)
-    labels = (np.arange(n) % 10).astype(np.int64) if conditional else None
-    out = []
-    for i in range(0, n, BATCH):
-        feeds = {"z": z[i:i + BATCH]}
-        if conditional:
-            feeds["label"] = labels[i:i + BATCH]
-        out.append(gen.run(["image"], feeds)[0])
-    return np.concatenate(out), labels
+    z = rng.standard_normal((n, gen.latent_dim)).astype(np.float32)
+    labels = (np.arange(n) % NUM_CLASSES).astype(np.int64) if gen.conditional else None
+    weights = None if labels is None else np.eye(NUM_CLASSES, dtype=np.float32)[labels]
+    return gen(z, weights), labels
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Rows of a to rows of b along great circles; t (m,) or (n, m) -> (n, m, d).
+
+    The direction turns on the great circle while the norm goes linearly, as in the app.
+    """
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    na, nb = np.linalg.norm(a64, axis=1, keepdims=True), np.linalg.norm(b64, axis=1, keepdims=True)
+    ua, ub = a64 / na, b64 / nb
+    omega = np.arccos(np.clip(np.sum(ua * ub, axis=1, keepdims=True), -1.0, 1.0))[:, None]  # (n, 1, 1)
+    t = np.atleast_2d(np.asarray(t, np.float64))[:, :, None]  # (1 or n, m, 1)
+    so = np.sin(omega)
+    direction = (np.sin((1 - t) * omega) * ua[:, None] + np.sin(t * omega) * ub[:, None]) / so
+    norm = (1 - t) * na[:, None] + t * nb[:, None]
+    return direction * norm
+
+
+def _endpoints(gen: _Generator, n: int, rng, across: bool):
+    """Random (z_a, z_b, w_a, w_b): same one-hot digit at both ends, or two different digits."""
+    za = rng.standard_normal((n, gen.latent_dim))
+    zb = rng.standard_normal((n, gen.latent_dim))
+    if not gen.conditional:
+        return za, zb, None, None
+    a = rng.integers(0, NUM_CLASSES, n)
+    b = (a + rng.integers(1, NUM_CLASSES, n)) % NUM_CLASSES if across else a
+    eye = np.eye(NUM_CLASSES)
+    return za, zb, eye[a], eye[b]
+
+
+def path_smoothness(gen: _Generator, paths: int, seed: int, across: bool = False) -> dict:
+    """Largest over median image step along 64-step slerp paths (weights go linearly)."""
+    rng = np.random.default_rng(seed)
+    za, zb, wa, wb = _endpoints(gen, paths, rng, across)
+    t = np.linspace(0.0, 1.0, PATH_STEPS + 1)
+    z = slerp(za, zb, t).reshape(-1, gen.latent_dim)
+    w = None if wa is None else ((1 - t)[None, :, None] * wa[:, None] + t[None, :, None] * wb[:, None]).reshape(-1, NUM_CLASSES)
+    images = gen(z, w).reshape(paths, PATH_STEPS + 1, -1).astype(np.float64)
+    steps = np.linalg.norm(np.diff(images, axis=1), axis=2)  # (paths, 64)
+    ratio = steps.max(1) / np.maximum(np.median(steps, 1), 1e-12)
+    return {"paths": paths, "p50": round(float(np.percentile(ratio, 50)), 3),
+            "p95": round(float(np.percentile(ratio, 95)), 3), "p99": round(float(np.percentile(ratio, 99)), 3),
+            "share_above_5": round(float(np.mean(ratio > 5)), 4)}
+
+
+def perceptual_path_length(gen: _Generator, clf, samples: int, seed: int, across: bool = False) -> float:
+    """StyleGAN's PPL (slerp in z, epsilon 1e-4) with classifier features as the metric.
+
+    E[ |f(G(p(t))) - f(G(p(t + eps)))|^2 / eps^2 ], the 1 % and 99 % tails trimmed.
+    """
+    rng = np.random.default_rng(seed)
+    za, zb, wa, wb = _endpoints(gen, samples, rng, across)
+    t = rng.uniform(0.0, 1.0 - PPL_EPSILON, samples)
+    pair = np.stack([t, t + PPL_EPSILON], axis=1)  # (n, 2)
+    z = slerp(za, zb, pair).reshape(-1, gen.latent_dim)
+    w = None
+    if wa is not None:
+        w = ((1 - pair)[:, :, None] * wa[:, None] + pair[:, :, None] * wb[:, None]).reshape(-1, NUM_CLASSES)
+    _, feats = classify(clf, gen(z, w))
+    feats = feats.reshape(samples, 2, -1)
+    d = np.sum((feats[:, 0] - feats[:, 1]) ** 2, axis=1) / PPL_EPSILON ** 2
+    lo, hi = np.percentile(d, [1, 99])
+    return round(float(np.mean(d[(d >= lo) & (d <= hi)])), 3)
+
+
+def smoothness_report(gen: _Generator, clf, paths: int, ppl_samples: int, seed: int) -> dict:
+    """The smoothness and PPL entries of a result: flat for unconditional models, else split."""
+    if not gen.conditional:
+        return {"smoothness": path_smoothness(gen, paths, seed),
+                "ppl": perceptual_path_length(gen, clf, ppl_samples, seed)}
+    return {
+        "smoothness": {"within_digit": path_smoothness(gen, paths, seed),
+                       "across_digits": path_smoothness(gen, paths, seed + 1, across=True)},
+        "ppl": {"within_digit": perceptual_path_length(gen, clf, ppl_samples, seed),
+                "across_digits": perceptual_path_length(gen, clf, ppl_samples, seed + 1, across=True)},
+    }
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -96,14 +213,24 @@ def class_balance(probs: np.ndarray) -> tuple[list[float], float]:
     return [round(float(s), 4) for s in shares], float(np.sum(shares[nz] * np.log(shares[nz] * 10)))
 
 
-def evaluate(model: Path, classifier: Path, data, n: int, seed: int = 0) -> dict:
+def _classifier(path: Path):
+    clf = _session(path)
+    meta = _metadata(clf)
+    outputs = {o.name for o in clf.get_outputs()}
+    if meta.get("kind") != "classifier" or not {"probs", "features"} <= outputs:
+        raise EvaluationError(f"{path}: not a Digit Studio classifier (kind {meta.get('kind', '?')[:20]!r}, "
+                              "outputs probs and features needed)")
+    return clf
+
+
+def evaluate(model: Path, classifier: Path, data, n: int, seed: int = 0,
+             paths: int = 1000, ppl_samples: int = 10_000) -> dict:
     if n < 200 or n > 60_000:
         raise EvaluationError("--n must be between 200 and 60000")
-    gen = _session(model)
-    meta = _metadata(gen)
-    if meta.get("kind") != "generator" or "latent_dim" not in meta:
-        raise EvaluationError(f"{model}: not a Digit Studio generator (metadata kind/latent_dim missing)")
-    clf = _session(classifier)
+    if not 20 <= paths <= 100_000 or not 100 <= ppl_samples <= 1_000_000:
+        raise EvaluationError("--paths must be in 20..100000 and --ppl-samples in 100..1000000")
+    gen = _Generator(_session(model), Path(model))
+    clf = _classifier(classifier)
     mnist = load_mnist(data)
     n_test = min(n, len(mnist.test_images))
     test = mnist.test_images[:n_test].astype(np.float32) / 255
@@ -116,8 +243,8 @@ def evaluate(model: Path, classifier: Path, data, n: int, seed: int = 0) -> dict
     shares, kl = class_balance(probs)
     result = {
         "model": str(model),
-        "architecture": meta.get("architecture"),
-        "epochs": int(meta.get("epochs", 0)),
+        "architecture": gen.meta.get("architecture"),
+        "epochs": _metadata_int(gen.meta, "epochs", Path(model), 0, 10**9),
         "n": n,
         "fid": round(frechet_distance(feats, test_feats), 4),
         "fid_real_floor": round(frechet_distance(train_feats, test_feats), 4),
@@ -128,7 +255,20 @@ def evaluate(model: Path, classifier: Path, data, n: int, seed: int = 0) -> dict
     }
     if labels is not None:
         result["conditional_accuracy"] = round(float(np.mean(np.argmax(probs, 1) == labels)), 5)
+    result.update(smoothness_report(gen, clf, paths, ppl_samples, seed + 100))
     return result
+
+
+def _smoothness_rows(r: dict) -> list[tuple[str, str]]:
+    def one(s):
+        return f"p50 {s['p50']:.2f}  p95 {s['p95']:.2f}  p99 {s['p99']:.2f}  above 5x {100 * s['share_above_5']:.1f} %"
+
+    sm, ppl = r["smoothness"], r["ppl"]
+    if "within_digit" not in sm:
+        return [("path smoothness, max/median step", one(sm)), ("perceptual path length", f"{ppl:.1f}")]
+    return [("path smoothness within a digit", one(sm["within_digit"])),
+            ("path smoothness across digits", one(sm["across_digits"])),
+            ("perceptual path length within / across", f"{ppl['within_digit']:.1f} / {ppl['across_digits']:.1f}")]
 
 
 def format_table(r: dict) -> str:
@@ -145,6 +285,8 @@ def format_table(r: dict) -> str:
     ]
     if "conditional_accuracy" in r:
         rows.append(("requested digit recognised", r["conditional_accuracy"]))
+    if "smoothness" in r:
+        rows += _smoothness_rows(r)
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
@@ -152,7 +294,8 @@ def format_table(r: dict) -> str:
 def main(args) -> int:
     from exported_models import CLASSIFIER
 
-    result = evaluate(Path(args.model), Path(args.classifier or CLASSIFIER), args.data, args.n, args.seed)
+    result = evaluate(Path(args.model), Path(args.classifier or CLASSIFIER), args.data, args.n, args.seed,
+                      paths=args.paths, ppl_samples=args.ppl_samples)
     print(format_table(result))
     out = Path(args.json) if args.json else Path(args.model).with_suffix(".eval.json")
     try:

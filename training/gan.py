@@ -11,21 +11,22 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from training.models import ARCHITECTURES
+from training.models import ARCHITECTURES, NUM_CLASSES
 
 
 class GAN(keras.Model):
-    def __init__(self, arch: str, latent_dim: int, ema: float = 0.0, seed: int = 0, **kwargs):
+    def __init__(self, arch: str, latent_dim: int, ema: float = 0.0, seed: int = 0,
+                 width: int = 32, minibatch_stddev: bool = False, **kwargs):
         super().__init__(**kwargs)
         spec = ARCHITECTURES[arch]
         self.arch = arch
         self.conditional = spec.conditional
         self.latent_dim = latent_dim
         self.ema_decay = ema
-        self.generator = spec.build_generator(latent_dim)
-        self.discriminator = spec.build_discriminator()
+        self.generator = spec.build_generator(latent_dim, width)
+        self.discriminator = spec.build_discriminator(width, minibatch_stddev)
         # The averaged generator shares the architecture, never gets gradients.
-        self.ema_generator = spec.build_generator(latent_dim) if ema > 0 else None
+        self.ema_generator = spec.build_generator(latent_dim, width) if ema > 0 else None
         if self.ema_generator is not None:
             self.ema_generator.set_weights(self.generator.get_weights())
         self.noise_seed = keras.random.SeedGenerator(seed)
@@ -50,17 +51,21 @@ class GAN(keras.Model):
         return self.ema_generator if self.ema_generator is not None else self.generator
 
     def sample(self, z, labels=None):
-        return self.export_generator()(self._inputs(z, labels), training=False)
+        return self.export_generator()(self._g_inputs(z, labels), training=False)
 
     def _inputs(self, x, labels):
         return [x, labels] if self.conditional else x
+
+    def _g_inputs(self, z, labels):
+        """The generator is fed class weights: the one-hot rows of the digits asked for."""
+        return [tf.convert_to_tensor(z), tf.one_hot(labels, NUM_CLASSES)] if self.conditional else z
 
     def train_step(self, data):
         real, labels = data
         batch = tf.shape(real)[0]
         z = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = self.generator(self._inputs(z, labels), training=True)
+            fake = self.generator(self._g_inputs(z, labels), training=True)
             real_out = tf.cast(self.discriminator(self._inputs(real, labels), training=True), tf.float32)
             fake_out = tf.cast(self.discriminator(self._inputs(fake, labels), training=True), tf.float32)
             g_loss = self.loss_fn(tf.ones_like(fake_out), fake_out)

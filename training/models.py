@@ -1,8 +1,9 @@
 """Generator, discriminator and classifier builders, one function per architecture.
 
 Each builder returns plain functional `keras.Model`s. Generators map `z` (and, when
-conditional, an int `label`) to a (28, 28, 1) image in [-1, 1] (tanh); discriminators map
-an image (and label) to one logit or probability per sample. `ARCHITECTURES` is the
+conditional, `class_weights`, a (batch, 10) row on the simplex) to a (28, 28, 1) image in
+[-1, 1] (tanh); discriminators map an image (and the int label) to one logit or
+probability per sample. The MLP ignores `width` (the recipe fixes its sizes). `ARCHITECTURES` is the
 registry the CLI and the config check read.
 """
 
@@ -22,8 +23,8 @@ NUM_CLASSES = 10
 class Architecture:
     """How to build one GAN family and how its discriminator reports."""
 
-    build_generator: Callable[[int], keras.Model]
-    build_discriminator: Callable[[], keras.Model]
+    build_generator: Callable[[int, int], keras.Model]  # (latent_dim, width)
+    build_discriminator: Callable[[int, bool], keras.Model]  # (width, minibatch_stddev)
     conditional: bool
     # True when the discriminator ends in a sigmoid (reference recipe); False for logits.
     sigmoid_output: bool
@@ -40,7 +41,7 @@ def _dense_bn_lrelu(x, units: int):
     return layers.LeakyReLU()(x)
 
 
-def mlp_generator(latent_dim: int) -> keras.Model:
+def mlp_generator(latent_dim: int, width: int = 0) -> keras.Model:
     """Dense 256 → BN → LReLU → Dense 512 → BN → LReLU → Dense 784 (tanh), no biases."""
     z = keras.Input((latent_dim,), name="z")
     x = _dense_bn_lrelu(_dense_bn_lrelu(z, 256), 512)
@@ -49,83 +50,113 @@ def mlp_generator(latent_dim: int) -> keras.Model:
     return keras.Model(z, img, name="mlp_generator")
 
 
-def mlp_discriminator() -> keras.Model:
+def mlp_discriminator(width: int = 0, minibatch_stddev: bool = False) -> keras.Model:
     """Flatten → Dense 512 → BN → LReLU → Dense 256 → BN → LReLU → Dense 1 (sigmoid)."""
     img = keras.Input(IMAGE_SHAPE, name="image")
     x = _dense_bn_lrelu(_dense_bn_lrelu(layers.Flatten()(img), 512), 256)
-    out = layers.Dense(1, activation="sigmoid")(x)
+    out = layers.Dense(1, activation="sigmoid", dtype="float32")(x)
     return keras.Model(img, out, name="mlp_discriminator")
 
 
-# --- a small DCGAN: the best image quality per CPU-minute we measured -------------------
-# Width 32 and 4x4 kernels keep a training step cheap on 2 cores while the
-# convolutions give the spatial prior that an MLP has to learn from scratch.
-
-G_WIDTH = 32
-D_WIDTH = 32
+# --- DCGANs: the best image quality per CPU-minute we measured -------------------------
+# 4x4 kernels keep a training step cheap on 2 cores while the convolutions give the
+# spatial prior that an MLP has to learn from scratch. `width` is the channel count of the
+# 14x14 layers (the 7x7 ones have twice as many); it is a config field (`--width`).
 
 
-def _dcgan_trunk(x):
-    x = layers.Dense(7 * 7 * G_WIDTH * 2, use_bias=False)(x)
+def _dcgan_trunk(x, width: int):
+    x = layers.Dense(7 * 7 * width * 2, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
-    x = layers.Reshape((7, 7, G_WIDTH * 2))(x)
-    x = layers.Conv2DTranspose(G_WIDTH, 4, strides=2, padding="same", use_bias=False)(x)
+    x = layers.Reshape((7, 7, width * 2))(x)
+    x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
-    return layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(x)
+    # The output layer stays float32 under mixed precision: tanh's last bits matter at 0 and 1.
+    return layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", dtype="float32")(x)
 
 
-def dcgan_generator(latent_dim: int) -> keras.Model:
-    """z → Dense 7·7·64 → ConvT 32 (14×14) → ConvT 1 (28×28, tanh)."""
+def dcgan_generator(latent_dim: int, width: int) -> keras.Model:
+    """z → Dense 7·7·2w → ConvT w (14×14) → ConvT 1 (28×28, tanh)."""
     z = keras.Input((latent_dim,), name="z")
-    return keras.Model(z, _dcgan_trunk(z), name="dcgan_generator")
+    return keras.Model(z, _dcgan_trunk(z, width), name="dcgan_generator")
 
 
-def _dcgan_features(img):
-    x = layers.Conv2D(D_WIDTH, 4, strides=2, padding="same")(img)
+class MinibatchStddev(layers.Layer):
+    """Appends the batch's mean feature standard deviation as one more channel (ProGAN).
+
+    A discriminator that sees how varied a batch is can punish a generator that draws
+    the same few digits, the commonest failure of a GAN trained without labels.
+    """
+
+    def call(self, x):
+        std = keras.ops.sqrt(keras.ops.var(keras.ops.cast(x, "float32"), axis=0) + 1e-8)
+        s = keras.ops.cast(keras.ops.mean(std), x.dtype)
+        shape = keras.ops.shape(x)
+        return keras.ops.concatenate([x, keras.ops.ones((shape[0], shape[1], shape[2], 1), x.dtype) * s], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + 1)
+
+
+def _dcgan_features(img, width: int, minibatch_stddev: bool = False):
+    x = layers.Conv2D(width, 4, strides=2, padding="same")(img)
     x = layers.LeakyReLU(0.2)(x)
-    x = layers.Conv2D(D_WIDTH * 2, 4, strides=2, padding="same")(x)
+    if minibatch_stddev:
+        x = MinibatchStddev()(x)
+    x = layers.Conv2D(width * 2, 4, strides=2, padding="same")(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Dropout(0.3)(x)
     return layers.Flatten()(x)
 
 
-def dcgan_discriminator() -> keras.Model:
-    """Conv 32 (14×14) → Conv 64 (7×7) → Dense 1 (logit)."""
+def dcgan_discriminator(width: int, minibatch_stddev: bool = False) -> keras.Model:
+    """Conv w (14×14) → [minibatch stddev] → Conv 2w (7×7) → Dense 1 (float32 logit)."""
     img = keras.Input(IMAGE_SHAPE, name="image")
-    return keras.Model(img, layers.Dense(1)(_dcgan_features(img)), name="dcgan_discriminator")
+    h = _dcgan_features(img, width, minibatch_stddev)
+    return keras.Model(img, layers.Dense(1, dtype="float32")(h), name="dcgan_discriminator")
 
 
-# --- conditional DCGAN: label embedding into G, projection discriminator ---------------
+# --- conditional DCGAN: class weights into G, projection discriminator -----------------
+
+CLASS_EMBEDDING = "class_embedding"
 
 
-def cdcgan_generator(latent_dim: int) -> keras.Model:
-    """[z, embed(label)] → the DCGAN generator."""
+def cdcgan_generator(latent_dim: int, width: int) -> keras.Model:
+    """[z, class_weights @ E] → the DCGAN generator.
+
+    `class_weights` is a (batch, 10) row on the simplex: one-hot during training (the
+    digit), any mix at inference (a blend of digits the generator itself draws). The
+    embedding is a bias-free Dense layer, so it is exactly `class_weights @ E`.
+    """
     z = keras.Input((latent_dim,), name="z")
-    label = keras.Input((), dtype="int32", name="label")
-    emb = layers.Embedding(NUM_CLASSES, 32)(label)
+    weights = keras.Input((NUM_CLASSES,), name="class_weights")
+    emb = layers.Dense(32, use_bias=False, name=CLASS_EMBEDDING)(weights)
     x = layers.Concatenate()([z, emb])
-    return keras.Model([z, label], _dcgan_trunk(x), name="cdcgan_generator")
+    return keras.Model([z, weights], _dcgan_trunk(x, width), name="cdcgan_generator")
 
 
 class _Projection(layers.Layer):
     """Projection discriminator head (Miyato & Koyama 2018): logit += <embed(y), h>."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, features: int, **kwargs):
         super().__init__(**kwargs)
-        self.embed = layers.Embedding(NUM_CLASSES, D_WIDTH * 2 * 7 * 7)
+        self.features = features
+        self.embed = layers.Embedding(NUM_CLASSES, features)
 
     def call(self, h, label):
-        return keras.ops.sum(self.embed(label) * h, axis=-1, keepdims=True)
+        return keras.ops.sum(keras.ops.cast(self.embed(label), h.dtype) * h, axis=-1, keepdims=True)
+
+    def get_config(self):
+        return {**super().get_config(), "features": self.features}
 
 
-def cdcgan_discriminator() -> keras.Model:
+def cdcgan_discriminator(width: int, minibatch_stddev: bool = False) -> keras.Model:
     """DCGAN discriminator with a projection of the label onto its features."""
     img = keras.Input(IMAGE_SHAPE, name="image")
     label = keras.Input((), dtype="int32", name="label")
-    h = _dcgan_features(img)
-    logit = layers.Add()([layers.Dense(1)(h), _Projection()(h, label)])
+    h = _dcgan_features(img, width, minibatch_stddev)
+    logit = layers.Add(dtype="float32")([layers.Dense(1)(h), _Projection(width * 2 * 7 * 7)(h, label)])
     return keras.Model([img, label], logit, name="cdcgan_discriminator")
 
 
@@ -136,10 +167,10 @@ ARCHITECTURES: dict[str, Architecture] = {
     ),
     "dcgan": Architecture(
         dcgan_generator, dcgan_discriminator, conditional=False, sigmoid_output=False,
-        description="small DCGAN (transposed convolutions), unconditional",
+        description="DCGAN trained without labels",
     ),
     "cdcgan": Architecture(
         cdcgan_generator, cdcgan_discriminator, conditional=True, sigmoid_output=False,
-        description="small DCGAN conditioned on the digit (projection discriminator)",
+        description="DCGAN conditioned on class weights (projection discriminator)",
     ),
 }

@@ -15,8 +15,7 @@ WALL_TIME_FILE = "wall_time.json"
 
 
 def select_strategy(device: str):
-    """The tf.distribute strategy for --device; also turns on mixed precision on GPUs."""
-    import keras
+    """The tf.distribute strategy for --device (hides GPUs for --device cpu)."""
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -26,23 +25,52 @@ def select_strategy(device: str):
         if gpus:
             tf.config.set_visible_devices([], "GPU")
         return tf.distribute.get_strategy()
-    # bfloat16 needs no loss scaling and is fast on Ampere and later; float16 elsewhere
-    # would need a LossScaleOptimizer for two optimizers, so older cards stay in float32.
-    cc = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
-    if cc >= (8, 0):
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
 
 
-def build_gan(cfg: TrainConfig):
+def resolve_precision(precision: str, device: str) -> str:
+    """"float32" or "bf16" for --precision; auto is bf16 only on Ampere-or-newer GPUs.
+
+    bfloat16 needs no loss scaling; float16 would need a LossScaleOptimizer for two
+    optimizers, so older cards stay in float32. On CPUs with AMX bf16 is faster too, but
+    quality there is a measured choice (`--precision bf16`), not a default.
+    """
+    if precision != "auto":
+        return precision
+    import tensorflow as tf
+
+    gpus = [] if device == "cpu" else tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "float32"
+    cc = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
+    return "bf16" if cc >= (8, 0) else "float32"
+
+
+def precision_policy(precision: str):
+    """A context in which Keras builds layers under `precision` ("float32" or "bf16").
+
+    Scoped, never global: an export or evaluation in the same process builds in float32.
+    """
+    import keras
+
+    return keras.dtype_policies.DTypePolicy("mixed_bfloat16" if precision == "bf16" else "float32")
+
+
+def build_gan(cfg: TrainConfig, precision: str = "float32"):
     import keras
 
     from training.gan import GAN
     from training.models import ARCHITECTURES
 
-    gan = GAN(cfg.arch, cfg.latent_dim, ema=cfg.ema, seed=cfg.seed)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision_policy(precision))
+    try:
+        gan = GAN(cfg.arch, cfg.latent_dim, ema=cfg.ema, seed=cfg.seed,
+                  width=cfg.width or 0, minibatch_stddev=cfg.minibatch_stddev)
+    finally:
+        keras.config.set_dtype_policy(previous)
     gan.compile(
         g_optimizer=keras.optimizers.Adam(cfg.lr, beta_1=cfg.beta_1),
         d_optimizer=keras.optimizers.Adam(cfg.lr, beta_1=cfg.beta_1),
@@ -93,6 +121,8 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     ckpt = run_dir / checkpoint.CHECKPOINT_NAME
     resuming = cfg.resume and ckpt.exists()
     if resuming:
+        if cfg.precision == "auto":  # a resumed run keeps the precision it was trained in
+            cfg = dataclasses.replace(cfg, precision=TrainConfig.load(run_dir / "config.json").precision)
         check_resumable(run_dir, cfg)
     elif ckpt.exists():
         raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
@@ -102,9 +132,11 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     import keras  # after the checks above: a wrong folder or option fails fast, without TensorFlow
 
     strategy = select_strategy(cfg.device)
+    precision = resolve_precision(cfg.precision, cfg.device)
+    cfg = dataclasses.replace(cfg, precision=precision)  # config.json records what ran
     keras.utils.set_random_seed(cfg.seed)
     with strategy.scope():
-        gan = build_gan(cfg)
+        gan = build_gan(cfg, precision)
     first_epoch = 0
     if resuming:
         arrays, first_epoch = checkpoint.read(run_dir)

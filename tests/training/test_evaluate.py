@@ -67,16 +67,19 @@ def test_cli_evaluate_prints_table_writes_json_and_embeds_it(exported_tiny, tiny
     model.write_bytes(exported_tiny["conditional"].read_bytes())
     proc = subprocess.run(
         [sys.executable, "-m", "training", "evaluate", str(model), "--n", "300", "--embed",
+         "--paths", "50", "--ppl-samples", "300",
          "--classifier", str(tiny_classifier), "--data", str(tiny_mnist), "--json", str(out)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "FID (classifier features)" in proc.stdout and "requested digit recognised" in proc.stdout
+    assert "path smoothness across digits" in proc.stdout
     r = json.loads(out.read_text())
     assert r["n"] == 300 and r["fid"] >= 0 and 1.0 <= r["inception_score"] <= 10.0
     assert sum(r["class_shares"]) == pytest.approx(1.0, abs=1e-3) and 0 <= r["conditional_accuracy"] <= 1
     meta = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
     embedded = json.loads(meta["metrics"])
     assert embedded["fid"] == r["fid"] and embedded["conditional_accuracy"] == r["conditional_accuracy"]
+    assert embedded["smoothness"]["across_digits"]["paths"] == 50 and embedded["ppl"]["within_digit"] > 0
     assert meta["latent_dim"] == "12"  # the rest of the metadata survives the rewrite
 
 
@@ -84,3 +87,111 @@ def test_cli_evaluate_of_a_missing_model_exits_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "training", "evaluate", str(tmp_path / "nope.onnx")],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "no such model file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+class _FakeSession:
+    """Stands in for an ONNX Runtime session: metadata plus a NumPy `image` function."""
+
+    def __init__(self, draw, latent_dim=8, num_classes=0, kind="generator"):
+        self.draw = draw
+        self.meta = {"kind": kind, "contract_version": "2", "latent_dim": str(latent_dim),
+                     "num_classes": str(num_classes), "epochs": "1"}
+
+    def get_modelmeta(self):
+        return type("Meta", (), {"custom_metadata_map": self.meta})()
+
+    def run(self, names, feeds):
+        return [self.draw(feeds["z"].astype(np.float64), feeds.get("class_weights")).astype(np.float32)]
+
+
+class _FeatureClassifier:
+    """Features = the flattened image, so PPL is measured in pixel space."""
+
+    def run(self, names, feeds):
+        x = feeds["image"].reshape(len(feeds["image"]), -1)
+        return [np.full((len(x), 10), 0.1, np.float32), x]
+
+
+_W = np.random.default_rng(0).standard_normal((8, 28 * 28)) / 3
+_TEMPLATES = np.random.default_rng(1).uniform(0, 1, (10, 28 * 28))
+
+
+def _smooth(z, w=None):
+    return (1 / (1 + np.exp(-z @ _W))).reshape(-1, 28, 28)
+
+
+def _staircase(z, w=None):
+    """The retired digit-from-z[0] model: z[0]'s decile picks a whole different picture."""
+    from math import erf, sqrt
+
+    digit = np.minimum((10 * (0.5 * (1 + np.vectorize(erf)(z[:, 0] / sqrt(2))))).astype(int), 9)
+    return (0.9 * _TEMPLATES[digit] + 0.1 * _smooth(z).reshape(len(z), -1)).reshape(-1, 28, 28)
+
+
+def _argmax_digit(z, w):
+    """A 'conditional' model that snaps a blend to its strongest digit: a cut in every morph."""
+    return (0.9 * _TEMPLATES[np.argmax(w, 1)] + 0.1 * _smooth(z).reshape(len(z), -1)).reshape(-1, 28, 28)
+
+
+def _blended_digit(z, w):
+    return (0.9 * (w @ _TEMPLATES) + 0.1 * _smooth(z).reshape(len(z), -1)).reshape(-1, 28, 28)
+
+
+def test_path_smoothness_tells_a_smooth_latent_space_from_a_staircase():
+    from training.evaluate import _Generator, path_smoothness
+
+    smooth = path_smoothness(_Generator(_FakeSession(_smooth), "smooth.onnx"), 200, seed=0)
+    stairs = path_smoothness(_Generator(_FakeSession(_staircase), "stairs.onnx"), 200, seed=0)
+    assert smooth["p99"] < 3 and smooth["share_above_5"] == 0
+    assert stairs["p50"] > 5 and stairs["share_above_5"] > 0.5
+    assert smooth["p50"] <= smooth["p95"] <= smooth["p99"]
+
+
+def test_conditional_smoothness_is_reported_within_and_across_digits():
+    from training.evaluate import _Generator, smoothness_report
+
+    snap = smoothness_report(_Generator(_FakeSession(_argmax_digit, num_classes=10), "snap.onnx"),
+                             _FeatureClassifier(), paths=100, ppl_samples=200, seed=0)
+    blend = smoothness_report(_Generator(_FakeSession(_blended_digit, num_classes=10), "blend.onnx"),
+                              _FeatureClassifier(), paths=100, ppl_samples=200, seed=0)
+    assert set(snap["smoothness"]) == set(snap["ppl"]) == {"within_digit", "across_digits"}
+    # Within a digit both models are the same smooth function of z ...
+    assert snap["smoothness"]["within_digit"]["p99"] < 3 and blend["smoothness"]["within_digit"]["p99"] < 3
+    # ... across digits only the one that draws blends morphs without a cut.
+    assert snap["smoothness"]["across_digits"]["share_above_5"] > 0.9
+    assert blend["smoothness"]["across_digits"]["p99"] < 4
+
+
+def test_perceptual_path_length_is_quadratic_in_the_metric_and_finite():
+    from training.evaluate import _Generator, perceptual_path_length
+
+    def double(z, w=None):
+        return 2 * _smooth(z)
+
+    one = perceptual_path_length(_Generator(_FakeSession(_smooth), "a.onnx"), _FeatureClassifier(), 2000, seed=0)
+    two = perceptual_path_length(_Generator(_FakeSession(double), "b.onnx"), _FeatureClassifier(), 2000, seed=0)
+    assert 0 < one < np.inf
+    assert two == pytest.approx(4 * one, rel=0.02)  # a squared distance over epsilon squared
+
+
+@pytest.mark.parametrize("meta, needle", [
+    ({"latent_dim": "²"}, "'latent_dim' must be an integer"),
+    ({"latent_dim": str(10**9)}, "'latent_dim' must be an integer in 1..4096"),
+    ({"kind": "classifier"}, "this is a classifier, not a generator"),
+    ({"contract_version": "1"}, "python -m training export"),
+])
+def test_evaluator_refuses_bad_metadata_in_one_sentence(meta, needle):
+    from training.evaluate import EvaluationError, _Generator
+
+    session = _FakeSession(_smooth)
+    session.meta.update(meta)
+    with pytest.raises(EvaluationError, match=needle):
+        _Generator(session, "bad.onnx")
+
+
+def test_evaluator_refuses_a_generator_that_draws_nan():
+    from training.evaluate import EvaluationError, _Generator, generate
+
+    gen = _Generator(_FakeSession(lambda z, w: np.full((len(z), 28, 28), np.nan)), "nan.onnx")
+    with pytest.raises(EvaluationError, match="non-finite"):
+        generate(gen, 200, seed=0)

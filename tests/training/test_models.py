@@ -14,8 +14,8 @@ def test_registry_and_config_agree():
 
 
 def test_reference_mlp_layers_and_parameter_counts():
-    g = ARCHITECTURES["mlp"].build_generator(100)
-    d = ARCHITECTURES["mlp"].build_discriminator()
+    g = ARCHITECTURES["mlp"].build_generator(100, 0)
+    d = ARCHITECTURES["mlp"].build_discriminator(0, False)
     dense_g = [(l.units, l.use_bias) for l in g.layers if l.__class__.__name__ == "Dense"]
     assert dense_g == [(256, False), (512, False), (784, False)]
     assert g.output_shape == (None, 28, 28, 1)
@@ -34,21 +34,41 @@ def test_reference_recipe_defaults():
 @pytest.mark.parametrize("arch", ARCH_NAMES)
 def test_generators_draw_28x28_images_in_tanh_range(arch):
     spec = ARCHITECTURES[arch]
-    g = spec.build_generator(16)
+    g = spec.build_generator(16, 8)
     z = np.random.default_rng(0).standard_normal((5, 16)).astype("float32")
-    inputs = [z, np.arange(5, dtype="int32")] if spec.conditional else z
+    inputs = [z, np.eye(10, dtype="float32")[:5]] if spec.conditional else z
     img = np.asarray(g(inputs, training=False))
     assert img.shape == (5, 28, 28, 1) and img.min() >= -1 and img.max() <= 1
-    d = spec.build_discriminator()
+    d = spec.build_discriminator(8, arch == "dcgan")
     out = np.asarray(d([img, np.arange(5, dtype="int32")] if spec.conditional else img))
     assert out.shape == (5, 1)
 
 
-def test_conditional_generator_uses_the_label():
-    g = ARCHITECTURES["cdcgan"].build_generator(8)
-    z = np.zeros((2, 8), "float32")
-    a, b = np.asarray(g([z, np.array([1, 7], "int32")]))
-    assert np.abs(a - b).max() > 1e-4
+def test_conditional_generator_embeds_class_weights_linearly():
+    from training.models import CLASS_EMBEDDING
+
+    g = ARCHITECTURES["cdcgan"].build_generator(8, 8)
+    z = np.zeros((3, 8), "float32")
+    eye = np.eye(10, dtype="float32")
+    w = np.stack([eye[1], eye[7], 0.25 * eye[1] + 0.75 * eye[7]])
+    a, b, _ = np.asarray(g([z, w]))
+    assert np.abs(a - b).max() > 1e-4  # the digit asked for changes the drawing
+    layer = g.get_layer(CLASS_EMBEDDING)
+    assert not layer.use_bias  # so the embedding of a blend is the blend of embeddings
+    e = layer.kernel.numpy()
+    np.testing.assert_allclose(np.asarray(layer(w[2:])), (0.25 * e[1] + 0.75 * e[7])[None], atol=1e-6)
+
+
+def test_minibatch_stddev_lets_the_discriminator_see_a_collapsed_batch():
+    from training.models import MinibatchStddev
+
+    layer = MinibatchStddev()
+    same = np.ones((4, 3, 3, 2), "float32")
+    varied = np.random.default_rng(0).standard_normal((4, 3, 3, 2)).astype("float32")
+    out_same, out_varied = np.asarray(layer(same)), np.asarray(layer(varied))
+    assert out_same.shape == (4, 3, 3, 3)
+    np.testing.assert_allclose(out_same[..., :2], same)  # features pass through unchanged
+    assert out_same[..., 2].max() < 1e-3 < out_varied[..., 2].min()  # ... plus the batch's spread
 
 
 @pytest.mark.parametrize("kw, needle", [
@@ -56,6 +76,8 @@ def test_conditional_generator_uses_the_label():
     (dict(lr=2), "--lr must be between 0 and 1"),
     (dict(resume="yes"), "--resume expects bool"),
     (dict(batch_size=0), "--batch-size must be at least 1"),
+    (dict(width=0), "--width must be between 1 and 1024"),
+    (dict(precision="fp8"), "--precision must be one of auto, float32, bf16"),
 ])
 def test_config_rejects_bad_values(kw, needle):
     with pytest.raises(ConfigError, match=needle):

@@ -136,3 +136,44 @@ def test_gpu_training_matches_the_contract(tiny_mnist, tmp_path):
     run = train(_cfg(tiny_mnist, tmp_path / "g", arch="dcgan", device="gpu"), verbose=0)
     arrays, epoch = checkpoint.read(run)
     assert epoch == 2 and all(np.isfinite(a).all() for a in arrays.values())
+
+
+def test_label_free_arch_trains_on_images_alone_and_exports(tiny_mnist, tmp_path):
+    """Regression for `--arch dcgan --minibatch-stddev`: shapes, sane losses, a contract-clean export."""
+    from desktop_app.core.generator import Generator
+    from training.export import export_run, load_run
+
+    run = train(_cfg(tiny_mnist, tmp_path / "free", arch="dcgan", width=8, minibatch_stddev=True,
+                     latent_dim=16), verbose=0)
+    losses = _losses(run)
+    assert [e for e, *_ in losses] == [1, 2]
+    for _, d_loss, g_loss in losses:
+        # Two BCE terms for D, one for G; a diverged or collapsed run leaves this band.
+        assert 0.05 < d_loss < 5 and 0.05 < g_loss < 10
+    _, gan, _ = load_run(run)
+    assert not gan.conditional and any(l.__class__.__name__ == "MinibatchStddev" for l in gan.discriminator.layers)
+    img = np.asarray(gan.sample(np.zeros((3, 16), "float32")))
+    assert img.shape == (3, 28, 28, 1)
+    gen = Generator.from_path(export_run(run, tmp_path / "free.onnx"))
+    assert not gen.conditional and gen.latent_dim == 16
+
+
+def test_bf16_training_then_export_in_the_same_process_is_float32(tiny_mnist, tmp_path):
+    """Precision is scoped to the run: an export right after a bf16 run builds in float32."""
+    import keras
+    import onnx
+
+    from desktop_app.core.generator import Generator
+    from training.export import export_run
+
+    run = train(_cfg(tiny_mnist, tmp_path / "bf", arch="cdcgan", width=8, precision="bf16", epochs=1,
+                     latent_dim=16), verbose=0)
+    assert TrainConfig.load(run / "config.json").precision == "bf16"
+    assert keras.config.dtype_policy().name == "float32"  # nothing leaked process-wide
+    out = export_run(run, tmp_path / "bf.onnx")
+    model = onnx.load(out)
+    bf16 = onnx.TensorProto.BFLOAT16
+    assert bf16 not in {i.data_type for i in model.graph.initializer}
+    assert not [n for n in model.graph.node if n.op_type == "Cast" and any(a.i == bf16 for a in n.attribute)]
+    gen = Generator.from_path(out)
+    assert gen.conditional
