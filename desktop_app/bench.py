@@ -107,13 +107,14 @@ def inference_us(generator, batch: int, repeats: int) -> float:
 
     z = np.random.default_rng(0).standard_normal((batch, generator.latent_dim)).astype(
         np.float32)
-    labels = np.zeros(batch, np.int64) if generator.conditional else None
+    weights = np.eye(generator.num_classes, dtype=np.float32)[0] if generator.conditional \
+        else None
     for _ in range(10):
-        generator.generate(z, labels)
+        generator.generate(z, weights)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        generator.generate(z, labels)
+        generator.generate(z, weights)
         times.append((time.perf_counter() - start) * 1e6)
     return statistics.median(times)
 

@@ -19,7 +19,8 @@ import numpy as np
 from .onnx_wire import WireError, read_skeleton
 from .reading import read_capped
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"
+REEXPORT = "python -m training export RUN_DIR --out FILE.onnx"
 MAX_LATENT_DIM = 4096
 MAX_METADATA_BYTES = 1 << 20
 # The largest real model is well under 10 MB; 512 MiB stops a mistaken pick of some huge
@@ -54,17 +55,11 @@ class ModelInfo:
     latent_dim: int = 0
     config: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] | None = None
-    # Optional: this unconditional generator draws digit floor(10·Φ(z[0])); the words say so.
-    digit_from_latent: str = ""
 
     @property
     def conditional(self) -> bool:
+        """True for a generator fed `class_weights` (num_classes > 0)."""
         return self.kind == "generator" and self.num_classes > 0
-
-    @property
-    def digit_from_z0(self) -> bool:
-        """True for an unconditional generator whose z[0] picks the digit."""
-        return self.kind == "generator" and not self.conditional and bool(self.digit_from_latent)
 
 
 def _reject_constant(name: str):
@@ -83,8 +78,9 @@ def _json_object(path: Path, key: str, text: str) -> dict[str, Any]:
 
 def _int(path: Path, meta: dict[str, str], key: str, lo: int, hi: int) -> int:
     text = meta[key].strip()
-    # int() alone would accept "1_000" and 4000-digit strings; digits only, short.
-    if not text.isdigit() or len(text) > 12:
+    # int() alone would accept "1_000" and 4000-digit strings, and str.isdigit() alone
+    # accepts "²" (which int() then rejects): plain ASCII digits only, short.
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise ContractError(path, f"metadata '{key}' must be a whole number, not {text[:20]!r}")
     value = int(text)
     if not lo <= value <= hi:
@@ -94,6 +90,16 @@ def _int(path: Path, meta: dict[str, str], key: str, lo: int, hi: int) -> int:
 
 def parse_metadata(path: Path, meta: dict[str, str], expected_kind: str) -> ModelInfo:
     """Check the contract's metadata table; returns the typed `ModelInfo`."""
+    # Version and kind first: a version-1 file or a classifier picked as a generator
+    # deserves that sentence, not a list of keys it lacks under this version's rules.
+    version = meta.get("contract_version")
+    if version == "1":
+        raise ContractError(path, f"it is a version-1 model file and this app reads version "
+                                  f"{CONTRACT_VERSION}; re-export it with `{REEXPORT}`")
+    kind = meta.get("kind")
+    if kind in ("generator", "classifier") and kind != expected_kind:
+        raise ContractError(path, f"its metadata says kind {kind!r}: this is a {kind}, "
+                                  f"not a {expected_kind}")
     missing = [k for k in _REQUIRED if k not in meta]
     if expected_kind == "generator" and "latent_dim" not in meta:
         missing.append("latent_dim")
@@ -126,7 +132,6 @@ def parse_metadata(path: Path, meta: dict[str, str], expected_kind: str) -> Mode
         architecture=meta["architecture"], epochs=_int(path, meta, "epochs", 0, 10**9),
         dataset=meta["dataset"], created=meta["created"], latent_dim=latent_dim,
         config=_json_object(path, "config", meta["config"]), metrics=metrics,
-        digit_from_latent=meta.get("digit_from_latent", "").strip(),
     )
 
 
@@ -150,7 +155,14 @@ def read_model_file(path: str | Path, expected_kind: str) -> tuple[bytes, ModelI
     if skel.ir_version is None or not skel.has_graph:
         raise ContractError(path, "it is not an ONNX model (no IR version or no graph); "
                                   "the file may be truncated")
-    return data, parse_metadata(path, skel.metadata, expected_kind)
+    info = parse_metadata(path, skel.metadata, expected_kind)
+    if skel.external_data:
+        # ONNX Runtime would resolve the weights' relative path against a folder the user
+        # never chose; the contract says a model is one self-contained file.
+        raise ContractError(path, "its weights point at external data files, and a model "
+                                  "must be one self-contained file; re-export it without "
+                                  "external data")
+    return data, info
 
 
 def _is_dynamic(dim: Any) -> bool:
@@ -178,7 +190,7 @@ def _check_tensor(path: Path, arg: Any, what: str, dtype: str, shape: tuple) -> 
 def check_generator_io(path: Path, info: ModelInfo, inputs: list, outputs: list) -> None:
     """Check a generator's graph inputs/outputs (ONNX Runtime `NodeArg`s) against `info`."""
     names = sorted(a.name for a in inputs)
-    want = ["label", "z"] if info.conditional else ["z"]
+    want = ["class_weights", "z"] if info.conditional else ["z"]
     if names != want:
         raise ContractError(path, f"its inputs are {names}, a "
                                   f"{'conditional' if info.conditional else 'unconditional'} "
@@ -193,7 +205,10 @@ def check_generator_io(path: Path, info: ModelInfo, inputs: list, outputs: list)
             if not isinstance(dim, int):
                 raise ContractError(path, "input 'z' must have a fixed latent dimension")
         else:
-            _check_tensor(path, arg, "input", "tensor(int64)", (None,))
+            _check_tensor(path, arg, "input", "tensor(float)", (None, info.num_classes))
+            if not isinstance(arg.shape[1], int) or arg.shape[1] != info.num_classes:
+                raise ContractError(path, f"input 'class_weights' must have a fixed width "
+                                          f"of {info.num_classes} (metadata 'num_classes')")
     _check_outputs(path, outputs, {"image": (None, IMAGE_SIZE, IMAGE_SIZE)})
 
 
@@ -214,8 +229,10 @@ def _check_outputs(path: Path, outputs: list, wanted: dict[str, tuple]) -> None:
         _check_tensor(path, by_name[name], "output", "tensor(float)", shape)
 
 
-def check_probe(path: Path, what: str, array: Any, shape: tuple[int, ...]) -> None:
-    """Check the result of a tiny probe run: exact shape, float32 and finite values."""
+def check_probe(path: Path, what: str, array: Any, shape: tuple[int, ...],
+                unit_range: bool = False) -> None:
+    """Check the result of a tiny probe run: exact shape, float32 and finite values, and
+    with `unit_range` every value in [0, 1] (a generator's grey levels)."""
     if getattr(array, "shape", None) != shape:
         raise ContractError(path, f"a probe run gave {what} of shape "
                                   f"{getattr(array, 'shape', None)}, expected {shape}")
@@ -223,3 +240,7 @@ def check_probe(path: Path, what: str, array: Any, shape: tuple[int, ...]) -> No
         raise ContractError(path, f"a probe run gave {what} as {array.dtype}, expected float32")
     if not np.isfinite(array).all():
         raise ContractError(path, f"a probe run gave {what} with NaN or infinite values")
+    # A hair of slack: float32 tanh can round (t + 1) / 2 a ulp past 1.
+    if unit_range and (array.min() < -1e-5 or array.max() > 1 + 1e-5):
+        raise ContractError(path, f"a probe run gave {what} values from {array.min():.3g} to "
+                                  f"{array.max():.3g}, outside the contract's [0, 1]")

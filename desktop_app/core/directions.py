@@ -6,8 +6,10 @@ the image, the last activation:
 
 1. draw N latents z ~ N(0, I) (a fixed seed, so a model always gets the same sliders) and
    render them;
-2. PCA of the flattened images (for conditional models each digit's mean image is removed
-   first, so the components describe style, not which digit was asked for);
+2. PCA of the flattened images. Conditional models are sampled at ONE fixed row of class
+   weights (the digit or blend on screen when the computation starts), so the components
+   describe how z changes the style of that digit, never which digit is drawn; the steps
+   live in z alone, so a slider cannot move the weights;
 3. regress z on the standardised PCA coordinates by least squares: row i of the solution is
    the latent change that moves the image by one standard deviation along component i;
 4. normalise each row to a unit direction u_i and measure σ_i, the spread of the sampled
@@ -25,6 +27,7 @@ from typing import Callable
 import numpy as np
 
 from .blas import blas_threads
+from .weights import check as check_weights, one_hot
 
 DEFAULT_COUNT = 12
 SAMPLE_SEED = 20_200_406  # fixed: the same model always gets the same sliders
@@ -39,13 +42,14 @@ class Cancelled(Exception):
 class Directions:
     """`steps[i]` : (latent_dim,) latent change for +1 std along component i (k rows).
 
-    `explained[i]` is the share of image variance (within digit, for conditional models)
-    that component i accounts for.
+    `explained[i]` is the share of image variance (at the fixed `class_weights`, for
+    conditional models) that component i accounts for.
     """
 
     steps: np.ndarray
     explained: np.ndarray
     sample_count: int
+    class_weights: np.ndarray | None = None  # the row every sample was drawn with
 
     @property
     def count(self) -> int:
@@ -58,38 +62,40 @@ def sample_count_for(latent_dim: int) -> int:
 
 
 def compute_directions(generator, count: int = DEFAULT_COUNT, samples: int | None = None,
-                       should_stop: Callable[[], bool] = lambda: False) -> Directions:
+                       should_stop: Callable[[], bool] = lambda: False,
+                       class_weights: np.ndarray | None = None) -> Directions:
     """The top `count` principal directions of `generator` (fewer if latent_dim is smaller).
 
-    Runs `generate` in batches; `should_stop` is polled between batches so a model switch
-    can abandon a stale computation (raises `Cancelled`). BLAS runs on one thread (blas.py).
+    class_weights : (num_classes,) the fixed digit or blend to sample conditional models
+    at (default: one-hot digit 0); ignored for unconditional ones. Runs `generate` in
+    batches; `should_stop` is polled between batches so a model switch can abandon a
+    stale computation (raises `Cancelled`). BLAS runs on one thread (blas.py).
     """
+    weights = None
+    if generator.conditional:
+        k = generator.num_classes
+        weights = check_weights(one_hot(0, k) if class_weights is None else class_weights,
+                                k)[0]
     with blas_threads(1):
-        return _compute(generator, count, samples, should_stop)
+        return _compute(generator, count, samples, should_stop, weights)
 
 
 def _compute(generator, count: int, samples: int | None,
-             should_stop: Callable[[], bool]) -> Directions:
+             should_stop: Callable[[], bool], fixed: np.ndarray | None) -> Directions:
     d = generator.latent_dim
     n = samples or sample_count_for(d)
     rng = np.random.default_rng(SAMPLE_SEED)
     z = rng.standard_normal((n, d)).astype(np.float32)
-    labels = rng.integers(0, 10, n).astype(np.int64) if generator.conditional else None
     images = np.empty((n, 28 * 28), np.float32)
     for start in range(0, n, _BATCH):
         if should_stop():
             raise Cancelled
         stop = min(start + _BATCH, n)
-        lab = None if labels is None else labels[start:stop]
-        images[start:stop] = generator.generate(z[start:stop], lab).reshape(stop - start, -1)
+        images[start:stop] = generator.generate(z[start:stop], fixed).reshape(stop - start, -1)
     # float32 halves the peak memory (issue 6 caps the app at 200 MB); for a covariance of
     # a few thousand samples in [0, 1] its precision is ample.
     x = images
-    if labels is None:
-        x -= x.mean(axis=0)
-    else:
-        for k in np.unique(labels):
-            x[labels == k] -= x[labels == k].mean(axis=0)
+    x -= x.mean(axis=0)
     if should_stop():
         raise Cancelled
     cov = x.T @ x / max(n - 1, 1)
@@ -107,7 +113,7 @@ def _compute(generator, count: int, samples: int | None,
     sigma = (z @ units.T.astype(np.float32)).std(axis=0, dtype=np.float64)
     explained = var / max(float(np.trace(cov)), 1e-12)
     return Directions((units * sigma[:, None]).astype(np.float32),
-                      explained.astype(np.float32), n)
+                      explained.astype(np.float32), n, fixed)
 
 
 def _top_eigen(cov: np.ndarray, k: int, rng: np.random.Generator

@@ -2,7 +2,9 @@
 
 Loading is strict: anything that is not exactly the documented format is refused with a
 `LatentFileError` whose text is one sentence naming the file and the problem. NaN and
-infinity are rejected (JSON has no such numbers, but Python's `json` would accept them).
+infinity are rejected (JSON has no such numbers, but Python's `json` would accept them),
+and so are integers too large for a float. Reading is generous about one thing: a
+version-1 file's integer `label` k is read as one-hot weights for digit k.
 Saving is atomic (see atomic.py).
 """
 
@@ -17,13 +19,15 @@ from typing import Any
 import numpy as np
 
 from .atomic import write_bytes_atomic
-from .contract import MAX_LATENT_DIM
+from .contract import MAX_LATENT_DIM, NUM_DIGITS
 from .interpolation import METHODS, Keyframe
 from .reading import read_capped
 from .latent import MAX_SEED
+from .weights import SUM_TOLERANCE, check as check_weights, one_hot
 
 FORMAT = "digit-studio/latents"
-VERSION = 1
+VERSION = 2  # 2: frames hold `class_weights`; version 1 held an integer `label`
+READABLE_VERSIONS = (1, 2)
 MAX_FILE_BYTES = 16 << 20
 MAX_KEYFRAMES = 256
 # N(0, I) latents never come near this; larger values are a broken or hostile file.
@@ -61,8 +65,11 @@ def _num(v: float) -> float:
 
 
 def _frame_json(frame: Keyframe) -> dict[str, Any]:
-    out: dict[str, Any] = {"z": [_num(v) for v in np.asarray(frame.z, np.float32)],
-                           "label": frame.label}
+    weights = frame.class_weights
+    out: dict[str, Any] = {
+        "z": [_num(v) for v in np.asarray(frame.z, np.float32)],
+        "class_weights": None if weights is None else [_num(v) for v in
+                                                       np.asarray(weights, np.float32)]}
     if frame.name:
         out["name"] = frame.name
     return out
@@ -84,6 +91,12 @@ def dumps(data: LatentFile) -> str:
 def save(path: str | Path, data: LatentFile) -> Path:
     """Write `data` to `path` atomically; raises `OutputError` if the folder is not writable."""
     return write_bytes_atomic(path, dumps(data).encode("utf-8"))
+
+
+def _short(value: Any) -> str:
+    """A value for an error sentence: a 400-digit integer is shown by its start."""
+    text = str(value)
+    return text if len(text) <= 20 else text[:17] + "…"
 
 
 def _reject_constant(name: str):
@@ -109,13 +122,46 @@ class _Reader:
             self.fail(f"{where} '{key}' has the wrong type ({type(value).__name__})")
         return value
 
+    def as_float(self, value: int | float, where: str, key: str) -> float:
+        # JSON integers are unbounded: 10**400 reads as an int that no float can hold.
+        try:
+            return float(value)
+        except OverflowError:
+            self.fail(f"{where} '{key}' holds a number too large to be a float")
+
     def number(self, obj: dict, key: str, where: str, lo: float, hi: float, default: float):
         value = self.field(obj, key, (int, float), where, optional=True)
         if value is None:
             return default
+        value = self.as_float(value, where, key)
         if not math.isfinite(value) or not lo <= value <= hi:
             self.fail(f"{where} '{key}' is {value}, outside {lo}..{hi}")
-        return float(value)
+        return value
+
+    def numbers(self, values: list, where: str, key: str) -> np.ndarray:
+        """A list of finite JSON numbers (no booleans) as float64."""
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            self.fail(f"{where} '{key}' must hold only numbers")
+        arr = np.array([self.as_float(v, where, key) for v in values], np.float64)
+        if not np.isfinite(arr).all():
+            self.fail(f"{where} '{key}' holds an infinite value")
+        return arr
+
+    def weights(self, obj: dict, where: str) -> np.ndarray | None:
+        values = self.field(obj, "class_weights", (list,), where, optional=True)
+        if values is None:
+            label = self.field(obj, "label", (int,), where, optional=True)
+            if label is not None and not 0 <= label < NUM_DIGITS:
+                self.fail(f"{where} 'label' is {_short(label)}, not a digit 0..{NUM_DIGITS - 1}")
+            return None if label is None else one_hot(label, NUM_DIGITS)
+        if len(values) != NUM_DIGITS:
+            self.fail(f"{where} 'class_weights' has {len(values)} values, not {NUM_DIGITS}")
+        arr = self.numbers(values, where, "class_weights")
+        if (arr < 0).any():
+            self.fail(f"{where} 'class_weights' holds a negative weight")
+        if abs(arr.sum() - 1.0) > SUM_TOLERANCE:
+            self.fail(f"{where} 'class_weights' sums to {arr.sum():.4g}, not 1")
+        return check_weights(arr, NUM_DIGITS)[0]  # renormalised: exactly on the simplex
 
     def frame(self, obj: Any, where: str, dim: int) -> Keyframe:
         if not isinstance(obj, dict):
@@ -123,18 +169,12 @@ class _Reader:
         z = self.field(obj, "z", (list,), where)
         if len(z) != dim:
             self.fail(f"{where} has {len(z)} values, but the file's latent_dim is {dim}")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in z):
-            self.fail(f"{where} 'z' must hold only numbers")
-        arr = np.array(z, np.float64)
-        if not np.isfinite(arr).all():
-            self.fail(f"{where} 'z' holds an infinite value")
+        arr = self.numbers(z, where, "z")
         if np.abs(arr).max(initial=0.0) > MAX_ABS_VALUE:
             self.fail(f"{where} 'z' holds values beyond ±{MAX_ABS_VALUE:g}")
-        label = self.field(obj, "label", (int,), where, optional=True)
-        if label is not None and not 0 <= label <= 9:
-            self.fail(f"{where} 'label' is {label}, not a digit 0..9")
+        weights = self.weights(obj, where)
         name = self.field(obj, "name", (str,), where, optional=True) or ""
-        return Keyframe(arr.astype(np.float32), label, name[:100])
+        return Keyframe(arr.astype(np.float32), weights, name[:100])
 
 
 def loads(text: str, path: str | Path = "<text>", expected_dim: int | None = None
@@ -150,11 +190,12 @@ def loads(text: str, path: str | Path = "<text>", expected_dim: int | None = Non
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         r.fail(f"it is not a Digit Studio latent file (no \"format\": \"{FORMAT}\")")
     version = r.field(doc, "version", (int,), "the file")
-    if version != VERSION:
-        r.fail(f"it has format version {version}; this Digit Studio reads version {VERSION}")
+    if version not in READABLE_VERSIONS:
+        r.fail(f"it has format version {_short(version)}; this Digit Studio reads versions "
+               f"{READABLE_VERSIONS[0]} to {READABLE_VERSIONS[-1]}")
     dim = r.field(doc, "latent_dim", (int,), "the file")
     if not 1 <= dim <= MAX_LATENT_DIM:
-        r.fail(f"its latent_dim {dim} is outside 1..{MAX_LATENT_DIM}")
+        r.fail(f"its latent_dim {_short(dim)} is outside 1..{MAX_LATENT_DIM}")
     if expected_dim is not None and dim != expected_dim:
         r.fail(f"it holds {dim}-dimensional latents but the loaded model needs {expected_dim}")
     cur = r.field(doc, "current", (dict,), "the file")
@@ -167,7 +208,7 @@ def loads(text: str, path: str | Path = "<text>", expected_dim: int | None = Non
         r.fail(f"interpolation method {method[:20]!r} is not one of {', '.join(METHODS)}")
     seed = r.field(cur, "seed", (int,), "'current'", optional=True)
     if seed is not None and not 0 <= seed <= MAX_SEED:
-        r.fail(f"'current' 'seed' is {seed}, outside 0..{MAX_SEED}")
+        r.fail(f"'current' 'seed' is {_short(seed)}, outside 0..{MAX_SEED}")
     return LatentFile(
         current=r.frame(cur, "'current'", dim),
         keyframes=[r.frame(k, f"keyframe {i + 1}", dim) for i, k in enumerate(keys)],

@@ -2,10 +2,11 @@
 
     gen = Generator.from_path("exported_models/generator.onnx")
     images = gen.generate(z)            # z : (n, latent_dim) float32 -> (n, 28, 28) in [0, 1]
-    images = gen.generate(z, labels)    # conditional models: labels : (n,) int64, 0..9
+    images = gen.generate(z, weights)   # conditional: weights (n, 10) or (10,) on the simplex
 
-Loading checks the file against the contract (see `contract.py`) and runs a two-sample
-probe, so a model that loads is a model that renders.
+Loading checks the file against the contract (see `contract.py`) and runs a small probe
+(random latents; one-hot and blended weights), so a model that loads is a model that
+renders: finite grey levels in [0, 1] everywhere the app will feed it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import onnxruntime as ort
 from . import contract
 from .contract import ContractError, ModelInfo
 from .session import ContractModel
+from .weights import check as check_weights, mix, one_hot
 
 # From this many samples on, half the batch runs on a helper thread. Two single-threaded
 # runs side by side beat one run on ORT's two-thread pool on a 2-core machine (64 digits:
@@ -53,35 +55,49 @@ class Generator(ContractModel):
     def conditional(self) -> bool:
         return self.info.conditional
 
+    @property
+    def num_classes(self) -> int:
+        """Width of `class_weights`: 0 for unconditional models."""
+        return self.info.num_classes
+
     def _probe(self) -> None:
-        z = np.zeros((2, self.latent_dim), np.float32)
-        labels = np.array([0, 1], np.int64) if self.conditional else None
+        # Random non-zero latents (seeded: the verdict on a file never changes), because a
+        # graph can be finite at z = 0 only; the zero latent stays in as the easy case.
+        z = np.random.default_rng(0).standard_normal((4, self.latent_dim)).astype(np.float32)
+        z[0] = 0.0
+        w = None
+        if self.conditional:
+            k = self.info.num_classes
+            w = np.stack([one_hot(0, k), one_hot(k - 1, k),
+                          mix(3 % k, 8 % k, 0.5, k),
+                          np.full(k, 1.0 / k, np.float32)])
         try:
-            out = self._run(self._session, z, labels)
+            out = self._run(self._session, z, w)
         except Exception as exc:  # noqa: BLE001 - any ORT failure means "does not render"
             raise ContractError(self.path, f"a probe run failed ({str(exc)[:200]})") from None
-        contract.check_probe(self.path, "image", out, (2, 28, 28))
+        contract.check_probe(self.path, "image", out, (4, 28, 28), unit_range=True)
 
     def _run(self, session: ort.InferenceSession, z: np.ndarray,
-             labels: np.ndarray | None) -> np.ndarray:
+             weights: np.ndarray | None) -> np.ndarray:
         feeds = {"z": z}
-        if labels is not None:
-            feeds["label"] = labels
+        if weights is not None:
+            feeds["class_weights"] = weights
         return session.run(self._out, feeds)[0]
 
-    def _run_split(self, z: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    def _run_split(self, z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
         """Both halves at once: ORT releases the GIL and a session may run concurrently."""
         h = len(z) // 2
         other = _helper_thread().submit(self._run, self._session, z[h:],
-                                        None if labels is None else labels[h:])
-        first = self._run(self._session, z[:h], None if labels is None else labels[:h])
+                                        None if weights is None else weights[h:])
+        first = self._run(self._session, z[:h], None if weights is None else weights[:h])
         return np.concatenate([first, other.result()])
 
-    def generate(self, z: np.ndarray, labels: np.ndarray | Sequence[int] | None = None
+    def generate(self, z: np.ndarray, class_weights: np.ndarray | Sequence | None = None
                  ) -> np.ndarray:
         """Images for latents `z`.
 
-        z : (n, latent_dim) or (latent_dim,) float; labels : (n,) ints in 0..9, required for
+        z : (n, latent_dim) or (latent_dim,) float; class_weights : (n, num_classes), or
+        (num_classes,) for every sample, non-negative rows summing to 1; required for
         conditional models and refused otherwise. Returns (n, 28, 28) float32 in [0, 1].
         """
         z = np.ascontiguousarray(z, dtype=np.float32)
@@ -89,14 +105,13 @@ class Generator(ContractModel):
             z = z[None, :]
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (n, {self.latent_dim}), got {z.shape}")
+        weights = None
         if self.conditional:
-            if labels is None:
-                raise ValueError("this conditional generator needs a digit label per sample")
-            labels = np.ascontiguousarray(np.broadcast_to(labels, (z.shape[0],)), np.int64)
-            if labels.size and (labels.min() < 0 or labels.max() >= self.info.num_classes):
-                raise ValueError(f"labels must be in 0..{self.info.num_classes - 1}")
-        elif labels is not None:
-            raise ValueError("this generator is unconditional; it takes no labels")
+            if class_weights is None:
+                raise ValueError("this conditional generator needs class_weights per sample")
+            weights = check_weights(class_weights, self.info.num_classes, z.shape[0])
+        elif class_weights is not None:
+            raise ValueError("this generator is unconditional; it takes no class_weights")
         if z.shape[0] >= _SPLIT_THRESHOLD:
-            return self._run_split(z, labels)
-        return self._run(self._session, z, labels)
+            return self._run_split(z, weights)
+        return self._run(self._session, z, weights)

@@ -3,10 +3,11 @@
 A path through keyframes K0 … K(n-1) is parameterised by t in [0, 1]: t = 0 is K0,
 t = 1 is the last keyframe, and each segment gets an equal share of t.
 
-Conditional generators take the digit as an integer label, which cannot be interpolated.
-Between two keyframes with different digits the latent is interpolated as usual and the
-two digits' images of that latent are cross-faded (`PathPoint.blend`); with the same latent
-at both ends this is the "morph between two digits, same latent" mode.
+Conditional generators take class weights (a point on the simplex, contract v2). A path
+interpolates both: lerp or slerp for z, a straight line for the weights (a straight line
+between two points of the simplex stays on it). Every point is drawn by ONE generator call
+G(z_t, w_t); no two images are ever mixed. With the same z at both ends and one-hot
+weights for digits a and b, this is the "morph between two digits, same latent" mode.
 """
 
 from __future__ import annotations
@@ -22,21 +23,20 @@ MODES = ("once", "loop", "pingpong")
 
 @dataclass(frozen=True)
 class Keyframe:
-    """One stop on the path: a latent (latent_dim,) float32 and, for conditional models, a digit."""
+    """One stop on the path: a latent (latent_dim,) float32 and, for conditional models,
+    class weights (num_classes,) float32 on the simplex (None for unconditional ones)."""
 
     z: np.ndarray
-    label: int | None = None
+    class_weights: np.ndarray | None = None
     name: str = ""
 
 
 @dataclass(frozen=True)
 class PathPoint:
-    """What to draw at some t: latent `z`; image = (1-blend)·G(z, label) + blend·G(z, label_b)."""
+    """What to draw at some t: the image is G(z, class_weights), one generator call."""
 
     z: np.ndarray
-    label: int | None = None
-    label_b: int | None = None
-    blend: float = 0.0
+    class_weights: np.ndarray | None = None
 
 
 def lerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
@@ -90,17 +90,18 @@ def path_point(keyframes: Sequence[Keyframe], t: float, method: str = "slerp") -
         raise ValueError("the path needs at least one keyframe")
     t = float(np.clip(t, 0.0, 1.0))
     if len(keyframes) == 1:
-        return PathPoint(keyframes[0].z, keyframes[0].label)
+        return PathPoint(keyframes[0].z, keyframes[0].class_weights)
     pos = t * (len(keyframes) - 1)
     i = min(int(pos), len(keyframes) - 2)
     local = pos - i
     a, b = keyframes[i], keyframes[i + 1]
     z = interpolate(a.z, b.z, local, method)
-    if a.label == b.label or local == 0.0:
-        return PathPoint(z, a.label)
-    if local == 1.0:
-        return PathPoint(z, b.label)
-    return PathPoint(z, a.label, b.label, local)
+    if a.class_weights is None or b.class_weights is None:
+        weights = a.class_weights
+    else:
+        # Linear, whatever the z method: slerp's sphere has no meaning on the simplex.
+        weights = lerp(a.class_weights, b.class_weights, local)
+    return PathPoint(z, weights)
 
 
 def path_points(keyframes: Sequence[Keyframe], count: int, method: str = "slerp"
@@ -111,18 +112,16 @@ def path_points(keyframes: Sequence[Keyframe], count: int, method: str = "slerp"
 
 
 def render_points(generator, points: Sequence[PathPoint]) -> np.ndarray:
-    """Images of the points in one batch: (n, 28, 28) float32; cross-fades where blend > 0."""
+    """Images of the points in one batch: (n, 28, 28) float32, image i = G(z_i, w_i).
+
+    Conditional generators need weights on every point (ValueError otherwise).
+    """
     z = np.stack([p.z for p in points]).astype(np.float32)
     if not generator.conditional:
         return generator.generate(z)
-    la = np.array([0 if p.label is None else p.label for p in points], np.int64)
-    lb = np.array([a if p.label_b is None else p.label_b for a, p in zip(la, points)], np.int64)
-    w = np.array([p.blend for p in points], np.float32)[:, None, None]
-    if not w.any():
-        return generator.generate(z, la)
-    both = generator.generate(np.concatenate([z, z]), np.concatenate([la, lb]))
-    n = len(points)
-    return ((1 - w) * both[:n] + w * both[n:]).astype(np.float32)
+    if any(p.class_weights is None for p in points):
+        raise ValueError("a conditional generator needs class weights on every path point")
+    return generator.generate(z, np.stack([p.class_weights for p in points]))
 
 
 def playhead(elapsed_s: float, period_s: float, mode: str) -> tuple[float, bool]:

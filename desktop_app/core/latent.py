@@ -10,17 +10,22 @@ The effective latent is
 * `truncation` scales the drawn vector: below 1 trades variety for typical-looking digits.
 * `coeffs` are the principal-direction sliders, in standard deviations (see directions.py).
 
+Conditional models also get `class_weights` (num_classes,), the digit or blend of digits
+drawn. Truncation and directions act on z only, never on the weights. A seed draws a digit
+too (`seed_digit`), so a random sample is a random digit, reproducibly.
+
 Views register a callback with `subscribe`; every setter notifies once, passing a reason
-("seed", "truncation", "raw", "coeff", "label", "directions", "z", "reset") so a view
-can skip work, e.g. raw sliders need no refresh when the change came from one of them.
+("seed", "truncation", "raw", "coeff", "class_weights", "directions", "z", "reset") so a
+view can skip work, e.g. raw sliders need no refresh when the change came from one of them.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import numpy as np
+
+from .weights import check as check_weights, one_hot
 
 MAX_SEED = 2**31 - 1
 # Raw sliders span ±RAW_RANGE: N(0, 1) values beyond ±4 occur once in ~16 000 draws.
@@ -28,46 +33,31 @@ RAW_RANGE = 4.0
 DIRECTION_RANGE = 3.0
 
 
-def _phi(x: float) -> float:
-    """The standard normal CDF."""
-    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
-
-
-def _phi_inverse(p: float) -> float:
-    lo, hi = -10.0, 10.0
-    for _ in range(80):  # bisection: exact to float precision, and only run at import
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if _phi(mid) < p else (lo, mid)
-    return 0.5 * (lo + hi)
-
-
-# Models exported with `digit_from_latent` draw digit floor(10·Φ(z[0])) (docs/model-contract.md):
-# digit k for z[0] in [DIGIT_EDGES[k-1], DIGIT_EDGES[k]), the deciles of N(0, 1).
-DIGIT_EDGES = tuple(_phi_inverse(k / 10) for k in range(1, 10))
-DIGIT_CENTRES = tuple(_phi_inverse((k + 0.5) / 10) for k in range(10))
-
-
-def digit_of_z0(z0: float) -> int:
-    """The digit a `digit_from_latent` model draws for latent value z[0]: floor(10·Φ(z0))."""
-    return min(max(int(10.0 * _phi(float(z0))), 0), 9)
-
-
 def seed_vector(seed: int, latent_dim: int) -> np.ndarray:
     """The reproducible N(0, I) draw for `seed`: (latent_dim,) float32."""
     return np.random.default_rng(seed).standard_normal(latent_dim).astype(np.float32)
 
 
+def seed_digit(seed: int, num_classes: int) -> int:
+    """The digit a conditional model draws for `seed`: uniform over the classes, and from
+    its own stream, so it never disturbs `seed_vector(seed)`."""
+    return int(np.random.default_rng([int(seed), 0xD161]).integers(num_classes))
+
+
 class LatentState:
     """Seed, truncation, raw edits and direction coefficients of the current latent."""
 
-    def __init__(self, latent_dim: int, seed: int = 0, truncation: float = 1.0):
+    def __init__(self, latent_dim: int, seed: int = 0, truncation: float = 1.0,
+                 num_classes: int = 0):
         self._listeners: list[Callable[[str], None]] = []
         self.latent_dim = latent_dim
+        self.num_classes = num_classes
         self.seed: int | None = seed
         self.truncation = float(truncation)
         self._base = seed_vector(seed, latent_dim)
         self.delta = np.zeros(latent_dim, np.float32)
-        self.label = 0
+        self.class_weights: np.ndarray | None = (
+            one_hot(seed_digit(seed, num_classes), num_classes) if num_classes else None)
         self._steps = np.zeros((0, latent_dim), np.float32)
         self.coeffs = np.zeros(0, np.float32)
         self._grid_key: tuple[int, int] | None = None
@@ -95,14 +85,6 @@ class LatentState:
             z = z + self.coeffs @ self._steps
         return z.astype(np.float32, copy=False)
 
-    def raw_for(self, dim: int, z_value: float) -> float | None:
-        """The raw slider value of `dim` at which z[dim] equals `z_value`, given the current
-        truncation and directions (None at truncation 0, where no raw value gets there)."""
-        if abs(self.truncation) < 1e-9:
-            return None
-        offset = float(self.coeffs @ self._steps[:, dim]) if self.coeffs.size else 0.0
-        return (z_value - offset) / self.truncation
-
     def grid_z(self, n: int) -> np.ndarray:
         """(n, latent_dim): the current latent, then n-1 neighbours drawn from seed+1...
 
@@ -125,11 +107,18 @@ class LatentState:
         return z.astype(np.float32, copy=False)
 
     # -- writing ----------------------------------------------------------------------
-    def set_seed(self, seed: int) -> None:
-        """A new draw; clears raw edits (they belonged to the old draw) but keeps directions."""
+    def set_seed(self, seed: int, keep_weights: bool = False) -> None:
+        """A new draw; clears raw edits (they belonged to the old draw) but keeps directions.
+
+        Conditional models also draw the seed's digit, unless `keep_weights` (restoring a
+        saved session, whose digit or blend is restored separately).
+        """
         self.seed = int(seed) % (MAX_SEED + 1)
         self._base = seed_vector(self.seed, self.latent_dim)
         self.delta[:] = 0
+        if self.num_classes and not keep_weights:
+            self.class_weights = one_hot(seed_digit(self.seed, self.num_classes),
+                                         self.num_classes)
         self._changed("seed")
 
     def set_truncation(self, value: float) -> None:
@@ -146,9 +135,31 @@ class LatentState:
         self.coeffs[index] = value
         self._changed("coeff")
 
-    def set_label(self, label: int) -> None:
-        self.label = int(label)
-        self._changed("label")
+    def set_class_weights(self, weights) -> None:
+        """The digit or blend to draw: (num_classes,) non-negative, summing to 1
+        (conditional models only; raises ValueError otherwise)."""
+        if not self.num_classes:
+            raise ValueError("an unconditional model has no class weights")
+        self.class_weights = check_weights(weights, self.num_classes)[0]
+        self._changed("class_weights")
+
+    def set_digit(self, digit: int) -> None:
+        """Draw the pure digit: one-hot weights."""
+        self.set_class_weights(one_hot(digit, self.num_classes) if self.num_classes else [])
+
+    def set_num_classes(self, num_classes: int, weights=None) -> None:
+        """Adopt another model's class count (same latent_dim). Weights are kept when the
+        width matches, else `weights` or the seed's digit (or None for unconditional)."""
+        if num_classes == self.num_classes and weights is None:
+            return
+        self.num_classes = num_classes
+        if not num_classes:
+            self.class_weights = None
+        elif weights is not None:
+            self.class_weights = check_weights(weights, num_classes)[0]
+        else:
+            self.class_weights = one_hot(seed_digit(self.seed or 0, num_classes), num_classes)
+        self._changed("class_weights")
 
     def set_directions(self, steps: np.ndarray) -> None:
         """steps : (k, latent_dim), the latent change of +1 std along each direction.

@@ -4,6 +4,8 @@ Metadata comes from the file and is untrusted data: every value is turned into p
 here (numbers rounded, lists summarised, anything odd shown as short text), and the view
 escapes it before display. Metrics are optional (`python -m training evaluate --embed`
 writes them); known keys get a readable name and unit, unknown ones are listed as they are.
+Path smoothness and PPL come flat (unconditional models) or split into `within_digit` and
+`across_digits` (conditional ones); each part found gets its own row, none is required.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ _METRICS = {
     "test_accuracy": ("Test accuracy", "percent"),
     "class_kl_to_uniform": ("Class balance (KL to uniform)", "number"),
     "class_shares": ("Class shares, digits 0-9", "shares"),
+    "smoothness": ("Path smoothness p99 (largest/median step)", "smoothness"),
+    "ppl": ("Perceptual path length", "number"),
     "n": ("Samples evaluated", "number"),
     "train_seconds": ("Training time", "seconds"),
 }
 _SKIPPED = {"architecture", "epochs"}  # repeated in the metrics; already shown above
+_PARTS = (("within_digit", "within a digit"), ("across_digits", "across digits"))
 
 
 def _text(value: Any) -> str:
@@ -51,7 +56,24 @@ def _format(value: Any, how: str) -> str:
     if how == "shares" and isinstance(value, list) and len(value) == 10 \
             and all(_number(v) is not None for v in value):
         return " · ".join(f"{v:.1%}" for v in value)
+    if how == "smoothness" and isinstance(value, dict) and _number(value.get("p99")):
+        # p99 is the headline (the issue's target: ≤ 4); the rest for context.
+        text = f"{value['p99']:.3g}×"
+        extra = [f"{k} {value[k]:.3g}×" for k in ("p50", "p95") if _number(value.get(k))]
+        if _number(value.get("share_above_5")):
+            extra.append(f"{value['share_above_5']:.1%} of paths above 5×")
+        return text + (f" ({', '.join(extra)})" if extra else "")
     return number if number is not None else _text(value)
+
+
+def _metric_rows(key: str, value: Any) -> list[tuple[str, str]]:
+    """One row per metric; a metric split by `_PARTS` (conditional models) gets one per part."""
+    name, how = _METRICS.get(key, (_text(key).replace("_", " "), "auto"))
+    if key in ("smoothness", "ppl") and isinstance(value, dict) \
+            and any(part in value for part, _ in _PARTS):
+        return [(f"{name}, {words}", _format(value[part], how))
+                for part, words in _PARTS if part in value]
+    return [(name, _format(value, how))]
 
 
 def _created(text: str) -> str:
@@ -69,9 +91,7 @@ def _kind(info: ModelInfo) -> str:
     if info.kind == "classifier":
         return "digit classifier"
     if info.conditional:
-        return "conditional generator (you choose the digit)"
-    if info.digit_from_z0:
-        return "generator whose first latent value z0 picks the digit"
+        return "conditional generator (you choose the digit, or a blend of digits)"
     return "unconditional generator"
 
 
@@ -83,13 +103,10 @@ def model_rows(info: ModelInfo) -> list[tuple[str, str]]:
         rows.append(("Latent", f"{info.latent_dim} dimensions"))
     rows += [("Dataset", _text(info.dataset)), ("Epochs", f"{info.epochs:,}"),
              ("Created", _created(info.created))]
-    if info.digit_from_latent:
-        rows.append(("Digit from latent", _text(info.digit_from_latent)))
     metrics = info.metrics or {}
     # Known metrics in a sensible order (the JSON is sorted by key), then any others.
     keys = [k for k in _METRICS if k in metrics] + [
         k for k in metrics if k not in _METRICS and k not in _SKIPPED]
     for key in keys:
-        name, how = _METRICS.get(key, (_text(key).replace("_", " "), "auto"))
-        rows.append((name, _format(metrics[key], how)))
+        rows += _metric_rows(key, metrics[key])
     return rows

@@ -7,7 +7,8 @@ here costs microseconds, needs no `onnx` package (not an app dependency), and le
 any native code sees the file.
 
 Only the fields the contract needs are decoded: `ir_version` (1), `graph` (7) and
-`metadata_props` (14, each a `StringStringEntryProto` of key 1 and value 2).
+`metadata_props` (14, each a `StringStringEntryProto` of key 1 and value 2). Inside the
+graph, only the tensors are visited, to find any that point at external data.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from dataclasses import dataclass, field
 
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 _IR_VERSION, _GRAPH, _METADATA = 1, 7, 14
+# Where tensors live (onnx.proto): GraphProto node 1, initializer 5, sparse_initializer 15;
+# NodeProto attribute 5; AttributeProto t 5, g 6, tensors 10, graphs 11, sparse_tensor 22,
+# sparse_tensors 23; SparseTensorProto values 1, indices 2; TensorProto external_data 13,
+# data_location 14 (1 = EXTERNAL).
+_GRAPH_TENSORS, _GRAPH_SPARSE, _GRAPH_NODES = (5,), (15,), (1,)
+_ATTR_TENSORS, _ATTR_GRAPHS, _ATTR_SPARSE = (5, 10), (6, 11), (22, 23)
+_MAX_DEPTH = 32  # nested subgraphs (If / Loop bodies); deeper is hostile, not a model
 
 
 class WireError(ValueError):
@@ -30,6 +38,7 @@ class ModelSkeleton:
     has_graph: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
     metadata_bytes: int = 0
+    external_data: bool = False
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -101,6 +110,7 @@ def read_skeleton(buf: bytes, max_metadata_bytes: int) -> ModelSkeleton:
             skel.ir_version = value
         elif number == _GRAPH and wire == _LEN:
             skel.has_graph = True
+            skel.external_data = skel.external_data or _graph_external(buf, value, 0)
         elif number == _METADATA and wire == _LEN:
             spans.append(value)
             skel.metadata_bytes += value[1] - value[0]
@@ -113,3 +123,43 @@ def read_skeleton(buf: bytes, max_metadata_bytes: int) -> ModelSkeleton:
             raise WireError("a metadata entry is not valid UTF-8") from exc
         skel.metadata[key] = value
     return skel
+
+
+def _tensor_external(buf: bytes, span: tuple[int, int]) -> bool:
+    for number, wire, value in _fields(buf, *span):
+        if number == 13 and wire == _LEN or number == 14 and wire == _VARINT and value == 1:
+            return True
+    return False
+
+
+def _sparse_external(buf: bytes, span: tuple[int, int]) -> bool:
+    return any(_tensor_external(buf, value) for number, wire, value in _fields(buf, *span)
+               if number in (1, 2) and wire == _LEN)
+
+
+def _graph_external(buf: bytes, span: tuple[int, int], depth: int) -> bool:
+    """True if any tensor of this GraphProto (or of its nodes' subgraphs) is external."""
+    if depth > _MAX_DEPTH:
+        raise WireError("subgraphs nested more than 32 deep")
+    for number, wire, value in _fields(buf, *span):
+        if wire != _LEN:
+            continue
+        if number in _GRAPH_TENSORS and _tensor_external(buf, value) \
+                or number in _GRAPH_SPARSE and _sparse_external(buf, value) \
+                or number in _GRAPH_NODES and _node_external(buf, value, depth):
+            return True
+    return False
+
+
+def _node_external(buf: bytes, span: tuple[int, int], depth: int) -> bool:
+    for number, wire, attr in _fields(buf, *span):
+        if number != 5 or wire != _LEN:
+            continue
+        for n, w, value in _fields(buf, *attr):
+            if w != _LEN:
+                continue
+            if n in _ATTR_TENSORS and _tensor_external(buf, value) \
+                    or n in _ATTR_SPARSE and _sparse_external(buf, value) \
+                    or n in _ATTR_GRAPHS and _graph_external(buf, value, depth + 1):
+                return True
+    return False

@@ -17,7 +17,8 @@ from .export import tile, to_uint8
 from .files import LatentFile
 from .generator import Generator
 from .interpolation import Keyframe, PathPoint, path_point, path_points, render_points
-from .latent import DIGIT_CENTRES, DIGIT_EDGES, LatentState, digit_of_z0
+from .latent import LatentState
+from .weights import check as check_weights, one_hot
 
 GRID_SIDE = 8
 GRID_GAP = 1
@@ -63,20 +64,33 @@ class Studio:
         old = self.state
         self.generator = generator
         kept = old is not None and old.latent_dim == generator.latent_dim
-        if not kept:
+        if kept:
+            self.state.set_num_classes(generator.num_classes)
+        else:
             seed = old.seed if old is not None and old.seed is not None else 0
-            self.state = LatentState(generator.latent_dim, seed=seed)
-            if old is not None:
-                self.state.label = old.label
+            self.state = LatentState(generator.latent_dim, seed=seed,
+                                     num_classes=generator.num_classes)
+            if old is not None and old.num_classes == generator.num_classes:
+                self.state.class_weights = old.class_weights  # the digit chosen stays
             self.state.subscribe(self._on_state_changed)
             self.keyframes = []
             self.source = "latent"
-        if not generator.conditional:
-            self.keyframes = [Keyframe(k.z, None, k.name) for k in self.keyframes]
-        elif any(k.label is None for k in self.keyframes):
-            self.keyframes = [Keyframe(k.z, self.state.label if k.label is None else k.label,
-                                       k.name) for k in self.keyframes]
+        self._fit_keyframes()
         return kept
+
+    def _fit_keyframes(self) -> None:
+        """Drop weights for an unconditional model; give weightless keyframes the current
+        digit for a conditional one."""
+        n = self.generator.num_classes
+
+        def fit(weights: np.ndarray | None) -> np.ndarray | None:
+            if not n:
+                return None
+            if weights is not None and len(weights) == n:
+                return weights
+            return self.state.class_weights.copy()
+
+        self.keyframes = [Keyframe(k.z, fit(k.class_weights), k.name) for k in self.keyframes]
 
     def set_classifier(self, classifier: Classifier | None) -> None:
         self.classifier = classifier
@@ -86,32 +100,22 @@ class Studio:
         return self.generator is not None and self.state is not None
 
     @property
-    def label(self) -> int | None:
-        return self.state.label if self.generator and self.generator.conditional else None
+    def class_weights(self) -> np.ndarray | None:
+        """(num_classes,) weights drawn now; None for unconditional models."""
+        if not (self.ready and self.generator.conditional):
+            return None
+        return self.state.class_weights
 
-    @property
-    def digit_from_z0(self) -> bool:
-        """True when the model's z[0] picks the digit (metadata `digit_from_latent`)."""
-        return self.ready and self.generator.info.digit_from_z0
-
-    def z0_digit(self) -> tuple[int, list[float | None]]:
-        """For a `digit_from_z0` model: the digit the current latent draws, and the raw z0
-        slider values where the digit changes (its nine bin borders), given the current
-        truncation and directions."""
-        state = self.state
-        return (digit_of_z0(state.z[0]), [state.raw_for(0, e) for e in DIGIT_EDGES])
-
-    def choose_digit_by_z0(self, digit: int) -> bool:
-        """Move raw z0 to the middle of `digit`'s bin (`digit_from_z0` models); True if moved."""
-        raw = self.state.raw_for(0, DIGIT_CENTRES[digit]) if self.digit_from_z0 else None
-        if raw is None:
-            return False
-        self.state.set_raw(0, raw)
-        return True
+    def shown_weights(self) -> np.ndarray | None:
+        """The weights of the frame on screen: the path's at t, or the latent's."""
+        if self.source == "path" and self.keyframes and self.class_weights is not None:
+            return self.point().class_weights
+        return self.class_weights
 
     # -- keyframes ----------------------------------------------------------------------
     def current_keyframe(self, name: str = "") -> Keyframe:
-        return Keyframe(self.state.z.copy(), self.label, name)
+        weights = self.class_weights
+        return Keyframe(self.state.z.copy(), None if weights is None else weights.copy(), name)
 
     def add_keyframe(self) -> Keyframe:
         """Append the current latent (and digit) as a keyframe named A, B, C, …"""
@@ -121,14 +125,17 @@ class Studio:
 
     def remove_keyframe(self, index: int) -> None:
         del self.keyframes[index]
-        self.keyframes = [Keyframe(k.z, k.label, _key_name(i))
+        self.keyframes = [Keyframe(k.z, k.class_weights, _key_name(i))
                           for i, k in enumerate(self.keyframes)]
 
     def morph_digits(self, a: int, b: int) -> None:
-        """Keyframes for the same latent drawn as digit a, then digit b."""
+        """Keyframes for the same latent drawn as digit a, then digit b: along the path the
+        weights go from one-hot a to one-hot b and the generator draws every frame."""
         z = self.state.z.copy()
-        # Named A and B like any keyframes: the list adds "· digit k" for every labelled one.
-        self.keyframes = [Keyframe(z, int(a), _key_name(0)), Keyframe(z, int(b), _key_name(1))]
+        n = self.generator.num_classes
+        # Named A and B like any keyframes: the list adds what each one draws.
+        self.keyframes = [Keyframe(z, one_hot(a, n), _key_name(0)),
+                          Keyframe(z, one_hot(b, n), _key_name(1))]
 
     def point(self, t: float | None = None) -> PathPoint:
         return path_point(self.keyframes, self.t if t is None else t, self.method)
@@ -141,10 +148,10 @@ class Studio:
         if self.source == "path" and self.keyframes:
             images = render_points(gen, [self.point()])
         elif self.grid:
-            z = self.state.grid_z(GRID_SIDE * GRID_SIDE)
-            images = gen.generate(z, [self.label] * len(z) if gen.conditional else None)
+            # Every cell the same digit or blend: the grid shows its styles.
+            images = gen.generate(self.state.grid_z(GRID_SIDE * GRID_SIDE), self.class_weights)
         else:
-            images = gen.generate(self.state.z, [self.label] if gen.conditional else None)
+            images = gen.generate(self.state.z, self.class_weights)
         pixels = to_uint8(images)
         pixels = tile(pixels, GRID_SIDE, GRID_GAP, GRID_LINE) if len(pixels) > 1 else pixels[0]
         return Frame(pixels, images[0], time.perf_counter() - start)
@@ -158,7 +165,8 @@ class Studio:
         if not self.keyframes or not self.ready:
             return np.zeros((0, 28, 28), np.uint8)
         return to_uint8(render_points(self.generator,
-                                      [PathPoint(k.z, k.label) for k in self.keyframes]))
+                                      [PathPoint(k.z, k.class_weights)
+                                       for k in self.keyframes]))
 
     def strip(self, count: int) -> np.ndarray:
         """uint8 (count, 28, 28): evenly spaced in-betweens from the first keyframe to the last."""
@@ -180,11 +188,13 @@ class Studio:
 
     def apply_file(self, data: LatentFile) -> None:
         """Adopt a loaded latent file (its latent_dim was checked against the model)."""
-        label = data.current.label
-        if self.generator.conditional and label is not None:
-            self.state.label = label
+        weights = data.current.class_weights
+        if self.generator.conditional and weights is not None \
+                and len(weights) == self.generator.num_classes:
+            # Quietly: set_z below announces the whole change once.
+            self.state.class_weights = check_weights(weights, len(weights))[0]
         self.keyframes = list(data.keyframes)
-        self.set_generator(self.generator)  # fills or drops labels to fit the model
+        self._fit_keyframes()  # fills or drops weights to fit the model
         self.method, self.t = data.method, data.t
         self.state.set_z(data.current.z)
 

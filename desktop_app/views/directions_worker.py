@@ -39,13 +39,15 @@ class DirectionsWorker(QObject):
         self._bridge = _Bridge()
         self._bridge.done.connect(self._on_done)
 
-    def start(self, generator) -> None:
+    def start(self, generator, class_weights=None) -> None:
+        """Compute `generator`'s directions at the fixed `class_weights` (conditional models)."""
         self._token += 1
         token, bridge = self._token, self._bridge
 
         def work() -> None:
             try:
-                result = compute_directions(generator, should_stop=lambda: token != self._token)
+                result = compute_directions(generator, should_stop=lambda: token != self._token,
+                                            class_weights=class_weights)
             except Cancelled:
                 return
             except Exception as exc:  # noqa: BLE001 - reported in the window, not lost

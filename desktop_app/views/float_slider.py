@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle,
-                               QStyleOptionSlider, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
 
 class ValueLabel(QWidget):
@@ -82,73 +81,18 @@ class FloatSlider(QSlider):
         self.blockSignals(blocked)
 
 
-class MarkedSlider(FloatSlider):
-    """A FloatSlider with short marks at chosen values (e.g. where the digit changes).
-
-    QSlider's own tick marks are evenly spaced; these go anywhere. Only sliders that need
-    marks are of this class, so the other hundred rows pay nothing for it.
-    """
-
-    def __init__(self, lo: float, hi: float, steps: int = 600, parent: QWidget | None = None):
-        super().__init__(lo, hi, steps, parent)
-        self.marks: list[float] = []
-
-    def set_marks(self, values: list[float | None]) -> None:
-        """Marks at these values (None and values off the range are left out)."""
-        marks = [float(v) for v in values if v is not None and self._lo <= v <= self._hi]
-        if marks != self.marks:
-            self.marks = marks
-            self.update()
-
-    def mark_positions(self) -> list[int]:
-        """The x pixel of each mark: where the handle's centre is at that value."""
-        option = QStyleOptionSlider()
-        self.initStyleOption(option)
-        style = self.style()
-        groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, option,
-                                      QStyle.SubControl.SC_SliderGroove, self)
-        handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, option,
-                                      QStyle.SubControl.SC_SliderHandle, self)
-        span = groove.width() - handle.width()
-        return [groove.left() + handle.width() // 2 + QStyle.sliderPositionFromValue(
-            self.minimum(), self.maximum(), self.to_position(v), span) for v in self.marks]
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
-        super().paintEvent(event)
-        if not self.marks:
-            return
-        painter = QPainter(self)
-        painter.setPen(self.palette().windowText().color())
-        h = self.height()
-        for x in self.mark_positions():
-            # Above and below the groove, so neither the groove nor the handle hides them.
-            painter.drawLine(x, 0, x, 2)
-            painter.drawLine(x, h - 3, x, h - 1)
-        painter.end()
-
-
 class SliderRow(QWidget):
-    """Name, slider and the current value as text, in one row.
-
-    `live_name` makes the name a `ValueLabel`, so `set_name` can change it on every frame
-    without a relayout; `marked` gives the row a `MarkedSlider`.
-    """
+    """Name, slider and the current value as text, in one row."""
 
     valueChanged = Signal(float)
 
     def __init__(self, name: str, lo: float, hi: float, steps: int = 600,
-                 fmt: str = "{:+.2f}", parent: QWidget | None = None, name_width: int = 56,
-                 live_name: bool = False, marked: bool = False):
+                 fmt: str = "{:+.2f}", parent: QWidget | None = None, name_width: int = 56):
         super().__init__(parent)
         self._fmt = fmt
-        if live_name:
-            self.name = ValueLabel(name, align=Qt.AlignmentFlag.AlignLeft,
-                                   min_width=name_width)
-            self.name.setText(name)
-        else:
-            self.name = QLabel(name)
-            self.name.setMinimumWidth(name_width)
-        self.slider = (MarkedSlider if marked else FloatSlider)(lo, hi, steps)
+        self.name = QLabel(name)
+        self.name.setMinimumWidth(name_width)
+        self.slider = FloatSlider(lo, hi, steps)
         self.value_label = ValueLabel(fmt.format(-88.888))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -168,9 +112,6 @@ class SliderRow(QWidget):
     def set_value(self, value: float) -> None:
         self.slider.set_value(value)
         self._show(value)
-
-    def set_name(self, text: str) -> None:
-        self.name.setText(text)
 
     def value(self) -> float:
         return self.slider.float_value()

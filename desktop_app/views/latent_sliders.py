@@ -3,9 +3,6 @@
 It is the view of `LatentState.raw` (the drawn vector plus edits). Rows are built in
 batches from a zero-delay timer rather than all at once, so a 4096-dimensional model does
 not freeze the window or delay the first painted digit.
-
-For a model whose z0 picks the digit (metadata `digit_from_latent`), row z0 says which
-digit the latent draws and marks the nine values where the digit changes.
 """
 
 from __future__ import annotations
@@ -39,8 +36,6 @@ class LatentSlidersWidget(QScrollArea):
         self.setWidget(self._inner)
         self.rows: list[SliderRow] = []
         self._values = np.zeros(0, np.float32)
-        self._digit_axis = False
-        self._digit: tuple[int, list] = (0, [])
         self._build_timer = QTimer(self, singleShot=True, interval=0)
         self._build_timer.timeout.connect(self._on_build_more)
 
@@ -49,46 +44,24 @@ class LatentSlidersWidget(QScrollArea):
         """True once a row exists for every dimension."""
         return len(self.rows) == len(self._values)
 
-    def set_dimension(self, latent_dim: int, values: np.ndarray,
-                      digit_axis: bool = False) -> None:
-        """Rebuild for a model with `latent_dim` dimensions, showing `values`;
-        `digit_axis`: the model's z0 picks the digit (see `show_digit`)."""
+    def set_dimension(self, latent_dim: int, values: np.ndarray) -> None:
+        """Rebuild for a model with `latent_dim` dimensions, showing `values`."""
         for row in self.rows:
             row.setParent(None)
             row.deleteLater()
         self.rows = []
         self._values = np.asarray(values, np.float32).copy()
-        self._digit_axis = digit_axis
         self.status.hide()
         self._build_timer.start()
 
-    def show_digit(self, digit: int, borders: list[float | None]) -> None:
-        """Row z0 of a digit-axis model: the digit drawn now, and marks at the raw values
-        where it changes (`borders`, nine values; None where out of reach)."""
-        self._digit = (digit, borders)
-        if self._digit_axis and self.rows:
-            self.rows[0].set_name(f"z0 · digit {digit}")
-            self.rows[0].slider.set_marks(borders)
-
     def _on_build_more(self) -> None:
         start = len(self.rows)
-        # Every name column as wide as row z0's, so all sliders line up.
-        width = self.fontMetrics().horizontalAdvance("z0 · digit 8") + 6 if self._digit_axis \
-            else 44
         for dim in range(start, min(start + _BATCH, len(self._values))):
-            digit_row = self._digit_axis and dim == 0
-            row = SliderRow(f"z{dim}", -RAW_RANGE, RAW_RANGE, steps=800, name_width=width,
-                            live_name=digit_row, marked=digit_row)
-            if digit_row:
-                row.setToolTip("For this model z0 picks the digit: digit = floor(10·Φ(z0)), "
-                               "Φ the standard normal CDF. The marks show where the digit "
-                               "changes.")
+            row = SliderRow(f"z{dim}", -RAW_RANGE, RAW_RANGE, steps=800, name_width=44)
             row.set_value(float(self._values[dim]))
             row.valueChanged.connect(lambda value, d=dim: self._on_value_changed(d, value))
             self._layout.insertWidget(self._layout.count() - 1, row)
             self.rows.append(row)
-        if start == 0 and self._digit_axis:
-            self.show_digit(*self._digit)
         if not self.complete:
             self._build_timer.start()
 

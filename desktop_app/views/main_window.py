@@ -20,6 +20,7 @@ from ..core.directions import Directions
 from ..core.generator import Generator
 from ..core.paths import CLASSIFIER_NAME, classifier_for, models_dir
 from ..core.studio import Studio
+from ..core.weights import mix
 from .directions_worker import DirectionsWorker
 from .file_actions import FileActions
 from .frame_scheduler import FrameScheduler
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.direction_sliders.valueChanged.connect(
             lambda i, v: self._state_call("set_coeff", i, v))
         self.digit_chooser.digitChosen.connect(self.choose_digit)
+        self.digit_chooser.mixChanged.connect(self.choose_mix)
         self.grid_box.toggled.connect(self._on_grid_toggled)
         self.interpolation.exportGifRequested.connect(self.files.export_gif_dialog)
         self.interpolation.exportStripRequested.connect(self.files.export_strip_dialog)
@@ -104,9 +106,7 @@ class MainWindow(QMainWindow):
         self._load_classifier(classifier_for(generator.path))
         self.files.remember(generator.path)
         self.refresh_model_state()
-        self.latent_sliders.set_dimension(generator.latent_dim, self.studio.state.raw,
-                                          generator.info.digit_from_z0)
-        self._show_z0_digit()
+        self.latent_sliders.set_dimension(generator.latent_dim, self.studio.state.raw)
         self._start_directions()
         self.path.refresh()
         self.watch_files([generator.path])
@@ -132,11 +132,7 @@ class MainWindow(QMainWindow):
         self.right.setEnabled(gen is not None)
         self.grid_box.setEnabled(gen is not None)
         self.verdict.setVisible(gen is not None)
-        by_z0 = self.studio.digit_from_z0
-        self.digit_group.setVisible(bool(gen and (gen.conditional or by_z0)))
-        self.digit_group.setTitle("Digit (z0 picks it for this model)" if by_z0
-                                  else "Digit (conditional model)")
-        self.digit_chooser.set_morph_available(bool(gen and gen.conditional))
+        self.digit_group.setVisible(bool(gen and gen.conditional))
         for action in self._model_actions:
             action.setEnabled(gen is not None)
         if gen is None:
@@ -144,16 +140,13 @@ class MainWindow(QMainWindow):
             self.digit_view.clear()
             return
         info = gen.info
-        kind = "conditional" if gen.conditional else ("digit from z0" if by_z0
-                                                      else "unconditional")
+        kind = "conditional" if gen.conditional else "unconditional"
         self.setWindowTitle(f"{APPLICATION} — {gen.path.name}")
         self.model_label.setText(f"{gen.path.name} · {info.architecture} · {kind} · "
                                  f"{gen.latent_dim}-d latent · {info.epochs} epochs")
         state = self.studio.state
         self.controls.show_state(state.seed, state.truncation)
-        if gen.conditional:
-            self.digit_chooser.set_digit(state.label)
-        self._show_z0_digit()
+        self._show_weights()
         self.interpolation.set_method(self.studio.method)
 
     def watch_files(self, models: list[Path]) -> None:
@@ -178,7 +171,8 @@ class MainWindow(QMainWindow):
     def _start_directions(self) -> None:
         self.direction_sliders.set_pending()
         self.busy.start("Finding principal directions…")
-        self.directions_worker.start(self.studio.generator)
+        # At the weights on screen now: the directions change that digit's style.
+        self.directions_worker.start(self.studio.generator, self.studio.class_weights)
 
     def _on_directions_failed(self, text: str) -> None:
         self.busy.stop()
@@ -207,25 +201,24 @@ class MainWindow(QMainWindow):
             self.controls.show_state(state.seed, state.truncation)
         if reason != "directions":
             self.studio.source = "latent"
-        self._show_z0_digit()
         self.scheduler.request()
 
     def choose_digit(self, digit: int) -> None:
-        """Draw `digit`: the label of a conditional model, or z0 of a model whose z0 picks
-        the digit (moved to the middle of that digit's range); ignored otherwise."""
-        gen = self.studio.generator
-        if gen is not None and gen.conditional:
-            self.digit_chooser.set_digit(digit)
-            self.studio.state.set_label(digit)
-        elif self.studio.choose_digit_by_z0(digit):
-            self.latent_sliders.set_values(self.studio.state.raw)
+        """Draw the pure `digit` (one-hot weights); ignored for unconditional models."""
+        if self.studio.class_weights is not None:
+            self.studio.state.set_digit(digit)
 
-    def _show_z0_digit(self) -> None:
-        """Models whose z0 picks the digit: show which digit the latent draws now."""
-        if self.studio.digit_from_z0:
-            digit, borders = self.studio.z0_digit()
-            self.latent_sliders.show_digit(digit, borders)
-            self.digit_chooser.set_digit(digit)
+    def choose_mix(self, a: int, b: int, share_b: float) -> None:
+        """Draw the blend (1 - share_b)·a + share_b·b; ignored for unconditional models."""
+        if self.studio.class_weights is not None:
+            n = self.studio.generator.num_classes
+            self.studio.state.set_class_weights(mix(a, b, share_b, n))
+
+    def _show_weights(self) -> None:
+        """The digit controls show the weights of the frame on screen (the path's at t)."""
+        weights = self.studio.shown_weights()
+        if weights is not None:
+            self.digit_chooser.show_weights(weights)
 
     def _on_grid_toggled(self, on: bool) -> None:
         self.verdict.set_caption("top-left digit" if on else "classifier")
@@ -253,6 +246,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"Rendering failed: {str(exc)[:300]}")
             return
         self.digit_view.set_pixels(frame.pixels)
+        self._show_weights()
         self._verdict_image = frame.first
         if not self._verdict_timer.isActive():
             self._verdict_timer.start()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
-from ..core.latent import digit_of_z0
+from ..core.weights import describe
 from .interpolation_panel import STRIP_COUNT
 
 
@@ -44,9 +44,10 @@ class PathController(QObject):
 
     def _on_keyframe_activated(self, index: int) -> None:
         frame = self.studio.keyframes[index]
-        if frame.label is not None:
-            self.studio.state.label = frame.label
-            self.w.digit_chooser.set_digit(frame.label)
+        if frame.class_weights is not None:
+            # Quietly: set_z announces the whole change once, and the digit controls
+            # follow the frame that change draws.
+            self.studio.state.class_weights = frame.class_weights.copy()
         self.studio.state.set_z(frame.z)
 
     def _on_morph_requested(self, a: int, b: int) -> None:
@@ -71,13 +72,10 @@ class PathController(QObject):
         else:
             self.set_playing(False)
 
-    def _digit_note(self, key) -> str:
-        """" · digit k" for keyframes whose digit is known: a label, or z0 that picks it."""
-        if key.label is not None:
-            return f" · digit {key.label}"
-        if self.studio.digit_from_z0:
-            return f" · digit {digit_of_z0(key.z[0])}"
-        return ""
+    @staticmethod
+    def _digit_note(key) -> str:
+        """" · digit k" or " · 70 % 3 + 30 % 8" for keyframes of conditional models."""
+        return "" if key.class_weights is None else f" · {describe(key.class_weights)}"
 
     def set_t(self, t: float) -> None:
         """Show the path at t in [0, 1] (needs at least one keyframe)."""

@@ -1,14 +1,24 @@
 """`WindowState`: what the window remembers between runs (QSettings), saved on close.
 
-Geometry, view and playback choices, and the latent's seed, truncation and digit. Values
-are read defensively (settings.value): a damaged settings file falls back to defaults.
+Geometry, view and playback choices, and the latent's seed, truncation and class weights
+(the digit or blend). Values are read defensively (settings.value): a damaged settings file
+falls back to defaults.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray
 
+from ..core.weights import check as check_weights
 from .settings import value
+
+
+def _weights(text: str, num_classes: int):
+    """Saved weights ("0 0 0.7 …") as a checked row, or None if absent or damaged."""
+    try:
+        return check_weights([float(v) for v in text.split()], num_classes)[0]
+    except ValueError:
+        return None
 
 
 class WindowState:
@@ -31,15 +41,17 @@ class WindowState:
         w.playback.mode = ip.mode()
 
     def restore_latent(self) -> None:
-        """After the first model loaded: the seed, truncation and digit of the last run."""
+        """After the first model loaded: the seed, truncation and weights of the last run."""
         w, s = self.w, self.w.settings
         state = w.studio.state
         if state is None:
             return
         state.truncation = min(max(value(s, "truncation", 1.0, float), 0.0), 2.0)
-        label = value(s, "digit", 0, int)
-        state.label = label if 0 <= label <= 9 else 0
-        state.set_seed(max(value(s, "seed", 0, int), 0))
+        weights = _weights(value(s, "class_weights", "", str), state.num_classes) \
+            if state.num_classes else None
+        if weights is not None:
+            state.class_weights = weights  # quietly: set_seed announces the change
+        state.set_seed(max(value(s, "seed", 0, int), 0), keep_weights=weights is not None)
         w.refresh_model_state()
 
     def save(self) -> None:
@@ -54,5 +66,6 @@ class WindowState:
         if state is not None:
             s.setValue("seed", state.seed if state.seed is not None else 0)
             s.setValue("truncation", state.truncation)
-            s.setValue("digit", state.label)
+            if state.class_weights is not None:
+                s.setValue("class_weights", " ".join(f"{v:.6g}" for v in state.class_weights))
         s.sync()

@@ -19,20 +19,22 @@ from . import onnx_models as om
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory) -> Path:
     """generator.onnx (8-d), generator_b.onnx (other weights), generator16.onnx (16-d),
-    conditional.onnx, classifier.onnx, and digit_z0.onnx: a generator whose metadata says
-    z0 picks the digit and carries evaluation metrics, like the shipped default."""
+    conditional.onnx, classifier.onnx, and with_metrics.onnx: a conditional generator whose
+    metadata carries evaluation metrics (v2 keys included), like the shipped default."""
     folder = tmp_path_factory.mktemp("models")
     om.save(om.generator_model(8, seed=0), folder / "generator.onnx")
     om.save(om.generator_model(8, seed=1), folder / "generator_b.onnx")
     om.save(om.generator_model(16, seed=2), folder / "generator16.onnx")
     om.save(om.generator_model(8, conditional=True), folder / "conditional.onnx")
     om.save(om.classifier_model(), folder / "classifier.onnx")
+    part = {"p50": 1.31, "p95": 2.2, "p99": 3.47, "share_above_5": 0.004}
     metrics = {"fid": 5.0258, "inception_score": 9.7151, "n": 10000,
-               "class_shares": [0.1] * 10, "architecture": "fixture"}
-    om.save(om.generator_model(8, seed=3, meta={
-        "digit_from_latent": "digit = floor(10 * Phi(z[0])), Phi the standard normal CDF",
-        "architecture": "fixture+digit-from-latent", "metrics": json.dumps(metrics)}),
-        folder / "digit_z0.onnx")
+               "class_shares": [0.1] * 10, "architecture": "fixture",
+               "smoothness": {"within_digit": part, "across_digits": {**part, "p99": 3.9}},
+               "ppl": {"within_digit": 12.5, "across_digits": 48.25}}
+    om.save(om.generator_model(8, conditional=True, seed=3, meta={
+        "architecture": "fixture-with-metrics", "metrics": json.dumps(metrics)}),
+        folder / "with_metrics.onnx")
     return folder
 
 

@@ -1,8 +1,10 @@
 """Tiny contract-conforming ONNX models built with `onnx.helper` (no TensorFlow, no training).
 
 The fixture generators draw seven-segment digits: the conditional one adds a strong
-embedding of digit k's segments before the tanh, and the classifier is a matched filter on
-the same segments, so "label k" really produces an image the classifier calls k.
+embedding `class_weights @ E` (row k of E: digit k's segments) before the tanh, as contract
+v2 requires, so one-hot weights for k really produce an image the classifier calls k, and
+a blend is the generator's own non-linear drawing (tanh of the mixed embedding), not the
+average of two images. The classifier is a matched filter on the same segments.
 `dcgan_like_generator` and `cnn_classifier` have the shapes of the real exported models
 (random weights) for benchmarking before trained models exist.
 
@@ -45,7 +47,7 @@ def metadata(kind: str, latent_dim: int = 8, num_classes: int = 0,
              overrides: dict | None = None) -> dict:
     """The contract's metadata; an override of None drops that key."""
     meta = {
-        "contract_version": "1", "kind": kind, "num_classes": str(num_classes),
+        "contract_version": "2", "kind": kind, "num_classes": str(num_classes),
         "architecture": "fixture", "epochs": "0", "dataset": "synthetic",
         "created": "2025-01-01T00:00:00+00:00", "config": '{"fixture": true}',
     }
@@ -82,7 +84,7 @@ def _rescale_tail(x: str) -> tuple[list, list]:
 
 def generator_model(latent_dim: int = 8, conditional: bool = False, seed: int = 0,
                     meta: dict | None = None) -> onnx.ModelProto:
-    """z [b, latent_dim] (+ label [b]) -> MatMul -> (+ embedding) -> tanh -> image."""
+    """z [b, latent_dim] (+ class_weights [b, 10]) -> MatMul -> (+ weights @ E) -> tanh."""
     rng = np.random.default_rng(seed)
     templates = segment_templates()
     if conditional:
@@ -99,8 +101,9 @@ def generator_model(latent_dim: int = 8, conditional: bool = False, seed: int = 
     inputs = [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", latent_dim])]
     x = "pre"
     if conditional:
-        inputs.append(helper.make_tensor_value_info("label", TensorProto.INT64, ["batch"]))
-        nodes += [helper.make_node("Gather", ["emb", "label"], ["e"], axis=0),
+        inputs.append(helper.make_tensor_value_info("class_weights", TensorProto.FLOAT,
+                                                    ["batch", 10]))
+        nodes += [helper.make_node("MatMul", ["class_weights", "emb"], ["e"]),
                   helper.make_node("Add", ["pre", "e"], ["pre_c"])]
         inits.append(_const("emb", (3.0 * (2 * templates - 1)).astype(np.float32)))
         x = "pre_c"

@@ -16,6 +16,7 @@ from PIL import Image
 from desktop_app.core import export, files
 from desktop_app.core.atomic import OutputError, write_atomic
 from desktop_app.core.interpolation import Keyframe
+from desktop_app.core.weights import mix, one_hot
 
 from .hypothesis_settings import quick
 
@@ -32,9 +33,11 @@ def _remove_scratch():
 
 def _sample(dim: int = 8) -> files.LatentFile:
     rng = np.random.default_rng(0)
-    keys = [Keyframe(rng.standard_normal(dim).astype(np.float32), k % 10, f"K{k}")
-            for k in range(3)]
-    return files.LatentFile(Keyframe(rng.standard_normal(dim).astype(np.float32), 4),
+    keys = [Keyframe(rng.standard_normal(dim).astype(np.float32), one_hot(k, 10), f"K{k}")
+            for k in range(2)]
+    keys.append(Keyframe(rng.standard_normal(dim).astype(np.float32), mix(3, 8, 0.3, 10), "K2"))
+    return files.LatentFile(Keyframe(rng.standard_normal(dim).astype(np.float32),
+                                     one_hot(4, 10)),
                             keys, seed=42, truncation=0.7, method="lerp", t=0.25,
                             model="conditional.onnx")
 
@@ -60,11 +63,66 @@ def test_latent_file_round_trips_exactly(tmp_path):
     back = files.load(tmp_path / "a.json", expected_dim=8)
     assert np.array_equal(back.current.z, data.current.z)
     assert [k.name for k in back.keyframes] == ["K0", "K1", "K2"]
-    assert all(np.array_equal(a.z, b.z) and a.label == b.label
+    assert all(np.array_equal(a.z, b.z) and np.array_equal(a.class_weights, b.class_weights)
                for a, b in zip(back.keyframes, data.keyframes))
+    assert np.array_equal(back.current.class_weights, one_hot(4, 10))
     assert (back.seed, back.truncation, back.method, back.t) == (42, 0.7, "lerp", 0.25)
     doc = json.loads((tmp_path / "a.json").read_text())
-    assert doc["format"] == files.FORMAT and doc["version"] == 1
+    assert doc["format"] == files.FORMAT and doc["version"] == 2
+    assert doc["keyframes"][2]["class_weights"][3] == 0.7 and "label" not in doc["current"]
+    unconditional = files.LatentFile(Keyframe(np.zeros(8, np.float32)))
+    assert files.loads(files.dumps(unconditional)).current.class_weights is None
+
+
+def test_an_old_file_with_labels_loads_as_one_hot_weights():
+    doc = json.loads(files.dumps(_sample()))
+    doc["version"] = 1
+    for frame in [doc["current"], *doc["keyframes"]]:
+        del frame["class_weights"]
+    doc["current"]["label"], doc["keyframes"][0]["label"] = 7, None
+    doc["keyframes"][1]["label"] = 2
+    back = files.loads(json.dumps(doc), expected_dim=8)
+    assert np.array_equal(back.current.class_weights, one_hot(7, 10))
+    assert back.keyframes[0].class_weights is None  # saved from an unconditional model
+    assert np.array_equal(back.keyframes[1].class_weights, one_hot(2, 10))
+
+
+@pytest.mark.parametrize("weights, needle", [
+    ([0.1] * 9, "9 values"), ([0.2] * 10, "sums to 2"), ([1.5, -0.5] + [0] * 8, "negative"),
+    ([True] + [0] * 9, "only numbers"), ("one-hot", "wrong type"),
+])
+def test_bad_class_weights_are_refused(weights, needle):
+    doc = _doc()
+    doc["keyframes"][1]["class_weights"] = weights
+    message = _load_text(json.dumps(doc))
+    assert needle in message and "keyframe 2" in message
+
+
+def test_weights_off_by_rounding_are_put_back_on_the_simplex():
+    doc = _doc()
+    doc["current"]["class_weights"] = [0.3334, 0.3333, 0.3334] + [0] * 7
+    weights = files.loads(json.dumps(doc)).current.class_weights
+    assert abs(float(weights.sum()) - 1.0) < 1e-6
+
+
+@pytest.mark.parametrize("place", ["z", "class_weights", "truncation", "t", "label", "seed",
+                                   "latent_dim", "version"])
+def test_an_integer_too_large_for_a_float_is_one_clean_sentence(place):
+    doc = _doc()
+    marker = 12345.5
+    if place in ("z", "class_weights"):
+        doc["current"][place][0] = marker
+    elif place == "label":
+        del doc["current"]["class_weights"]
+        doc["current"]["label"] = marker
+    elif place == "t":
+        doc["interpolation"]["t"] = marker
+    elif place in ("truncation", "seed"):
+        doc["current"][place] = marker
+    else:
+        doc[place] = marker
+    message = _load_text(json.dumps(doc).replace("12345.5", str(10**400), 1))
+    assert len(message) < 200 and message.endswith(".")
 
 
 @pytest.mark.parametrize("bad, needle", [
@@ -79,7 +137,7 @@ def test_nan_and_infinity_are_refused(bad, needle):
 
 @pytest.mark.parametrize("change, needle", [
     ({"latent_dim": 16}, "16"),
-    ({"version": 2}, "version 2"),
+    ({"version": 3}, "version 3"),
     ({"format": "something else"}, "not a Digit Studio latent file"),
     ({"version": "1"}, "wrong type"),
     ({"keyframes": "A,B"}, "wrong type"),

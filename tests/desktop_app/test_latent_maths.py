@@ -7,11 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from desktop_app.core.classifier import Classifier
 from desktop_app.core.directions import compute_directions
 from desktop_app.core.generator import Generator
 from desktop_app.core.interpolation import (Keyframe, lerp, path_point, path_points,
                                             playhead, render_points, slerp)
-from desktop_app.core.latent import LatentState, seed_vector
+from desktop_app.core.latent import LatentState, seed_digit, seed_vector
+from desktop_app.core.studio import Studio
+from desktop_app.core.weights import mix, one_hot
 
 from .hypothesis_settings import quick
 
@@ -91,14 +94,78 @@ def test_path_through_three_keyframes_visits_the_middle_one():
     assert [float(p.z[0]) for p in points] == [0.0, 0.5, 1.0, 1.5, 2.0]
 
 
-def test_digit_morph_crossfades_between_two_digits(model_dir):
+def test_a_path_interpolates_z_and_the_weights_linearly():
+    a, b = seed_vector(1, 8), seed_vector(2, 8)
+    keys = [Keyframe(a, one_hot(2, 10)), Keyframe(b, mix(5, 9, 0.5, 10))]
+    mid = path_point(keys, 0.25, "slerp")
+    np.testing.assert_allclose(mid.z, slerp(a, b, 0.25))
+    expected = 0.75 * one_hot(2, 10) + 0.25 * mix(5, 9, 0.5, 10)  # linear, even with slerp
+    np.testing.assert_allclose(mid.class_weights, expected, atol=1e-7)
+    np.testing.assert_array_equal(path_point(keys, 0.0).class_weights, keys[0].class_weights)
+    np.testing.assert_array_equal(path_point(keys, 1.0).class_weights, keys[1].class_weights)
+    assert path_point([Keyframe(a), Keyframe(b)], 0.5).class_weights is None
+
+
+@pytest.mark.parametrize("method", ["lerp", "slerp"])
+def test_a_mid_path_frame_is_the_generators_own_drawing_not_a_blend(model_dir, method):
     gen = Generator.from_path(model_dir / "conditional.onnx")
-    z = seed_vector(0, 8)
-    keys = [Keyframe(z, 2), Keyframe(z, 7)]
-    ends = gen.generate(np.stack([z, z]), [2, 7])
-    images = render_points(gen, path_points(keys, 3, "slerp"))
-    assert np.allclose(images[0], ends[0]) and np.allclose(images[2], ends[1])
-    assert np.allclose(images[1], 0.5 * (ends[0] + ends[1]), atol=1e-6)
+    za, zb = seed_vector(0, 8), seed_vector(1, 8)
+    keys = [Keyframe(za, one_hot(2, 10)), Keyframe(zb, one_hot(7, 10))]
+    frames = render_points(gen, path_points(keys, 5, method))
+    ends = gen.generate(np.stack([za, zb]), np.stack([one_hot(2, 10), one_hot(7, 10)]))
+    np.testing.assert_allclose(frames[[0, -1]], ends, atol=1e-6)
+    t = 0.5
+    z_t = slerp(za, zb, t) if method == "slerp" else lerp(za, zb, t)
+    direct = gen.generate(z_t, mix(2, 7, t, 10))[0]  # G(z_t, w_t), computed here
+    np.testing.assert_allclose(frames[2], direct, atol=1e-6)
+    # The generator is non-linear (tanh of the mixed embedding): averaging the two end
+    # images, the retired cross-fade, draws something visibly different.
+    assert np.abs(frames[2] - 0.5 * (ends[0] + ends[1])).max() > 0.1
+
+
+def test_the_digit_morph_keeps_the_latent_and_is_drawn_by_the_generator(model_dir):
+    studio = Studio()
+    studio.set_generator(Generator.from_path(model_dir / "conditional.onnx"))
+    studio.morph_digits(3, 8)
+    a, b = studio.keyframes
+    assert np.array_equal(a.z, b.z)
+    assert np.array_equal(a.class_weights, one_hot(3, 10))
+    assert np.array_equal(b.class_weights, one_hot(8, 10))
+    studio.source, studio.t = "path", 0.3
+    frame = studio.render()
+    direct = studio.generator.generate(a.z, mix(3, 8, 0.3, 10))[0]
+    np.testing.assert_allclose(frame.first, direct, atol=1e-6)
+    strip = studio.strip(5)
+    assert strip.shape == (5, 28, 28) and len({f.tobytes() for f in strip}) == 5
+
+
+def test_a_seed_draws_its_own_digit_reproducibly():
+    states = [LatentState(8, seed=s, num_classes=10) for s in range(200)]
+    digits = [int(np.argmax(st_.class_weights)) for st_ in states]
+    assert digits == [seed_digit(s, 10) for s in range(200)]
+    assert set(digits) == set(range(10))  # every digit comes up
+    state = LatentState(8, seed=0, num_classes=10)
+    events = []
+    state.subscribe(events.append)
+    state.set_digit(4)
+    state.set_seed(17)
+    assert np.array_equal(state.class_weights, one_hot(seed_digit(17, 10), 10))
+    assert np.array_equal(state.z, LatentState(8, seed=17).z)  # the digit leaves z alone
+    state.set_class_weights(mix(1, 6, 0.7, 10))
+    state.set_seed(18, keep_weights=True)
+    np.testing.assert_allclose(state.class_weights, mix(1, 6, 0.7, 10))
+    assert events == ["class_weights", "seed", "class_weights", "seed"]
+    assert LatentState(8, seed=0).class_weights is None  # unconditional: no weights
+
+
+def test_truncation_scales_z_and_never_the_weights():
+    state = LatentState(8, seed=5, num_classes=10)
+    state.set_class_weights(mix(3, 8, 0.3, 10))
+    drawn = state.z.copy()
+    for value in (0.0, 0.5, 2.0):
+        state.set_truncation(value)
+        np.testing.assert_allclose(state.z, value * drawn, rtol=1e-6)
+        np.testing.assert_allclose(state.class_weights, mix(3, 8, 0.3, 10))
 
 
 @pytest.mark.parametrize("mode, elapsed, expected", [
@@ -128,3 +195,29 @@ def test_directions_are_the_images_main_axes_in_std_units(model_dir):
 def test_directions_never_exceed_the_latent_dim(model_dir):
     gen = Generator.from_path(model_dir / "conditional.onnx")
     assert compute_directions(gen, count=12, samples=512).count == 8
+
+
+def test_directions_at_fixed_weights_change_the_style_and_never_the_digit(model_dir):
+    gen = Generator.from_path(model_dir / "conditional.onnx")
+    clf = Classifier.from_path(model_dir / "classifier.onnx")
+    blend = mix(3, 8, 0.25, 10)
+    d = compute_directions(gen, count=4, samples=512, class_weights=blend)
+    np.testing.assert_allclose(d.class_weights, blend)
+    studio = Studio()
+    studio.set_generator(gen)
+    studio.state.set_digit(3)
+    studio.state.set_directions(d.steps)
+    before = studio.render().first
+    for i in range(d.count):
+        for c in (-3.0, 3.0):
+            studio.state.set_coeff(i, c)
+            np.testing.assert_array_equal(studio.state.class_weights, one_hot(3, 10))
+            frame = studio.render().first
+            np.testing.assert_allclose(frame, gen.generate(studio.state.z, one_hot(3, 10))[0],
+                                       atol=1e-6)
+            assert clf.verdict(frame).digit == 3
+        studio.state.set_coeff(i, 0.0)
+    studio.state.set_coeff(0, 3.0)
+    assert np.abs(studio.render().first - before).max() > 0.05  # the style did change
+    other = compute_directions(gen, count=4, samples=512, class_weights=one_hot(7, 10))
+    assert not np.allclose(other.steps, d.steps)  # sampled at the weights asked for

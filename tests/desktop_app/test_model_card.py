@@ -1,9 +1,8 @@
-"""Without Qt: what the About box and the z0 digit row are built from."""
+"""Without Qt: what the About box is built from, and the classifier's verdict."""
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +10,8 @@ import numpy as np
 from desktop_app.core.classifier import Classifier
 from desktop_app.core.contract import ModelInfo
 from desktop_app.core.generator import Generator
-from desktop_app.core.latent import DIGIT_CENTRES, DIGIT_EDGES, LatentState, digit_of_z0
 from desktop_app.core.model_card import model_rows
-from desktop_app.core.studio import Studio
+from desktop_app.core.weights import one_hot
 
 
 def _info(**changes) -> ModelInfo:
@@ -25,15 +23,13 @@ def _info(**changes) -> ModelInfo:
 
 def test_rows_name_the_model_and_format_its_metrics():
     rows = dict(model_rows(_info(
-        digit_from_latent="digit = floor(10 * Phi(z[0]))",
         metrics={"fid": 5.0258, "inception_score": 9.7151, "n": 10000, "epochs": 20,
                  "class_shares": [0.0999, 0.1001] + [0.1] * 8, "test_accuracy": 0.9908,
                  "new_metric": {"nested": [1, 2]}, "train_seconds": 375.1})))
     assert rows["Architecture"] == "cdcgan" and rows["Epochs"] == "20"
     assert rows["Created"] == "2026-11-25 22:04 UTC"
     assert rows["Latent"] == "100 dimensions"
-    assert "z0 picks the digit" in rows["Kind"]
-    assert rows["Digit from latent"] == "digit = floor(10 * Phi(z[0]))"
+    assert rows["Kind"] == "unconditional generator"
     assert rows["FID (lower is better)"] == "5.026"
     assert rows["Inception-score analogue (max 10)"] == "9.715"
     assert rows["Samples evaluated"] == "10,000"
@@ -53,47 +49,40 @@ def test_odd_metadata_values_stay_short_plain_text():
     assert rows["Created"] == "not a date"
 
 
+def test_smoothness_and_ppl_rows_for_flat_and_per_digit_metrics():
+    flat = dict(model_rows(_info(metrics={
+        "smoothness": {"p50": 1.2, "p95": 1.9, "p99": 2.61, "share_above_5": 0.0},
+        "ppl": 31.4})))
+    assert flat["Path smoothness p99 (largest/median step)"] == (
+        "2.61× (p50 1.2×, p95 1.9×, 0.0% of paths above 5×)")
+    assert flat["Perceptual path length"] == "31.4"
+    split = dict(model_rows(_info(num_classes=10, metrics={
+        "smoothness": {"within_digit": {"p99": 3.47}, "across_digits": {"p99": 3.9}},
+        "ppl": {"within_digit": 12.5, "across_digits": 48.25}})))
+    assert split["Path smoothness p99 (largest/median step), within a digit"] == "3.47×"
+    assert split["Path smoothness p99 (largest/median step), across digits"] == "3.9×"
+    assert split["Perceptual path length, within a digit"] == "12.5"
+    assert split["Perceptual path length, across digits"] == "48.25"
+    assert "blend" in split["Kind"]
+    # Nothing is required: a part alone, or a block without p99, still makes a row.
+    odd = dict(model_rows(_info(metrics={"smoothness": {"across_digits": {"p50": 1}},
+                                         "ppl": "n/a"})))
+    assert odd["Path smoothness p99 (largest/median step), across digits"] == "{'p50': 1}"
+    assert odd["Perceptual path length"] == "n/a"
+    assert not any("smoothness" in name.lower() for name, _ in model_rows(_info()))
+
+
 def test_shipped_style_metadata_is_read_from_the_file(model_dir):
-    info = Generator.from_path(model_dir / "digit_z0.onnx").info
-    assert info.digit_from_z0 and info.metrics["fid"] == 5.0258
-    assert not Generator.from_path(model_dir / "generator.onnx").info.digit_from_z0
-    assert not Generator.from_path(model_dir / "conditional.onnx").info.digit_from_z0
-
-
-def test_z0_digit_bins_are_the_deciles_of_the_normal():
-    phi = [0.5 * (1 + math.erf(e / math.sqrt(2))) for e in DIGIT_EDGES]
-    assert np.allclose(phi, np.arange(1, 10) / 10, atol=1e-12)
-    assert [digit_of_z0(c) for c in DIGIT_CENTRES] == list(range(10))
-    assert digit_of_z0(-100.0) == 0 and digit_of_z0(100.0) == 9
-    assert digit_of_z0(DIGIT_EDGES[4] + 1e-9) == 5 and digit_of_z0(DIGIT_EDGES[4] - 1e-9) == 4
-
-
-def test_raw_for_accounts_for_truncation_and_directions():
-    state = LatentState(4, seed=3)
-    state.set_directions(np.eye(4, dtype=np.float32)[:2] * 0.5)
-    state.set_truncation(0.5)
-    state.set_coeff(0, 2.0)
-    raw = state.raw_for(0, 0.7)
-    state.set_raw(0, raw)
-    assert abs(state.z[0] - 0.7) < 1e-6
-    state.set_truncation(0.0)
-    assert state.raw_for(0, 0.7) is None
-
-
-def test_studio_chooses_a_digit_through_z0_only_for_such_models(model_dir):
-    studio = Studio()
-    studio.set_generator(Generator.from_path(model_dir / "digit_z0.onnx"))
-    for digit in (0, 6, 9):
-        assert studio.choose_digit_by_z0(digit)
-        assert studio.z0_digit()[0] == digit
-    studio.set_generator(Generator.from_path(model_dir / "generator16.onnx"))
-    assert not studio.choose_digit_by_z0(3)
+    info = Generator.from_path(model_dir / "with_metrics.onnx").info
+    assert info.conditional and info.metrics["fid"] == 5.0258
+    rows = dict(model_rows(info))
+    assert rows["Path smoothness p99 (largest/median step), across digits"].startswith("3.9×")
 
 
 def test_a_verdict_carries_all_ten_probabilities(model_dir):
     clf = Classifier.from_path(model_dir / "classifier.onnx")
     gen = Generator.from_path(model_dir / "conditional.onnx")
-    verdict = clf.verdict(gen.generate(np.zeros(8), [4])[0])
+    verdict = clf.verdict(gen.generate(np.zeros(8), one_hot(4, 10))[0])
     assert len(verdict.probs) == 10 and abs(sum(verdict.probs) - 1) < 1e-4
     assert verdict.digit == 4 == int(np.argmax(verdict.probs))
     assert verdict.confidence == verdict.probs[4]

@@ -17,6 +17,7 @@ from desktop_app.core.classifier import Classifier
 from desktop_app.core.contract import ContractError
 from desktop_app.core.generator import Generator
 from desktop_app.core.session import choose_providers
+from desktop_app.core.weights import one_hot
 
 from . import onnx_models as om
 from .hypothesis_settings import quick
@@ -63,29 +64,44 @@ def test_fixture_generator_renders_digits_in_range(model_dir):
 def test_a_big_batch_split_across_threads_equals_one_sample_at_a_time(model_dir, name, n):
     gen = Generator.from_path(model_dir / name)
     z = np.random.default_rng(1).standard_normal((n, gen.latent_dim))
-    labels = np.arange(n) % 10 if gen.conditional else None
-    together = gen.generate(z, labels)
-    one_by_one = [gen.generate(z[i], None if labels is None else labels[i:i + 1])[0] for i in range(n)]
+    weights = np.eye(10, dtype=np.float32)[np.arange(n) % 10] if gen.conditional else None
+    together = gen.generate(z, weights)
+    one_by_one = [gen.generate(z[i], None if weights is None else weights[i])[0]
+                  for i in range(n)]
     np.testing.assert_allclose(together, np.stack(one_by_one), atol=1e-6)
 
 
-def test_conditional_label_k_is_classified_as_k(model_dir):
+def test_one_hot_weights_for_k_are_classified_as_k(model_dir):
     gen = Generator.from_path(model_dir / "conditional.onnx")
     clf = Classifier.from_path(model_dir / "classifier.onnx")
     z = np.random.default_rng(3).standard_normal((10, 8))
-    probs = clf.probs(gen.generate(z, np.arange(10)))
+    probs = clf.probs(gen.generate(z, np.eye(10, dtype=np.float32)))
     assert list(probs.argmax(axis=1)) == list(range(10))
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_generator_checks_its_inputs(model_dir):
     gen = Generator.from_path(model_dir / "conditional.onnx")
-    with pytest.raises(ValueError, match="label"):
+    with pytest.raises(ValueError, match="class_weights"):
         gen.generate(np.zeros(8))
-    with pytest.raises(ValueError, match="0..9"):
-        gen.generate(np.zeros(8), [10])
+    with pytest.raises(ValueError, match=r"shape \(n, 10\)"):
+        gen.generate(np.zeros(8), np.ones(9) / 9)
+    with pytest.raises(ValueError, match="non-negative"):
+        gen.generate(np.zeros(8), 1.5 * one_hot(1, 10) - 0.5 * one_hot(2, 10))
+    with pytest.raises(ValueError, match="sum to 1"):
+        gen.generate(np.zeros(8), np.ones(10))
+    with pytest.raises(ValueError, match="finite"):
+        gen.generate(np.zeros(8), np.full(10, np.nan))
+    with pytest.raises(ValueError, match="2 rows for 3"):
+        gen.generate(np.zeros((3, 8)), np.eye(10)[:2])
     with pytest.raises(ValueError, match=r"\(n, 8\)"):
-        gen.generate(np.zeros(7), [1])
+        gen.generate(np.zeros(7), one_hot(1, 10))
+    with pytest.raises(ValueError, match="unconditional"):
+        Generator.from_path(model_dir / "generator.onnx").generate(np.zeros(8), one_hot(1, 10))
+    # Float rounding off the simplex is forgiven: the row is renormalised.
+    nearly = one_hot(5, 10) * (1 + 1e-5)
+    np.testing.assert_allclose(gen.generate(np.zeros(8), nearly),
+                               gen.generate(np.zeros(8), one_hot(5, 10)), atol=1e-6)
 
 
 def test_from_session_reads_metadata_from_the_graph(model_dir):
@@ -141,6 +157,10 @@ def _io_mutation(name: str) -> bytes:
         graph.output[0].type.tensor_type.shape.dim[2].dim_value = 56
     elif name == "extra input":
         graph.input.append(helper.make_tensor_value_info("label", TensorProto.INT64, ["b"]))
+    elif name == "pixels past 1":
+        # (t + 1) · 1 instead of (t + 1) / 2: grey levels up to 2.
+        half = next(i for i in graph.initializer if i.name == "half")
+        half.CopyFrom(om._const("half", np.float32(1.0)))
     elif name == "output renamed":
         graph.output[0].name = "picture"
         graph.node[-1].output[0] = "picture"
@@ -149,13 +169,14 @@ def _io_mutation(name: str) -> bytes:
 
 META_BREAKS = [
     {"latent_dim": None}, {"kind": None}, {"config": None}, {"created": None},
-    {"contract_version": "2"}, {"kind": "classifier"}, {"latent_dim": "-3"},
+    {"contract_version": "3"}, {"kind": "classifier"}, {"latent_dim": "-3"},
+    {"latent_dim": "²"}, {"epochs": "١٠"}, {"num_classes": "１０"},
     {"latent_dim": "eight"}, {"latent_dim": "16"}, {"num_classes": "7"}, {"num_classes": "10"},
     {"config": "{not json"}, {"config": "[1, 2]"}, {"created": "yesterday"},
     {"epochs": "1e3"}, {"metrics": "NaN"}, {"architecture": " "},
 ]
 IO_BREAKS = ["z renamed", "z float64", "fixed batch", "image 14x56", "extra input",
-             "output renamed"]
+             "output renamed", "pixels past 1"]
 
 
 @quick(max_examples=40)
@@ -204,7 +225,8 @@ def test_metadata_is_never_evaluated():
 
 
 def test_classifier_contract_is_checked(model_dir):
-    assert "kind" in _refused(model_dir / "generator.onnx", "classifier")
+    assert "this is a generator, not a classifier" in _refused(model_dir / "generator.onnx",
+                                                               "classifier")
     nine = om.classifier_model()
     t = next(i for i in nine.graph.initializer if i.name == "t")
     t.CopyFrom(om._const("t", (om.segment_templates()[:9] - 0.5).T.copy()))
@@ -225,3 +247,4 @@ def test_model_info_exposes_the_metadata(model_dir):
     assert info.conditional and info.num_classes == 10 and info.latent_dim == 8
     assert info.config == {"fixture": True} and info.architecture == "fixture"
     assert contract.MAX_LATENT_DIM == 4096
+

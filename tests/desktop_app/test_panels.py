@@ -1,5 +1,5 @@
 """The window's panels as a user sees them: busy indicator, verdict chart, keyframe
-thumbnails, About box, the z0 digit row, and the empty state."""
+thumbnails, About box, and the empty state."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-
-from desktop_app.core.latent import DIGIT_EDGES, digit_of_z0
 
 
 def _frame(window, qtbot, action) -> None:
@@ -102,42 +100,25 @@ def test_keyframes_show_as_thumbnails_and_the_panel_is_filled(loaded, qtbot):
 
 def test_title_and_about_box_name_the_model_and_its_metrics(window, qtbot, model_dir):
     assert window.windowTitle() == "Digit Studio"
-    window.open_model(model_dir / "digit_z0.onnx")
-    assert window.windowTitle() == "Digit Studio — digit_z0.onnx"
+    window.open_model(model_dir / "with_metrics.onnx")
+    assert window.windowTitle() == "Digit Studio — with_metrics.onnx"
     _menu_action(window, "About Digit Studio").trigger()
     box = next(b for b in window.findChildren(QMessageBox) if b.isVisible())
     text = box.text()
-    for expected in ("fixture+digit-from-latent", "FID", "5.026", "Inception-score",
-                     "Class shares", "10.0%", "digit = floor(10 * Phi(z[0]))", "Epochs",
+    for expected in ("fixture-with-metrics", "FID", "5.026", "Inception-score",
+                     "Class shares", "10.0%", "Path smoothness p99", "within a digit",
+                     "across digits", "3.9×", "Perceptual path length", "48.25", "Epochs",
                      "2025-01-01 00:00 UTC", "Classifier", "classifier.onnx"):
         assert expected in text, expected
     box.close()
 
 
-def test_the_z0_row_names_the_digit_and_marks_its_borders(window, qtbot, model_dir):
-    window.open_model(model_dir / "digit_z0.onnx")
-    qtbot.waitUntil(lambda: window.latent_sliders.complete)
-    row = window.latent_sliders.rows[0]
-    state = window.studio.state
-    assert row.name.text() == f"z0 · digit {digit_of_z0(state.z[0])}"
-    assert len(row.slider.marks) == 9
-    xs = row.slider.mark_positions()
-    assert xs == sorted(xs) and len(set(xs)) == 9
-    _frame(window, qtbot, lambda: row.slider.setValue(row.slider.maximum()))
-    assert row.name.text() == "z0 · digit 9"
-    # The digit buttons work for this model too: z0 moves into the digit's range.
-    _frame(window, qtbot, lambda: window.digit_chooser.group.button(2).click())
-    assert DIGIT_EDGES[1] <= state.z[0] < DIGIT_EDGES[2]
-    assert row.name.text() == "z0 · digit 2"
-    window.add_keyframe()
-    assert window.interpolation.keyframe_list.item(0).text() == "A · digit 2"
-    assert not window.digit_chooser.morph_row.isVisible()  # morphing needs a label
-
-
-def test_other_models_keep_a_plain_z0_row(loaded, qtbot):
+def test_unconditional_models_have_no_digit_controls(loaded, qtbot):
     qtbot.waitUntil(lambda: loaded.latent_sliders.complete)
     assert loaded.latent_sliders.rows[0].name.text() == "z0"
     assert not loaded.digit_group.isVisible()
+    loaded.choose_digit(3)  # the 0-9 keys do nothing here
+    assert loaded.studio.state.class_weights is None
     assert loaded.model_label.text().count("unconditional") == 1
 
 

@@ -148,33 +148,6 @@ def test_half_written_and_deleted_models_do_not_break_the_app(window, qtbot, mod
     _frame(window, qtbot, lambda: window.controls.seed_box.setValue(5))
 
 
-def test_changing_the_digit_changes_the_classifier_verdict(window, qtbot, model_dir):
-    window.open_model(model_dir / "conditional.onnx")
-    assert window.digit_group.isVisible()
-    qtbot.waitUntil(lambda: window.verdict.verdict is not None)
-    assert window.verdict.verdict.digit == 0
-    for digit in (7, 3):
-        _frame(window, qtbot, lambda d=digit: window.digit_chooser.group.button(d).click())
-        # The verdict follows the painted frame within a display frame, by its own timer.
-        qtbot.waitUntil(lambda d=digit: window.verdict.verdict.digit == d, timeout=2000)
-        assert window.verdict.verdict.confidence > 0.9
-        assert f"says {digit} ·" in window.verdict.text()
-
-
-def test_morphing_two_digits_keeps_the_latent(window, qtbot, model_dir):
-    window.open_model(model_dir / "conditional.onnx")
-    window.digit_chooser.morph_from.setValue(2)
-    window.digit_chooser.morph_to.setValue(5)
-    _frame(window, qtbot, window.digit_chooser.morph_button.click)
-    window.flush_verdict()
-    assert window.verdict.verdict.digit == 2
-    z = [k.z for k in window.studio.keyframes]
-    assert np.array_equal(z[0], z[1])
-    _frame(window, qtbot, lambda: window.set_t(1.0))
-    window.flush_verdict()
-    assert window.verdict.verdict.digit == 5
-
-
 def test_a_model_with_another_latent_size_rebuilds_the_sliders(loaded, qtbot, model_dir):
     loaded.add_keyframe()
     with qtbot.waitSignal(loaded.directionsReady, timeout=10_000):

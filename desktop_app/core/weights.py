@@ -1,0 +1,88 @@
+"""Class weights: the point on the simplex a conditional generator is fed (contract v2).
+
+A one-hot row draws a pure digit; any other non-negative row summing to 1 draws a blend,
+which the generator itself draws (its embedding is `class_weights @ E`). Everything that
+builds, checks or describes weights lives here, so the generator, the latent state, the
+file reader and the views agree on one rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Rows off by float rounding (a lerp of two rows in float32, a JSON round trip) are
+# renormalised; anything further off is a caller's mistake and is refused.
+SUM_TOLERANCE = 1e-3
+
+
+def one_hot(digit: int, num_classes: int) -> np.ndarray:
+    """(num_classes,) float32 with 1 at `digit`."""
+    if not 0 <= int(digit) < num_classes:
+        raise ValueError(f"digit must be in 0..{num_classes - 1}, got {digit}")
+    w = np.zeros(num_classes, np.float32)
+    w[int(digit)] = 1.0
+    return w
+
+
+def mix(a: int, b: int, share_b: float, num_classes: int) -> np.ndarray:
+    """(num_classes,) float32: (1 - share_b) of digit a and share_b of digit b."""
+    share_b = float(np.clip(share_b, 0.0, 1.0))
+    return ((1.0 - share_b) * one_hot(a, num_classes)
+            + share_b * one_hot(b, num_classes)).astype(np.float32)
+
+
+def check(weights, num_classes: int, rows: int | None = None) -> np.ndarray:
+    """Validate and normalise class weights; returns float32 (rows, num_classes).
+
+    weights : (num_classes,) (broadcast to `rows`) or (rows, num_classes). Raises
+    ValueError unless every value is finite and non-negative and every row sums to 1
+    within SUM_TOLERANCE.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim == 1:
+        w = w[None, :]
+    if w.ndim != 2 or w.shape[1] != num_classes:
+        raise ValueError(f"class_weights must have shape (n, {num_classes}), got {w.shape}")
+    if rows is not None:
+        if w.shape[0] == 1:
+            w = np.broadcast_to(w, (rows, num_classes))
+        elif w.shape[0] != rows:
+            raise ValueError(f"class_weights has {w.shape[0]} rows for {rows} latents")
+    if not np.isfinite(w).all():
+        raise ValueError("class_weights must be finite")
+    if (w < 0).any():
+        raise ValueError("class_weights must be non-negative")
+    sums = w.sum(axis=1)
+    if w.size and (np.abs(sums - 1.0) > SUM_TOLERANCE).any():
+        raise ValueError(f"each row of class_weights must sum to 1, not {sums.min():.4g}"
+                         + ("" if sums.min() == sums.max() else f"..{sums.max():.4g}"))
+    return np.ascontiguousarray(w / sums[:, None], dtype=np.float32)
+
+
+def dominant(weights: np.ndarray) -> int:
+    """The digit with the largest weight (the lowest such digit on a tie)."""
+    return int(np.argmax(weights))
+
+
+def as_pair(weights: np.ndarray) -> tuple[int, int, float] | None:
+    """(a, b, share_b) when the weights are one digit or a blend of two; else None.
+
+    A one-hot row is (k, k, 0.0); of two digits, a < b.
+    """
+    w = np.asarray(weights, np.float64)
+    used = [int(k) for k in np.flatnonzero(w > 1e-6)]
+    if len(used) == 1:
+        return used[0], used[0], 0.0
+    if len(used) != 2:
+        return None
+    a, b = used
+    return a, b, float(w[b] / (w[a] + w[b]))
+
+
+def describe(weights: np.ndarray) -> str:
+    """Plain words for a row: "digit 3", or "70 % 3 + 30 % 8" for a blend."""
+    w = np.asarray(weights, np.float64)
+    used = sorted((int(k) for k in np.flatnonzero(w > 0.005)), key=lambda k: (-w[k], k))
+    if len(used) == 1:
+        return f"digit {used[0]}"
+    return " + ".join(f"{round(100 * w[k])} % {k}" for k in used)
