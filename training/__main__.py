@@ -132,8 +132,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"digit-train: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("digit-train: interrupted; the last complete epoch is checkpointed (--resume)", file=sys.stderr)
+        print(f"digit-train: interrupted; {_after_interrupt(args)}", file=sys.stderr)
         return 130
+    except OSError as e:  # disk full, a file cut away under us: one line, not a traceback
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"digit-train: error: {where}{e.strerror or e}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _after_interrupt(args) -> str:
+    """What an interrupted command leaves behind, truthfully."""
+    if args.command != "train":
+        return "nothing was written"
+    from pathlib import Path
+
+    from training.checkpoint import CheckpointError, read
+
+    try:
+        _, epoch = read(Path(args.out))
+    except CheckpointError:
+        return "no epoch had finished, so there is nothing to resume"
+    resume = " ".join(a for a in sys.argv[1:] if a != "--resume")
+    return f"epoch {epoch} is checkpointed; resume with: python -m training {resume} --resume"
 
 
 if __name__ == "__main__":

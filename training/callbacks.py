@@ -32,12 +32,23 @@ def grid_image(images: np.ndarray, cols: int, pad: int = 2, scale: int = 2):
 
 
 class CheckpointEveryEpoch(keras.callbacks.Callback):
-    def __init__(self, run_dir: Path):
+    """The checkpoint (with the wall time so far inside it), then `wall_time.json` from it."""
+
+    def __init__(self, run_dir: Path, wall_seconds: float, wall_time_file: str):
         super().__init__()
         self.run_dir = Path(run_dir)
+        self.wall_before = wall_seconds
+        self.wall_time_file = wall_time_file
+        self._t0 = time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        self._t0 = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        checkpoint.save(self.run_dir, self.model.state_variables(), epoch + 1)
+        seconds = self.wall_before + time.perf_counter() - self._t0
+        checkpoint.save(self.run_dir, self.model.state_variables(), epoch + 1, seconds)
+        record = json.dumps({"seconds": round(seconds, 1), "epochs": epoch + 1}).encode()
+        checkpoint.atomic_write_bytes(self.run_dir / self.wall_time_file, lambda f: f.write(record))
 
 
 class SampleGrid(keras.callbacks.Callback):

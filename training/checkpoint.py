@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 CHECKPOINT_NAME = "checkpoint.npz"
+WALL_KEY = "wall_seconds"  # training wall time up to this checkpoint, across resumes
 
 
 class CheckpointError(Exception):
@@ -37,32 +39,50 @@ def atomic_write_bytes(path: Path, write) -> None:
         raise
 
 
-def save(run_dir: Path, variables: dict, epoch: int) -> Path:
+def save(run_dir: Path, variables: dict, epoch: int, wall_seconds: float = 0.0) -> Path:
+    """Write every variable, the epoch and the training wall time so far, in one atomic file."""
     arrays = {name.replace("/", "."): np.asarray(v.numpy()) for name, v in variables.items()}
     arrays["epoch"] = np.asarray(epoch, dtype=np.int64)
+    arrays[WALL_KEY] = np.asarray(wall_seconds, dtype=np.float64)
     path = Path(run_dir) / CHECKPOINT_NAME
-    atomic_write_bytes(path, lambda f: np.savez(f, **arrays))
+    try:
+        atomic_write_bytes(path, lambda f: np.savez(f, **arrays))
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot write the checkpoint ({e.strerror or e}); "
+                              "the previous one is intact") from None
     return path
 
 
-def remove_stale_temp_files(run_dir: Path) -> None:
-    """Temp files left by a process killed mid-write are garbage: the rename never happened."""
-    for tmp in Path(run_dir).glob(f".{CHECKPOINT_NAME}.*.tmp"):
-        tmp.unlink(missing_ok=True)
+def remove_stale_temp_files(folder: Path, name: str = "*") -> None:
+    """Temp files of `atomic_write_bytes` (`.NAME.*.tmp`) left by a killed process are garbage:
+    the rename never happened. Only our own pattern is touched, in `folder` itself."""
+    for tmp in Path(folder).glob(f".{name}.*.tmp"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
 
 
 def read(run_dir: Path) -> tuple[dict[str, np.ndarray], int]:
     """The arrays (keyed like `GAN.state_variables`) and the epoch of the last checkpoint."""
+    arrays, epoch, _ = read_with_wall_time(run_dir)
+    return arrays, epoch
+
+
+def read_with_wall_time(run_dir: Path) -> tuple[dict[str, np.ndarray], int, float]:
+    """`read`, plus the training wall time recorded with the checkpoint (0 for older ones)."""
     path = Path(run_dir) / CHECKPOINT_NAME
     if not path.is_file():
         raise CheckpointError(f"{path}: no checkpoint to resume from")
     try:
-        with np.load(path, allow_pickle=False) as f:
+        # Our own handle: np.load leaks its file when the zip is damaged.
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             arrays = {k.replace(".", "/"): f[k] for k in f.files}
-    except (OSError, ValueError, EOFError) as e:
-        raise CheckpointError(f"{path}: unreadable checkpoint ({e})") from None
-    epoch = int(arrays.pop("epoch"))
-    return arrays, epoch
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise CheckpointError(f"{path}: unreadable checkpoint ({e}); was it cut short?") from None
+    epoch = arrays.pop("epoch", None)
+    if epoch is None or epoch.shape != () or epoch.dtype.kind not in "iu" or int(epoch) < 0:
+        raise CheckpointError(f"{path}: not a checkpoint of ours (no epoch number)")
+    wall = arrays.pop(WALL_KEY, np.asarray(0.0))
+    return arrays, int(epoch), float(wall) if wall.shape == () and np.isfinite(wall) else 0.0
 
 
 def restore(variables: dict, arrays: dict[str, np.ndarray], path_for_errors: Path,

@@ -57,8 +57,12 @@ class TrainConfig:
             raise ConfigError("--batch-size must be at least 1")
         if self.width is not None and not 1 <= self.width <= 1024:
             raise ConfigError("--width must be between 1 and 1024")
-        if self.lr is not None and not 0 < self.lr < 1:
+        if self.lr is not None and not 0 < self.lr < 1:  # NaN fails every comparison: refused too
             raise ConfigError("--lr must be between 0 and 1")
+        if self.beta_1 is not None and not 0 <= self.beta_1 < 1:
+            raise ConfigError("--beta-1 must be in [0, 1)")
+        if not 0 <= self.seed < 2**31:
+            raise ConfigError("--seed must be in 0..2147483647")
         if self.ema is not None and not 0 <= self.ema < 1:
             raise ConfigError("--ema must be in [0, 1)")
         if self.train_samples < 0:
@@ -83,9 +87,12 @@ class TrainConfig:
     @classmethod
     def load(cls, path: Path) -> "TrainConfig":
         try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
-        except (OSError, json.JSONDecodeError) as e:
+            data = json.loads(Path(path).read_bytes().decode("utf-8"))
+        except (OSError, ValueError) as e:  # ValueError: not UTF-8, not JSON
             raise ConfigError(f"{path}: cannot read config ({e})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: a config is a JSON object, not {type(data).__name__}")
+        return cls.from_dict(data)
 
 
 # The reference recipe is fixed by the tutorial: Adam 1e-4 (Keras' default beta_1), batch 256,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import os
 import struct
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,34 +39,48 @@ class Mnist:
     test_labels: np.ndarray
 
 
+MAX_ITEMS = 1_000_000  # MNIST has 70,000; a header claiming more is damage, not data
+
+
 def read_idx(path: Path, expected_magic: int, expected_count: int | None = None) -> np.ndarray:
-    """Read one (optionally gzipped) IDX file, checking magic, dimensions and length."""
+    """Read one (optionally gzipped) IDX file, checking magic, dimensions and length.
+
+    The header is checked before the body is read, and the body is read to exactly the
+    size the header declares (one byte more means padding): a gzip bomb or a huge
+    damaged file is refused after a few bytes instead of being decompressed whole.
+    """
     if not path.is_file():
-        raise DataError(f"{path}: file is missing")
+        raise DataError(f"{path}: file is missing or not a regular file")
     try:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as f:
-            raw = f.read()
+            return _read_idx_stream(f, path, expected_magic, expected_count)
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"{path}: cannot be read or decompressed ({e})") from None
-    if len(raw) < 8:
-        raise DataError(f"{path}: truncated ({len(raw)} bytes, no IDX header)")
-    magic, count = struct.unpack(">II", raw[:8])
+
+
+def _read_idx_stream(f, path: Path, expected_magic: int, expected_count: int | None) -> np.ndarray:
+    head = f.read(8)
+    if len(head) < 8:
+        raise DataError(f"{path}: truncated ({len(head)} bytes, no IDX header)")
+    magic, count = struct.unpack(">II", head)
     if magic != expected_magic:
         raise DataError(f"{path}: wrong magic number {magic}, expected {expected_magic}")
     ndim = magic & 0xFF
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    rest = f.read(4 * (ndim - 1))
+    if len(rest) < 4 * (ndim - 1):
         raise DataError(f"{path}: truncated header")
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
+    dims = (count, *struct.unpack(f">{ndim - 1}I", rest))
     if ndim == 3 and dims[1:] != (28, 28):
         raise DataError(f"{path}: images are {dims[1]}x{dims[2]}, expected 28x28")
     if expected_count is not None and count != expected_count:
         raise DataError(f"{path}: holds {count} items, but its images file holds {expected_count}")
+    if count > MAX_ITEMS:
+        raise DataError(f"{path}: header claims {count} items; MNIST files hold at most {MAX_ITEMS}")
     size = int(np.prod(dims))
-    body = raw[header:]
-    if len(body) != size:
-        raise DataError(f"{path}: truncated or padded: {len(body)} data bytes, expected {size}")
+    body = f.read(size)
+    if len(body) != size or f.read(1):
+        raise DataError(f"{path}: truncated or padded: the header declares {size} data bytes")
     return np.frombuffer(body, dtype=np.uint8).reshape(dims)
 
 
@@ -90,12 +105,15 @@ def _load_idx_folder(folder: Path) -> Mnist:
 
 
 def _load_npz(path: Path) -> Mnist:
+    if not path.is_file():
+        raise DataError(f"{path}: not a regular file")
     try:
-        with np.load(path, allow_pickle=False) as f:
+        # Our own handle: np.load leaks its file when the zip is damaged.
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
     except KeyError as e:
         raise DataError(f"{path}: missing array {e}") from None
-    except (OSError, ValueError, zlib.error) as e:
+    except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile) as e:
         raise DataError(f"{path}: not a readable .npz file ({e})") from None
     for k in ("x_train", "x_test"):
         if arrays[k].ndim != 3 or arrays[k].shape[1:] != (28, 28) or arrays[k].dtype != np.uint8:
@@ -103,6 +121,11 @@ def _load_npz(path: Path) -> Mnist:
     for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
         if len(arrays[x]) != len(arrays[y]):
             raise DataError(f"{path}: {x} and {y} have different lengths")
+        labels = arrays[y]
+        if labels.ndim != 1 or labels.dtype.kind not in "iu":
+            raise DataError(f"{path}: {y} must be integer digit labels, not {labels.dtype} of shape {labels.shape}")
+        if labels.size and (labels.min() < 0 or labels.max() > 9):
+            raise DataError(f"{path}: {y} holds {int(labels.min())}..{int(labels.max())}; labels are digits 0..9")
     return Mnist(arrays["x_train"], arrays["y_train"].astype(np.uint8), arrays["x_test"], arrays["y_test"].astype(np.uint8))
 
 

@@ -86,6 +86,8 @@ def finish(model, metadata: dict[str, str], out: Path, reference_fn, feeds_fn) -
         raise ExportError(f"ONNX Runtime differs from Keras by {worst:.2e} (> {PARITY_TOLERANCE}); not written")
     out = Path(out)
     try:
+        if out.parent.is_dir():  # an export killed mid-write left its temp file; ours to remove
+            checkpoint.remove_stale_temp_files(out.parent, out.name)
         checkpoint.atomic_write_bytes(out, lambda f: f.write(data))
     except OSError as e:
         raise ExportError(f"{out}: cannot write ({e.strerror or e})") from None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 from training import checkpoint
@@ -118,16 +117,11 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     steps = len(images) // cfg.batch_size
     cfg = dataclasses.replace(cfg, steps_per_execution=tiling_steps_per_execution(steps, cfg.steps_per_execution))
 
-    ckpt = run_dir / checkpoint.CHECKPOINT_NAME
-    resuming = cfg.resume and ckpt.exists()
+    resuming = prepare_run_dir(run_dir, cfg)
+    if resuming and cfg.precision == "auto":  # a resumed run keeps the precision it was trained in
+        cfg = dataclasses.replace(cfg, precision=TrainConfig.load(run_dir / "config.json").precision)
     if resuming:
-        if cfg.precision == "auto":  # a resumed run keeps the precision it was trained in
-            cfg = dataclasses.replace(cfg, precision=TrainConfig.load(run_dir / "config.json").precision)
         check_resumable(run_dir, cfg)
-    elif ckpt.exists():
-        raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint.remove_stale_temp_files(run_dir)
 
     import keras  # after the checks above: a wrong folder or option fails fast, without TensorFlow
 
@@ -137,10 +131,10 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     keras.utils.set_random_seed(cfg.seed)
     with strategy.scope():
         gan = build_gan(cfg, precision)
-    first_epoch = 0
+    first_epoch, wall_seconds = 0, 0.0
     if resuming:
-        arrays, first_epoch = checkpoint.read(run_dir)
-        checkpoint.restore(gan.state_variables(), arrays, ckpt)
+        arrays, first_epoch, wall_seconds = checkpoint.read_with_wall_time(run_dir)
+        checkpoint.restore(gan.state_variables(), arrays, run_dir / checkpoint.CHECKPOINT_NAME)
         if verbose:
             print(f"resuming {run_dir} after epoch {first_epoch}")
     checkpoint.atomic_write_bytes(run_dir / "config.json", lambda f: f.write(cfg.to_json().encode()))
@@ -156,18 +150,61 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     callbacks = [
         MetricsLog(run_dir, first_epoch),
         SampleGrid(run_dir, cfg.latent_dim, gan.conditional, cfg.seed),
-        CheckpointEveryEpoch(run_dir),  # last: a checkpoint only once the epoch's outputs exist
+        # Last: a checkpoint only once the epoch's outputs exist. It carries the wall time,
+        # so a run killed at any moment and resumed still reports its true training time.
+        CheckpointEveryEpoch(run_dir, wall_seconds, WALL_TIME_FILE),
     ]
-    t0 = time.perf_counter()
     gan.fit(ds, epochs=cfg.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
             callbacks=callbacks, verbose=verbose, shuffle=False)
-    _add_wall_time(run_dir, time.perf_counter() - t0, cfg.epochs - first_epoch)
     return run_dir
 
 
-def _add_wall_time(run_dir: Path, seconds: float, epochs: int) -> None:
-    """Accumulate training wall time across resumes, for the shipped models' records."""
-    path = run_dir / WALL_TIME_FILE
-    total = json.loads(path.read_text()) if path.exists() else {"seconds": 0.0, "epochs": 0}
-    total = {"seconds": round(total["seconds"] + seconds, 1), "epochs": total["epochs"] + epochs}
-    checkpoint.atomic_write_bytes(path, lambda f: f.write(json.dumps(total).encode()))
+def prepare_run_dir(run_dir: Path, cfg: TrainConfig) -> bool:
+    """Check `--out` before anything is written; True when the run there is to be resumed.
+
+    A new run goes into a missing or empty folder, or over one of our own runs that never
+    finished an epoch (its config.json is ours, it has no checkpoint). Any other non-empty
+    folder is the user's, and nothing in it is touched.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--out {run_dir} is a file, not a folder")
+    ckpt = run_dir / checkpoint.CHECKPOINT_NAME
+    if ckpt.exists():
+        if not cfg.resume:
+            raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
+        _check_metrics_log(run_dir / "metrics.jsonl")
+    elif run_dir.is_dir() and any(not _is_our_temp_file(p) for p in run_dir.iterdir()):
+        if not (run_dir / "config.json").is_file():
+            raise ConfigError(f"--out {run_dir} is a non-empty folder that is not a training run; "
+                              "nothing was changed (choose a new or empty folder)")
+        try:
+            TrainConfig.load(run_dir / "config.json")
+        except ConfigError as e:
+            raise ConfigError(f"--out {run_dir} is a non-empty folder that is not a training run "
+                              f"(its config.json: {e}); nothing was changed") from None
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        checkpoint.remove_stale_temp_files(run_dir)
+        if (run_dir / "samples").is_dir():
+            checkpoint.remove_stale_temp_files(run_dir / "samples")
+    except OSError as e:
+        raise ConfigError(f"--out {run_dir}: cannot create the run folder ({e.strerror or e})") from None
+    return ckpt.exists()
+
+
+def _is_our_temp_file(path: Path) -> bool:
+    return path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file()
+
+
+def _check_metrics_log(path: Path) -> None:
+    """A resumed run rewrites metrics.jsonl; refuse one it cannot read before touching anything."""
+    if not path.exists():
+        return
+    try:
+        lines = path.read_bytes().decode("utf-8").splitlines()
+        for line in filter(str.strip, lines):
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("epoch"), int):
+                raise ValueError("a line without an integer epoch")
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path}: not a metrics log of ours ({e}); nothing was changed") from None
