@@ -14,6 +14,7 @@ import onnxruntime as ort
 
 from . import contract
 from .contract import ContractError, ModelInfo
+from .messages import first_line
 from .session import ContractModel
 
 
@@ -39,7 +40,7 @@ class Classifier(ContractModel):
             probs, features = session.run(["probs", "features"],
                                           {"image": np.zeros((2, 28, 28), np.float32)})
         except Exception as exc:  # noqa: BLE001 - any ORT failure means "does not classify"
-            raise ContractError(info.path, f"a probe run failed ({str(exc)[:200]})") from None
+            raise ContractError(info.path, f"a probe run failed ({first_line(exc)})") from None
         contract.check_probe(info.path, "probs", probs, (2, 10))
         if features.ndim != 2 or features.shape[0] != 2:
             raise ContractError(info.path, f"a probe run gave features of shape "
@@ -53,7 +54,20 @@ class Classifier(ContractModel):
         return self._session.run(["probs"], {"image": images})[0]
 
     def verdict(self, image: np.ndarray) -> Verdict:
-        """The most likely digit of one (28, 28) image, its probability and all ten."""
-        p = self.probs(image)[0]
+        """The most likely digit of one (28, 28) image, its probability and all ten.
+
+        Raises `ContractError` when the run fails or its answer is not ten finite
+        probabilities: a verdict is never "0 · nan%".
+        """
+        try:
+            probs = self.probs(image)
+        except Exception as exc:  # noqa: BLE001 - ORT raises its own untyped pybind errors
+            raise ContractError(self.path, f"it failed on a frame ({first_line(exc)})") from None
+        if getattr(probs, "shape", None) != (1, 10):
+            raise ContractError(self.path, f"on a frame it gave probabilities of shape "
+                                           f"{getattr(probs, 'shape', None)}, not (1, 10)")
+        p = np.asarray(probs[0], np.float64)
+        if not np.isfinite(p).all():
+            raise ContractError(self.path, "on a frame it gave NaN or infinite probabilities")
         k = int(np.argmax(p))
         return Verdict(k, float(p[k]), tuple(p.tolist()))

@@ -16,16 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from .onnx_wire import WireError, read_skeleton
+from .onnx_wire import WireBudgetError, WireError, read_skeleton
 from .reading import read_capped
 
 CONTRACT_VERSION = "2"
 REEXPORT = "python -m training export RUN_DIR --out FILE.onnx"
 MAX_LATENT_DIM = 4096
 MAX_METADATA_BYTES = 1 << 20
-# The largest real model is well under 10 MB; 512 MiB stops a mistaken pick of some huge
-# file from being read into memory at all.
-MAX_MODEL_BYTES = 512 << 20
+# The shipped models are 2-4 MB; 64 MiB leaves room for a user's own much bigger generator
+# (16 M float32 weights) and bounds what is read, walked and parsed on the GUI thread: a
+# file over the cap is refused after reading 64 MiB + 1 byte, whatever `stat` says.
+MAX_MODEL_BYTES = 64 << 20
 IMAGE_SIZE = 28
 NUM_DIGITS = 10
 _REQUIRED = ("contract_version", "kind", "num_classes", "architecture", "epochs",
@@ -142,11 +143,13 @@ def read_model_file(path: str | Path, expected_kind: str) -> tuple[bytes, ModelI
     """
     path = Path(path)
     data = read_capped(path, MAX_MODEL_BYTES, ContractError,
-                       f"it is {{mib}} MiB, larger than any model ({MAX_MODEL_BYTES >> 20} MiB at most)")
+                       "it is larger than the {mib} MiB a model file may be")
     if not data:
         raise ContractError(path, "the file is empty")
     try:
         skel = read_skeleton(data, MAX_METADATA_BYTES)
+    except WireBudgetError as exc:
+        raise ContractError(path, f"{exc}, so it is not parsed") from None
     except WireError as exc:
         raise ContractError(path, f"it is not an ONNX file or it is truncated ({exc})") from None
     except OverflowError as exc:

@@ -225,7 +225,7 @@ def load(path: str | Path, expected_dim: int | None = None) -> LatentFile:
     """
     path = Path(path)
     raw = read_capped(path, MAX_FILE_BYTES, LatentFileError,
-                      f"it is {{mib}} MiB, more than the {MAX_FILE_BYTES >> 20} MiB a latent file may be")
+                      "it is larger than the {mib} MiB a latent file may be")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

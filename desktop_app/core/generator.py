@@ -19,6 +19,7 @@ import onnxruntime as ort
 
 from . import contract
 from .contract import ContractError, ModelInfo
+from .messages import first_line
 from .session import ContractModel
 from .weights import check as check_weights, mix, one_hot
 
@@ -74,7 +75,7 @@ class Generator(ContractModel):
         try:
             out = self._run(self._session, z, w)
         except Exception as exc:  # noqa: BLE001 - any ORT failure means "does not render"
-            raise ContractError(self.path, f"a probe run failed ({str(exc)[:200]})") from None
+            raise ContractError(self.path, f"a probe run failed ({first_line(exc)})") from None
         contract.check_probe(self.path, "image", out, (4, 28, 28), unit_range=True)
 
     def _run(self, session: ort.InferenceSession, z: np.ndarray,

@@ -24,10 +24,19 @@ _IR_VERSION, _GRAPH, _METADATA = 1, 7, 14
 _GRAPH_TENSORS, _GRAPH_SPARSE, _GRAPH_NODES = (5,), (15,), (1,)
 _ATTR_TENSORS, _ATTR_GRAPHS, _ATTR_SPARSE = (5, 10), (6, 11), (22, 23)
 _MAX_DEPTH = 32  # nested subgraphs (If / Loop bodies); deeper is hostile, not a model
+# The parse budget: how many protobuf fields one file may make this walker visit. The
+# shipped models take about 300, a graph of 10,000 nodes about 150,000; a crafted file of
+# millions of tiny repeated fields would otherwise hold the GUI thread for minutes (about
+# 1 µs a field). The budget is a count, not a clock, so a verdict never depends on load.
+MAX_FIELDS = 1_000_000
 
 
 class WireError(ValueError):
     """The bytes are not a well-formed protobuf message; the text says where it broke."""
+
+
+class WireBudgetError(WireError):
+    """The bytes hold more fields than the parse budget (`MAX_FIELDS`) allows."""
 
 
 @dataclass
@@ -56,10 +65,26 @@ def _varint(buf: bytes, pos: int) -> tuple[int, int]:
             raise WireError(f"a number longer than 10 bytes at byte {pos}")
 
 
-def _fields(buf: bytes, start: int = 0, end: int | None = None):
+class _Budget:
+    """Fields left to visit in one `read_skeleton` call (each call makes its own)."""
+
+    def __init__(self, fields: int):
+        self.left = fields
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise WireBudgetError(f"it holds more than {MAX_FIELDS:,} protobuf fields, "
+                                  f"far more than any model")
+
+
+def _fields(buf: bytes, start: int = 0, end: int | None = None,
+            budget: _Budget | None = None):
     """Yield (field_number, wire_type, value) where value is an int or a (start, end) span."""
     pos, end = start, len(buf) if end is None else end
     while pos < end:
+        if budget is not None:
+            budget.spend()
         key, pos = _varint(buf, pos)
         number, wire = key >> 3, key & 7
         if number == 0:
@@ -84,9 +109,9 @@ def _fields(buf: bytes, start: int = 0, end: int | None = None):
         yield number, wire, value
 
 
-def _entry(buf: bytes, span: tuple[int, int]) -> tuple[str, str]:
+def _entry(buf: bytes, span: tuple[int, int], b: _Budget) -> tuple[str, str]:
     key = value = ""
-    for number, wire, val in _fields(buf, *span):
+    for number, wire, val in _fields(buf, *span, b):
         if wire != _LEN or number not in (1, 2):
             continue
         text = buf[val[0]:val[1]].decode("utf-8")
@@ -105,12 +130,13 @@ def read_skeleton(buf: bytes, max_metadata_bytes: int) -> ModelSkeleton:
     """
     skel = ModelSkeleton()
     spans = []
-    for number, wire, value in _fields(buf):
+    b = _Budget(MAX_FIELDS)
+    for number, wire, value in _fields(buf, 0, None, b):
         if number == _IR_VERSION and wire == _VARINT:
             skel.ir_version = value
         elif number == _GRAPH and wire == _LEN:
             skel.has_graph = True
-            skel.external_data = skel.external_data or _graph_external(buf, value, 0)
+            skel.external_data = skel.external_data or _graph_external(buf, value, 0, b)
         elif number == _METADATA and wire == _LEN:
             spans.append(value)
             skel.metadata_bytes += value[1] - value[0]
@@ -118,48 +144,48 @@ def read_skeleton(buf: bytes, max_metadata_bytes: int) -> ModelSkeleton:
         raise OverflowError(skel.metadata_bytes)
     for span in spans:
         try:
-            key, value = _entry(buf, span)
+            key, value = _entry(buf, span, b)
         except UnicodeDecodeError as exc:
             raise WireError("a metadata entry is not valid UTF-8") from exc
         skel.metadata[key] = value
     return skel
 
 
-def _tensor_external(buf: bytes, span: tuple[int, int]) -> bool:
-    for number, wire, value in _fields(buf, *span):
+def _tensor_external(buf: bytes, span: tuple[int, int], b: _Budget) -> bool:
+    for number, wire, value in _fields(buf, *span, b):
         if number == 13 and wire == _LEN or number == 14 and wire == _VARINT and value == 1:
             return True
     return False
 
 
-def _sparse_external(buf: bytes, span: tuple[int, int]) -> bool:
-    return any(_tensor_external(buf, value) for number, wire, value in _fields(buf, *span)
+def _sparse_external(buf: bytes, span: tuple[int, int], b: _Budget) -> bool:
+    return any(_tensor_external(buf, value, b) for number, wire, value in _fields(buf, *span, b)
                if number in (1, 2) and wire == _LEN)
 
 
-def _graph_external(buf: bytes, span: tuple[int, int], depth: int) -> bool:
+def _graph_external(buf: bytes, span: tuple[int, int], depth: int, b: _Budget) -> bool:
     """True if any tensor of this GraphProto (or of its nodes' subgraphs) is external."""
     if depth > _MAX_DEPTH:
         raise WireError("subgraphs nested more than 32 deep")
-    for number, wire, value in _fields(buf, *span):
+    for number, wire, value in _fields(buf, *span, b):
         if wire != _LEN:
             continue
-        if number in _GRAPH_TENSORS and _tensor_external(buf, value) \
-                or number in _GRAPH_SPARSE and _sparse_external(buf, value) \
-                or number in _GRAPH_NODES and _node_external(buf, value, depth):
+        if number in _GRAPH_TENSORS and _tensor_external(buf, value, b) \
+                or number in _GRAPH_SPARSE and _sparse_external(buf, value, b) \
+                or number in _GRAPH_NODES and _node_external(buf, value, depth, b):
             return True
     return False
 
 
-def _node_external(buf: bytes, span: tuple[int, int], depth: int) -> bool:
-    for number, wire, attr in _fields(buf, *span):
+def _node_external(buf: bytes, span: tuple[int, int], depth: int, b: _Budget) -> bool:
+    for number, wire, attr in _fields(buf, *span, b):
         if number != 5 or wire != _LEN:
             continue
-        for n, w, value in _fields(buf, *attr):
+        for n, w, value in _fields(buf, *attr, b):
             if w != _LEN:
                 continue
-            if n in _ATTR_TENSORS and _tensor_external(buf, value) \
-                    or n in _ATTR_SPARSE and _sparse_external(buf, value) \
-                    or n in _ATTR_GRAPHS and _graph_external(buf, value, depth + 1):
+            if n in _ATTR_TENSORS and _tensor_external(buf, value, b) \
+                    or n in _ATTR_SPARSE and _sparse_external(buf, value, b) \
+                    or n in _ATTR_GRAPHS and _graph_external(buf, value, depth + 1, b):
                 return True
     return False

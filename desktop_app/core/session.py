@@ -15,6 +15,7 @@ from typing import Sequence
 import onnxruntime as ort
 
 from .contract import ContractError, ModelInfo, parse_metadata, read_model_file
+from .messages import first_line
 
 CPU = "CPUExecutionProvider"
 
@@ -58,8 +59,8 @@ def make_session(data: bytes, path: Path, threads: int = 1,
         return ort.InferenceSession(data, sess_options=session_options(threads),
                                     providers=choose_providers(providers))
     except Exception as exc:  # noqa: BLE001 - ORT raises its own untyped pybind errors
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ContractError(path, f"ONNX Runtime cannot load the graph ({first[:200]})") from None
+        raise ContractError(path, f"ONNX Runtime cannot load the graph ({first_line(exc)})"
+                            ) from None
 
 
 class ContractModel:

@@ -139,6 +139,8 @@ def run(args) -> int:
     if args.self_test:
         summary = self_test(window)
         print(json.dumps(summary))
+        if not summary["ok"]:  # the reason as one line for a person, beside the JSON
+            print(summary["errors"][0], file=sys.stderr)
         window.close()
         return 0 if summary["ok"] else 1
     if args.screenshot:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
+from .plain_text import plain_label, tooltip
+
 
 class BusyIndicator(QWidget):
     """`start(text)` shows the text and an indeterminate bar; `stop()` hides both."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.label = QLabel()
+        self.label = plain_label(QLabel())
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)  # indeterminate: the work reports no fraction done
         self.bar.setTextVisible(False)
@@ -32,7 +34,7 @@ class BusyIndicator(QWidget):
 
     def start(self, text: str) -> None:
         self.label.setText(text)
-        self.setToolTip(text)
+        self.setToolTip(tooltip(text))
         self.show()
 
     def stop(self) -> None:

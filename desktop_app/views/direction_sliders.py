@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..core.latent import DIRECTION_RANGE
 from .float_slider import SliderRow
+from .plain_text import plain_label
 
 
 class DirectionSlidersWidget(QWidget):
@@ -24,7 +25,8 @@ class DirectionSlidersWidget(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(0)
-        self.status = QLabel("Open a model to find its principal directions.")
+        # Shows "Directions failed: <the error>", text from native code: literally.
+        self.status = plain_label(QLabel("Open a model to find its principal directions."))
         self.status.setWordWrap(True)
         self._layout.addWidget(self.status)
         self.rows: list[SliderRow] = []

@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from ..core import export, files
 from ..core.atomic import OutputError
-from .settings import recent_models, remember_model, value
+from ..core.reading import resolve_path
+from .plain_text import menu_text, tooltip
+from .settings import number, recent_models, remember_model, value
 
 ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
 JSON_FILTER = "Digit Studio latents (*.json);;All files (*)"
@@ -77,14 +79,14 @@ class FileActions(QObject):
 
     def remember(self, path: Path) -> None:
         remember_model(self.w.settings, path)
-        self.w.settings.setValue("last_model", str(Path(path).resolve()))
+        self.w.settings.setValue("last_model", str(resolve_path(path)))
 
     def _on_recent_about_to_show(self) -> None:
         self.recent_menu.clear()
         recent = recent_models(self.w.settings)
         for entry in recent:
-            action = self.recent_menu.addAction(Path(entry).name)
-            action.setToolTip(entry)
+            action = self.recent_menu.addAction(menu_text(Path(entry).name))
+            action.setToolTip(tooltip(entry))
             action.triggered.connect(lambda _=False, p=entry: self.w.open_model(p))
         if not recent:
             self.recent_menu.addAction("(none yet)").setEnabled(False)
@@ -143,7 +145,8 @@ class FileActions(QObject):
 
     def export_png_dialog(self) -> None:
         scale, ok = QInputDialog.getInt(self.w, "Export PNG", "Scale (pixels per pixel)",
-                                        value(self.w.settings, "export_scale", 16), 1,
+                                        number(self.w.settings, "export_scale", 16, 1,
+                                               export.MAX_SCALE), 1,
                                         export.MAX_SCALE)
         if not ok:
             return

@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem
 
 from .digit_view import DigitView
+from .plain_text import tooltip
 
 THUMB = 84  # 3× a 28×28 digit: whole-number scale, so pixels stay square
 _EMPTY = ("No keyframes yet.\nPress K (or Add current) to keep the digit on screen; "
@@ -50,8 +51,9 @@ class KeyframeListWidget(QListWidget):
             item = QListWidgetItem(name)
             if images is not None and i < len(images):
                 item.setIcon(QIcon(thumbnail(images[i])))
-            item.setToolTip(f"Keyframe {name}: double-click (or Enter) to make it the "
-                            f"current latent")
+            # Names come from latent files: literal in the tooltip (item text is plain).
+            item.setToolTip(tooltip(f"Keyframe {name}: double-click (or Enter) to make it "
+                                    f"the current latent"))
             self.addItem(item)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override

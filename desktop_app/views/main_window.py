@@ -1,7 +1,9 @@
 """`MainWindow`: the digit view, its controls, and the loop that turns state into pixels.
 
 User actions change `Studio` (core) and only *request* a frame; `FrameScheduler` renders the
-latest state once per event-loop turn. Models load synchronously (tens of milliseconds);
+latest state once per event-loop turn. Models load synchronously (tens of milliseconds;
+what a hostile file can cost is bounded by the reading rule in core/reading.py, the 64 MiB
+cap and the protobuf parse budget in core/onnx_wire.py);
 principal directions arrive later from `DirectionsWorker`; keyframes and playback live in
 `PathController`.
 """
@@ -19,6 +21,8 @@ from ..core.contract import ContractError
 from ..core.directions import Directions
 from ..core.generator import Generator
 from ..core.paths import CLASSIFIER_NAME, classifier_for, models_dir
+from ..core.messages import first_line
+from ..core.reading import resolve_path
 from ..core.studio import Studio
 from ..core.weights import mix
 from .directions_worker import DirectionsWorker
@@ -141,7 +145,8 @@ class MainWindow(QMainWindow):
             return
         info = gen.info
         kind = "conditional" if gen.conditional else "unconditional"
-        self.setWindowTitle(f"{APPLICATION} — {gen.path.name}")
+        # "[*]" in a title is Qt's modified-marker placeholder; doubled, it shows as is.
+        self.setWindowTitle(f"{APPLICATION} — {gen.path.name.replace('[*]', '[*][*]')}")
         self.model_label.setText(f"{gen.path.name} · {info.architecture} · {kind} · "
                                  f"{gen.latent_dim}-d latent · {info.epochs} epochs")
         state = self.studio.state
@@ -157,7 +162,7 @@ class MainWindow(QMainWindow):
 
     def _on_file_changed(self, path: str) -> None:
         gen = self.studio.generator
-        if gen is None or Path(path) == gen.path.resolve():
+        if gen is None or resolve_path(path) == resolve_path(gen.path):
             self.open_model(path if gen is None else gen.path)
         elif Path(path).name == CLASSIFIER_NAME:
             self._load_classifier(classifier_for(gen.path))
@@ -243,7 +248,7 @@ class MainWindow(QMainWindow):
         try:
             frame = self.studio.render()
         except Exception as exc:  # noqa: BLE001 - a model that fails mid-run must not crash
-            self.show_message(f"Rendering failed: {str(exc)[:300]}")
+            self.show_message(f"Rendering failed: {first_line(exc, 300)}")
             return
         self.digit_view.set_pixels(frame.pixels)
         self._show_weights()
@@ -255,7 +260,16 @@ class MainWindow(QMainWindow):
     def _update_verdict(self) -> None:
         if self._verdict_image is None:
             return
-        self.verdict.set_verdict(self.studio.verdict(self._verdict_image))
+        try:
+            verdict = self.studio.verdict(self._verdict_image)
+        except ContractError as exc:
+            # Said once, then verdicts are off for this model: a classifier that fails on
+            # one frame would fail on every frame, and the generator keeps drawing.
+            self.studio.set_classifier(None)
+            self.verdict.set_available(False, reason="The classifier failed: verdicts are off")
+            self.show_message(f"{exc} Verdicts are off; the generator keeps drawing.")
+            return
+        self.verdict.set_verdict(verdict)
         self.verdictUpdated.emit()
 
     def flush_verdict(self) -> None:

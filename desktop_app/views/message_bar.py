@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
+from .plain_text import plain_label
+
 
 class MessageBar(QWidget):
     """Hidden until `show_message`; the × button hides it again."""
@@ -19,7 +21,8 @@ class MessageBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.label = QLabel()
+        # Messages quote file names and ONNX Runtime's words: shown literally.
+        self.label = plain_label(QLabel())
         self.label.setWordWrap(True)
         close = QToolButton()
         close.setText("×")

@@ -14,14 +14,21 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
+from ..core.reading import resolve_path
+
 DEBOUNCE_MS = 300
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:
+    """None when nothing is there; a link that cannot be followed (a loop, a dangling
+    target) is still *there*: it is reported as changed, and loading says what is wrong."""
     try:
         st = os.stat(path)
-    except OSError:
-        return None
+    except (OSError, ValueError):
+        try:
+            st = os.lstat(path)
+        except (OSError, ValueError):
+            return None
     return st.st_size, st.st_mtime_ns, st.st_ino
 
 
@@ -45,7 +52,8 @@ class ModelWatcher(QObject):
         old = self._watcher.files() + self._watcher.directories()
         if old:
             self._watcher.removePaths(old)
-        self._known = {Path(p).resolve(): _signature(Path(p)) for p in paths if p}
+        # resolve_path, not Path.resolve: a symlink loop must not raise at launch.
+        self._known = {resolve_path(p): _signature(Path(p)) for p in paths if p}
         self._rewatch()
 
     def _rewatch(self) -> None:

@@ -8,11 +8,15 @@ window, and the paint is a few rectangles and short texts (no charts library).
 
 from __future__ import annotations
 
+import math
+from html import escape
+
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from ..core.classifier import Verdict
+from .plain_text import tooltip
 
 _SIZE = QSize(300, 52)
 _DIGIT_W = 46.0  # the large digit
@@ -45,12 +49,15 @@ class VerdictWidget(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return _SIZE
 
-    def set_available(self, available: bool, name: str = "") -> None:
-        """A classifier was (un)loaded: forget the old verdict; say why there is none."""
+    def set_available(self, available: bool, name: str = "", reason: str = "") -> None:
+        """A classifier was (un)loaded: forget the old verdict; say why there is none
+        (`reason`, else that no classifier.onnx was found)."""
         self._last, self._shown = None, ()
-        self._message = "" if available else ("No classifier.onnx beside the model: "
-                                              "verdicts are off")
-        self.setToolTip(f"What {name} says about the digit on screen" if available else "")
+        self._message = "" if available else (reason or "No classifier.onnx beside the "
+                                                        "model: verdicts are off")
+        # A file name is plain text; a tooltip would render markup in it.
+        self.setToolTip(tooltip(f"What {name} says about the digit on screen")
+                        if available else "")
         self.update()
 
     def set_caption(self, caption: str) -> None:
@@ -61,8 +68,9 @@ class VerdictWidget(QWidget):
 
     def set_verdict(self, verdict: Verdict | None) -> None:
         """Show a new verdict; repaints only when something visible changed."""
-        if verdict is None:
-            return
+        if verdict is None or not all(math.isfinite(p) for p in
+                                      (verdict.confidence, *verdict.probs)):
+            return  # never "Classifier says 0 · nan%" (Classifier.verdict refuses these)
         self._last = verdict
         shown = (verdict.digit,) + tuple(round(p, 3) for p in verdict.probs or
                                          (verdict.confidence,))
@@ -137,6 +145,7 @@ class VerdictWidget(QWidget):
         # The exact probabilities, written only when the user hovers (not every frame).
         if event.type() == QEvent.Type.ToolTip and self._last is not None and self._last.probs:
             rows = "<br>".join(f"{k}: {p:.1%}" for k, p in enumerate(self._last.probs))
-            QToolTip.showText(event.globalPos(), f"<b>{self.caption}</b><br>{rows}", self)
+            QToolTip.showText(event.globalPos(), f"<b>{escape(self.caption)}</b><br>{rows}",
+                              self)
             return True
         return super().event(event)

@@ -22,6 +22,7 @@ from .interpolation_panel import InterpolationWidget
 from .latent_controls import LatentControlsWidget
 from .latent_sliders import LatentSlidersWidget
 from .message_bar import MessageBar
+from .plain_text import plain_label
 from .settings import APPLICATION
 from .verdict_view import VerdictWidget
 
@@ -75,7 +76,8 @@ def build(w) -> None:
     splitter.setChildrenCollapsible(False)
     w.setCentralWidget(splitter)
     w.busy = BusyIndicator()
-    w.model_label = QLabel("No model")
+    # The file name and `architecture` metadata: text from a file, shown literally.
+    w.model_label = plain_label(QLabel("No model"))
     w.stats_label = ValueLabel("frame 888.88 ms · 8888 fps")
     # Permanent widgets: temporary status messages never hide or overlap them.
     for widget in (w.busy, w.model_label, w.stats_label):

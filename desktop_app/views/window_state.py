@@ -7,17 +7,23 @@ falls back to defaults.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QByteArray
 
+from ..core.latent import MAX_SEED
 from ..core.weights import check as check_weights
-from .settings import value
+from .settings import number, value
 
 
 def _weights(text: str, num_classes: int):
     """Saved weights ("0 0 0.7 …") as a checked row, or None if absent or damaged."""
     try:
-        return check_weights([float(v) for v in text.split()], num_classes)[0]
-    except ValueError:
+        values = [float(v) for v in text.split()]
+        if not all(math.isfinite(v) for v in values):
+            return None
+        return check_weights(values, num_classes)[0]
+    except (ValueError, OverflowError):
         return None
 
 
@@ -34,7 +40,7 @@ class WindowState:
         ip = w.interpolation
         ip.set_method(value(s, "method", "slerp", str))
         w.studio.method = ip.method.currentData()
-        ip.speed.setValue(min(max(value(s, "speed_percent", 100, int), 1), 400))
+        ip.speed.setValue(number(s, "speed_percent", 100, 1, 400))
         ip.loop.setChecked(value(s, "loop", True, bool))
         ip.pingpong.setChecked(value(s, "pingpong", False, bool))
         w.playback.speed = ip.speed.value() / 100.0
@@ -46,12 +52,12 @@ class WindowState:
         state = w.studio.state
         if state is None:
             return
-        state.truncation = min(max(value(s, "truncation", 1.0, float), 0.0), 2.0)
+        state.truncation = number(s, "truncation", 1.0, 0.0, 2.0)
         weights = _weights(value(s, "class_weights", "", str), state.num_classes) \
             if state.num_classes else None
         if weights is not None:
             state.class_weights = weights  # quietly: set_seed announces the change
-        state.set_seed(max(value(s, "seed", 0, int), 0), keep_weights=weights is not None)
+        state.set_seed(number(s, "seed", 0, 0, MAX_SEED), keep_weights=weights is not None)
         w.refresh_model_state()
 
     def save(self) -> None:
