@@ -8,6 +8,7 @@ never disagree.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -83,6 +84,11 @@ def read_with_wall_time(run_dir: Path) -> tuple[dict[str, np.ndarray], int, floa
         raise CheckpointError(f"{path}: not a checkpoint of ours (no epoch number)")
     wall = arrays.pop(WALL_KEY, np.asarray(0.0))
     return arrays, int(epoch), float(wall) if wall.shape == () and np.isfinite(wall) else 0.0
+
+
+def is_positional(arrays: dict) -> bool:
+    """True for checkpoints from before keys named variables ("g/000", "d_opt/012")."""
+    return bool(arrays) and all(re.fullmatch(r"[a-z_]+/\d{3}", k) for k in arrays)
 
 
 def restore(variables: dict, arrays: dict[str, np.ndarray], path_for_errors: Path,

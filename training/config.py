@@ -16,6 +16,7 @@ from typing import Any
 # Kept here, not imported from training.models, so checking a command line never loads Keras.
 ARCH_NAMES = ("mlp", "dcgan", "cdcgan")
 PRECISIONS = ("auto", "float32", "bf16")
+STRATEGIES = ("auto", "one", "mirrored", "multiworker")
 
 
 class ConfigError(ValueError):
@@ -38,6 +39,7 @@ class TrainConfig:
     data: str | None = None  # MNIST folder; None: MNIST_DIR, then keras.datasets download
     out: str = "runs/default"  # run folder: config, checkpoint, samples, metrics
     device: str = "auto"  # auto | cpu | gpu
+    strategy: str = "auto"  # auto | one | mirrored | multiworker (tf.distribute; README)
     train_samples: int = 0  # 0: all 60,000; a smaller number is for smoke tests
     steps_per_execution: int = 8  # steps per tf.function call (at most; tiles each epoch exactly)
     resume: bool = False  # continue from the last complete epoch in `out`
@@ -48,6 +50,8 @@ class TrainConfig:
             raise ConfigError(f"unknown --arch {self.arch!r}; choose one of {', '.join(ARCH_NAMES)}")
         if self.device not in ("auto", "cpu", "gpu"):
             raise ConfigError(f"--device must be auto, cpu or gpu, not {self.device!r}")
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"--strategy must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         for name in ("epochs", "latent_dim", "steps_per_execution"):

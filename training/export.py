@@ -156,7 +156,7 @@ def random_class_weights(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def load_run(run_dir: Path):
     """(config, GAN with the checkpoint's weights, epochs trained) for a run folder."""
-    from training.train import build_gan
+    from training.train import build_gan, checkpoint_variables
 
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():
@@ -165,7 +165,8 @@ def load_run(run_dir: Path):
     arrays, epoch = checkpoint.read(run_dir)
     gan = build_gan(cfg)
     # The generators are all an export needs; optimizer and discriminator state stay behind.
-    checkpoint.restore(gan.state_variables(), arrays, run_dir / checkpoint.CHECKPOINT_NAME, groups=("g", "ema"))
+    checkpoint.restore(checkpoint_variables(gan, arrays), arrays, run_dir / checkpoint.CHECKPOINT_NAME,
+                       groups=("g", "ema"))
     return cfg, gan, epoch
 
 

@@ -34,6 +34,19 @@ class GAN(keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")  # D's mean belief real is real
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")  # ... and that fakes are real
+        # Both networks are functional models, built on construction. Saying so stops Keras
+        # from building the GAN symbolically through call() under a tf.distribute strategy.
+        self.built = True
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Nothing to build: both networks are built on construction.
+
+        Keras 3's TensorFlow trainer otherwise pulls a batch off the training iterator
+        under any distribution strategy and all-reduces it to build the model
+        symbolically; under MultiWorkerMirroredStrategy that all-reduce fails
+        (PerReplica to Tensor), and the batch it pulls is one the epoch never trains on.
+        The mirrored and multi-worker tests (tests/training/test_distributed.py) hold this.
+        """
 
     @property
     def metrics(self):
@@ -44,7 +57,9 @@ class GAN(keras.Model):
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
         self.from_logits = from_logits
-        self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=from_logits)
+        # The plain function, not the Loss class: under a strategy Keras 3's Loss objects
+        # divide by the replica count themselves, which would hide the loss we report.
+        self.loss_fn = lambda y, p: keras.ops.mean(keras.losses.binary_crossentropy(y, p, from_logits=from_logits))
 
     def export_generator(self) -> keras.Model:
         """The generator to ship: the averaged one when EMA is on."""
@@ -60,10 +75,22 @@ class GAN(keras.Model):
         """The generator is fed class weights: the one-hot rows of the digits asked for."""
         return [tf.convert_to_tensor(z), tf.one_hot(labels, NUM_CLASSES)] if self.conditional else z
 
+    def _noise(self, batch):
+        """This replica's z: one draw of the shared seed, offset by the replica's id.
+
+        The SeedGenerator's state is mirrored, so without the offset every replica would
+        draw the same noise and N devices would do the work of one.
+        """
+        ctx = tf.distribute.get_replica_context()
+        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
+        seed = tf.cast(self.noise_seed.next(), tf.int64)
+        seed = seed + tf.cast(tf.stack([0, replica]), tf.int64)
+        return tf.random.stateless_normal((batch, self.latent_dim), seed=seed)
+
     def train_step(self, data):
         real, labels = data
         batch = tf.shape(real)[0]
-        z = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
+        z = self._noise(batch)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.generator(self._g_inputs(z, labels), training=True)
             real_out = tf.cast(self.discriminator(self._inputs(real, labels), training=True), tf.float32)
@@ -71,7 +98,7 @@ class GAN(keras.Model):
             g_loss = self.loss_fn(tf.ones_like(fake_out), fake_out)
             d_loss = (self.loss_fn(tf.ones_like(real_out), real_out)
                       + self.loss_fn(tf.zeros_like(fake_out), fake_out))
-            # Under MirroredStrategy gradients are summed across replicas.
+            # Under a tf.distribute strategy gradients are summed across replicas.
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             g_scaled, d_scaled = g_loss / replicas, d_loss / replicas
         g_vars = self.generator.trainable_variables
@@ -87,12 +114,45 @@ class GAN(keras.Model):
         self.g_loss_tracker.update_state(g_loss)
         self.d_real_tracker.update_state(tf.reduce_mean(to_prob(real_out)))
         self.d_fake_tracker.update_state(tf.reduce_mean(to_prob(fake_out)))
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras 3 all-reduces step outputs across workers with axis=0, which fails for
+            # scalars; as length-1 vectors they come back as the scalar mean over replicas.
+            return {m.name: tf.reshape(m.result(), [1]) for m in self.metrics}
         return {m.name: m.result() for m in self.metrics}
 
     # Named tensors for checkpoints: every variable a resumed run needs to continue exactly.
     def state_variables(self) -> dict[str, tf.Variable]:
+        """Keyed "group/layer/variable" (layer names are fixed in training/models.py).
+
+        Keys name what a tensor is, not where it sits, so a checkpoint can never be
+        restored into the wrong one of two same-shaped layers: a renamed or missing layer
+        is a mismatch that `checkpoint.restore` refuses.
+        """
+        out: dict[str, tf.Variable] = {}
+
+        def add(key, v):
+            if key in out:
+                raise ValueError(f"two variables would share the checkpoint key {key!r}")
+            out[key] = v
+
+        # .variables, not .weights: it includes the Dropout layers' seed states.
+        for group, model in (("g", self.generator), ("d", self.discriminator)):
+            for layer in model.layers:
+                for v in layer.variables:
+                    add(f"{group}/{layer.name}/{v.name}", v)
+        for group, opt in (("g_opt", self.g_optimizer), ("d_opt", self.d_optimizer)):
+            for v in opt.variables:  # named after the model variable they shadow
+                add(f"{group}/{v.name}", v)
+        add("noise/state", self.noise_seed.state)
+        if self.ema_generator is not None:
+            for layer in self.ema_generator.layers:
+                for v in layer.weights:
+                    add(f"ema/{layer.name}/{v.name}", v)
+        return out
+
+    def legacy_state_variables(self) -> dict[str, tf.Variable]:
+        """Checkpoints written before keys named variables used positions ("g/000")."""
         groups = {
-            # .variables, not .weights: it includes the Dropout layers' seed states.
             "g": self.generator.variables,
             "d": self.discriminator.variables,
             "g_opt": self.g_optimizer.variables,

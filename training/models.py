@@ -34,18 +34,18 @@ class Architecture:
 # --- reference recipe: the MLP GAN of the original MNIST GAN tutorial -------------------
 
 
-def _dense_bn_lrelu(x, units: int):
+def _dense_bn_lrelu(x, units: int, name: str):
     """The recipe's hidden block: bias-free Dense (BatchNorm supplies the shift) → BN → LReLU."""
-    x = layers.Dense(units, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.Dense(units, use_bias=False, name=f"{name}_dense")(x)
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return layers.LeakyReLU()(x)
 
 
 def mlp_generator(latent_dim: int, width: int = 0) -> keras.Model:
     """Dense 256 → BN → LReLU → Dense 512 → BN → LReLU → Dense 784 (tanh), no biases."""
     z = keras.Input((latent_dim,), name="z")
-    x = _dense_bn_lrelu(_dense_bn_lrelu(z, 256), 512)
-    x = layers.Dense(784, use_bias=False, activation="tanh")(x)
+    x = _dense_bn_lrelu(_dense_bn_lrelu(z, 256, "hidden1"), 512, "hidden2")
+    x = layers.Dense(784, use_bias=False, activation="tanh", dtype="float32", name="out")(x)
     img = layers.Reshape(IMAGE_SHAPE)(x)
     return keras.Model(z, img, name="mlp_generator")
 
@@ -53,8 +53,8 @@ def mlp_generator(latent_dim: int, width: int = 0) -> keras.Model:
 def mlp_discriminator(width: int = 0, minibatch_stddev: bool = False) -> keras.Model:
     """Flatten → Dense 512 → BN → LReLU → Dense 256 → BN → LReLU → Dense 1 (sigmoid)."""
     img = keras.Input(IMAGE_SHAPE, name="image")
-    x = _dense_bn_lrelu(_dense_bn_lrelu(layers.Flatten()(img), 512), 256)
-    out = layers.Dense(1, activation="sigmoid", dtype="float32")(x)
+    x = _dense_bn_lrelu(_dense_bn_lrelu(layers.Flatten()(img), 512, "hidden1"), 256, "hidden2")
+    out = layers.Dense(1, activation="sigmoid", dtype="float32", name="out")(x)
     return keras.Model(img, out, name="mlp_discriminator")
 
 
@@ -65,15 +65,16 @@ def mlp_discriminator(width: int = 0, minibatch_stddev: bool = False) -> keras.M
 
 
 def _dcgan_trunk(x, width: int):
-    x = layers.Dense(7 * 7 * width * 2, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.Dense(7 * 7 * width * 2, use_bias=False, name="project")(x)
+    x = layers.BatchNormalization(name="project_bn")(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((7, 7, width * 2))(x)
-    x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False, name="up14")(x)
+    x = layers.BatchNormalization(name="up14_bn")(x)
     x = layers.ReLU()(x)
     # The output layer stays float32 under mixed precision: tanh's last bits matter at 0 and 1.
-    return layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", dtype="float32")(x)
+    return layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", dtype="float32",
+                                  name="up28")(x)
 
 
 def dcgan_generator(latent_dim: int, width: int) -> keras.Model:
@@ -100,13 +101,13 @@ class MinibatchStddev(layers.Layer):
 
 
 def _dcgan_features(img, width: int, minibatch_stddev: bool = False):
-    x = layers.Conv2D(width, 4, strides=2, padding="same")(img)
+    x = layers.Conv2D(width, 4, strides=2, padding="same", name="down14")(img)
     x = layers.LeakyReLU(0.2)(x)
     if minibatch_stddev:
         x = MinibatchStddev()(x)
-    x = layers.Conv2D(width * 2, 4, strides=2, padding="same")(x)
+    x = layers.Conv2D(width * 2, 4, strides=2, padding="same", name="down7")(x)
     x = layers.LeakyReLU(0.2)(x)
-    x = layers.Dropout(0.3)(x)
+    x = layers.Dropout(0.3, name="dropout")(x)
     return layers.Flatten()(x)
 
 
@@ -114,7 +115,7 @@ def dcgan_discriminator(width: int, minibatch_stddev: bool = False) -> keras.Mod
     """Conv w (14×14) → [minibatch stddev] → Conv 2w (7×7) → Dense 1 (float32 logit)."""
     img = keras.Input(IMAGE_SHAPE, name="image")
     h = _dcgan_features(img, width, minibatch_stddev)
-    return keras.Model(img, layers.Dense(1, dtype="float32")(h), name="dcgan_discriminator")
+    return keras.Model(img, layers.Dense(1, dtype="float32", name="logit")(h), name="dcgan_discriminator")
 
 
 # --- conditional DCGAN: class weights into G, projection discriminator -----------------
@@ -142,7 +143,7 @@ class _Projection(layers.Layer):
     def __init__(self, features: int, **kwargs):
         super().__init__(**kwargs)
         self.features = features
-        self.embed = layers.Embedding(NUM_CLASSES, features)
+        self.embed = layers.Embedding(NUM_CLASSES, features, name="embedding")
 
     def call(self, h, label):
         return keras.ops.sum(keras.ops.cast(self.embed(label), h.dtype) * h, axis=-1, keepdims=True)
@@ -156,7 +157,8 @@ def cdcgan_discriminator(width: int, minibatch_stddev: bool = False) -> keras.Mo
     img = keras.Input(IMAGE_SHAPE, name="image")
     label = keras.Input((), dtype="int32", name="label")
     h = _dcgan_features(img, width, minibatch_stddev)
-    logit = layers.Add(dtype="float32")([layers.Dense(1)(h), _Projection(width * 2 * 7 * 7)(h, label)])
+    logit = layers.Add(dtype="float32")([layers.Dense(1, name="logit")(h),
+                                         _Projection(width * 2 * 7 * 7, name="projection")(h, label)])
     return keras.Model([img, label], logit, name="cdcgan_discriminator")
 
 

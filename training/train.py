@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 from training import checkpoint
@@ -13,20 +14,40 @@ from training.data import load_mnist
 WALL_TIME_FILE = "wall_time.json"
 
 
-def select_strategy(device: str):
-    """The tf.distribute strategy for --device (hides GPUs for --device cpu)."""
+def select_strategy(device: str, strategy: str = "auto"):
+    """The tf.distribute strategy for --device and --strategy (hides GPUs for --device cpu).
+
+    auto: MirroredStrategy across several GPUs, else one device. one: one device.
+    mirrored: MirroredStrategy over every GPU, or every logical CPU device where there is
+    no GPU (how the CPU-only tests prove the multi-device path). multiworker:
+    MultiWorkerMirroredStrategy across the machines that TF_CONFIG lists (README).
+    """
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
     if device == "gpu" and not gpus:
         raise ConfigError("--device gpu, but TensorFlow sees no GPU (is tensorflow[and-cuda] installed? try --device cpu)")
-    if device == "cpu" or not gpus:
-        if gpus:
-            tf.config.set_visible_devices([], "GPU")
-        return tf.distribute.get_strategy()
-    if len(gpus) > 1:
+    if device == "cpu" and gpus:
+        tf.config.set_visible_devices([], "GPU")
+        gpus = []
+    if strategy == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise ConfigError("--strategy multiworker needs TF_CONFIG (the cluster and this worker's index; see README)")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if strategy == "mirrored":
+        devices = [d.name for d in tf.config.list_logical_devices("GPU" if gpus else "CPU")]
+        return tf.distribute.MirroredStrategy(devices)
+    if strategy == "auto" and len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def is_chief() -> bool:
+    """False on the non-chief workers of a multi-worker run, which write no files."""
+    config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+    task = config.get("task", {}) if isinstance(config, dict) else {}
+    return task.get("type", "chief") == "chief" or (task.get("type") == "worker" and task.get("index", 0) == 0
+                                                    and "chief" not in config.get("cluster", {}))
 
 
 def resolve_precision(precision: str, device: str) -> str:
@@ -82,6 +103,11 @@ def build_gan(cfg: TrainConfig, precision: str = "float32"):
     return gan
 
 
+def checkpoint_variables(gan, arrays: dict) -> dict:
+    """The GAN's variables keyed the way this checkpoint keys them (by name; by position if old)."""
+    return gan.legacy_state_variables() if checkpoint.is_positional(arrays) else gan.state_variables()
+
+
 def tiling_steps_per_execution(steps_per_epoch: int, at_most: int) -> int:
     """The largest steps_per_execution <= at_most that divides an epoch.
 
@@ -95,7 +121,7 @@ def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
     saved = TrainConfig.load(run_dir / "config.json")
     # What may change between sessions: how long, where, on what, and how steps are batched
     # into tf.function calls (the maths per step is the same).
-    ignore = {"epochs", "resume", "out", "data", "device", "steps_per_execution"}
+    ignore = {"epochs", "resume", "out", "data", "device", "strategy", "steps_per_execution"}
     a = {k: v for k, v in json.loads(saved.to_json()).items() if k not in ignore}
     b = {k: v for k, v in json.loads(cfg.to_json()).items() if k not in ignore}
     diff = sorted(k for k in a if a[k] != b[k])
@@ -117,7 +143,9 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     steps = len(images) // cfg.batch_size
     cfg = dataclasses.replace(cfg, steps_per_execution=tiling_steps_per_execution(steps, cfg.steps_per_execution))
 
-    resuming = prepare_run_dir(run_dir, cfg)
+    # In a multi-worker run only the chief writes; the others read the same run folder.
+    chief = is_chief()
+    resuming = prepare_run_dir(run_dir, cfg) if chief else bool(cfg.resume and (run_dir / checkpoint.CHECKPOINT_NAME).exists())
     if resuming and cfg.precision == "auto":  # a resumed run keeps the precision it was trained in
         cfg = dataclasses.replace(cfg, precision=TrainConfig.load(run_dir / "config.json").precision)
     if resuming:
@@ -125,19 +153,23 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
 
     import keras  # after the checks above: a wrong folder or option fails fast, without TensorFlow
 
-    strategy = select_strategy(cfg.device)
+    strategy = select_strategy(cfg.device, cfg.strategy)
     precision = resolve_precision(cfg.precision, cfg.device)
     cfg = dataclasses.replace(cfg, precision=precision)  # config.json records what ran
+    if strategy.num_replicas_in_sync > 1 or cfg.strategy in ("mirrored", "multiworker"):
+        # Keras 3's multi-step loop feeds an unset placeholder under a distribution strategy.
+        cfg = dataclasses.replace(cfg, steps_per_execution=1)
     keras.utils.set_random_seed(cfg.seed)
     with strategy.scope():
         gan = build_gan(cfg, precision)
     first_epoch, wall_seconds = 0, 0.0
     if resuming:
         arrays, first_epoch, wall_seconds = checkpoint.read_with_wall_time(run_dir)
-        checkpoint.restore(gan.state_variables(), arrays, run_dir / checkpoint.CHECKPOINT_NAME)
+        checkpoint.restore(checkpoint_variables(gan, arrays), arrays, run_dir / checkpoint.CHECKPOINT_NAME)
         if verbose:
             print(f"resuming {run_dir} after epoch {first_epoch}")
-    checkpoint.atomic_write_bytes(run_dir / "config.json", lambda f: f.write(cfg.to_json().encode()))
+    if chief:
+        checkpoint.atomic_write_bytes(run_dir / "config.json", lambda f: f.write(cfg.to_json().encode()))
     if first_epoch >= cfg.epochs:
         if verbose:
             print(f"{run_dir} has already trained {first_epoch} epochs; nothing to do")
@@ -153,7 +185,7 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
         # Last: a checkpoint only once the epoch's outputs exist. It carries the wall time,
         # so a run killed at any moment and resumed still reports its true training time.
         CheckpointEveryEpoch(run_dir, wall_seconds, WALL_TIME_FILE),
-    ]
+    ] if chief else []
     gan.fit(ds, epochs=cfg.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
             callbacks=callbacks, verbose=verbose, shuffle=False)
     return run_dir

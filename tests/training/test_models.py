@@ -90,3 +90,29 @@ def test_config_rejects_unknown_keys_and_round_trips(tmp_path):
     cfg = TrainConfig(arch="cdcgan", epochs=7).resolved()
     (tmp_path / "c.json").write_text(cfg.to_json())
     assert TrainConfig.load(tmp_path / "c.json") == cfg
+
+
+@pytest.mark.parametrize("arch", ARCH_NAMES)
+def test_checkpoint_keys_name_variables_not_positions(arch, tmp_path):
+    """Keys survive whatever else the process built first, and a checkpoint restores by name."""
+    from training import checkpoint
+    from training.train import build_gan
+
+    cfg = TrainConfig(arch=arch, width=4, minibatch_stddev=arch == "dcgan", latent_dim=8).resolved()
+    first, second = build_gan(cfg), build_gan(cfg)  # the second gets Keras' auto-numbered names
+    keys = set(first.state_variables())
+    assert keys == set(second.state_variables())
+    assert all("/" in k and not k.split("/")[-1].isdigit() for k in keys)
+    assert len(keys) == len(first.legacy_state_variables())  # every variable, each once
+    rng = np.random.default_rng(0)
+    for v in first.state_variables().values():
+        if "float" in str(v.dtype):  # distinct values everywhere, so a mix-up would show
+            v.assign(rng.standard_normal(v.shape).astype("float32"))
+    checkpoint.save(tmp_path, first.state_variables(), 1)
+    arrays, _ = checkpoint.read(tmp_path)
+    checkpoint.restore(second.state_variables(), arrays, tmp_path)
+    for k, v in second.state_variables().items():
+        np.testing.assert_array_equal(v.numpy(), first.state_variables()[k].numpy(), err_msg=k)
+    renamed = {("g/renamed/kernel" if k == next(iter(arrays)) else k): a for k, a in arrays.items()}
+    with pytest.raises(checkpoint.CheckpointError, match="does not fit this model"):
+        checkpoint.restore(second.state_variables(), renamed, tmp_path)

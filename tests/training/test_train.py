@@ -158,7 +158,7 @@ def test_label_free_arch_trains_on_images_alone_and_exports(tiny_mnist, tmp_path
     assert not gen.conditional and gen.latent_dim == 16
 
 
-def test_bf16_training_then_export_in_the_same_process_is_float32(tiny_mnist, tmp_path):
+def test_precision_bf16_training_then_export_in_the_same_process_is_float32(tiny_mnist, tmp_path):
     """Precision is scoped to the run: an export right after a bf16 run builds in float32."""
     import keras
     import onnx
