@@ -53,7 +53,7 @@ def _cmd_train(args) -> int:
 def _cmd_export(args) -> int:
     from training.export import export_run
 
-    path = export_run(args.run_dir, args.out)
+    path = export_run(args.run_dir, args.out, cluster_temperature=args.cluster_temperature)
     print(f"exported {path}")
     return 0
 
@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a run's generator to ONNX (checked, atomic)")
     p.add_argument("run_dir")
     p.add_argument("--out", required=True, help="the .onnx file to write")
+    p.add_argument("--cluster-temperature", type=float, default=3.0,
+                   help="self-conditioned runs (--clusters): how sharply z[:k] picks a cluster")
 
     p = sub.add_parser("evaluate", help="FID, Inception-score analogue and class balance of a generator")
     p.add_argument("model")

@@ -54,12 +54,12 @@ class CheckpointEveryEpoch(keras.callbacks.Callback):
 class SampleGrid(keras.callbacks.Callback):
     """A PNG grid from the same fixed noise after every epoch; a GIF of them at the end."""
 
-    def __init__(self, run_dir: Path, latent_dim: int, conditional: bool, seed: int):
+    def __init__(self, run_dir: Path, latent_dim: int, conditional: bool, seed: int, num_classes: int = 10):
         super().__init__()
         self.dir = Path(run_dir) / "samples"
         rng = np.random.default_rng(seed + 12345)
         self.z = rng.standard_normal((GRID * GRID, latent_dim)).astype(np.float32)
-        self.labels = (np.arange(GRID * GRID) % 10).astype(np.int32) if conditional else None
+        self.labels = (np.arange(GRID * GRID) % num_classes).astype(np.int32) if conditional else None
 
     def on_epoch_end(self, epoch, logs=None):
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -170,8 +170,31 @@ def load_run(run_dir: Path):
     return cfg, gan, epoch
 
 
-def export_run(run_dir, out) -> Path:
+def cluster_weights_function(priors, temperature: float):
+    """z -> soft cluster weights softmax(T·(z[:k] + b)), inside the exported graph.
+
+    A self-conditioned run (--clusters k) is shipped with the unconditional interface:
+    the first k latent dimensions choose the cluster. The offsets b
+    (`clusters.latent_offsets`) make the arg-max cluster occur with the training data's
+    shares under z ~ N(0, I); the softmax, not an arg-max, keeps every latent path
+    continuous (a hard choice would be a staircase), and T sets how quickly one cluster
+    hands over to the next.
+    """
+    import tensorflow as tf
+
+    from training.clusters import latent_offsets
+
+    k = len(priors)
+    offsets = latent_offsets(priors)
+    # The constant is made inside the traced function: a captured eager tensor would
+    # become an extra graph input in tf2onnx's conversion.
+    return lambda z: tf.nn.softmax(temperature * (z[:, :k] + tf.constant(offsets)), axis=-1)
+
+
+def export_run(run_dir, out, cluster_temperature: float = 3.0) -> Path:
     cfg, gan, epoch = load_run(Path(run_dir))
+    if cfg.clusters:
+        return _export_self_conditioned(cfg, gan, epoch, Path(run_dir), Path(out), cluster_temperature)
     fn, sig = generator_function(gan.export_generator(), cfg.latent_dim, gan.conditional)
     model = convert(fn, sig, ["image"])
     meta = base_metadata("generator", cfg.arch, epoch, 10 if gan.conditional else 0, cfg.to_json(), None)
@@ -189,6 +212,38 @@ def export_run(run_dir, out) -> Path:
         return [fn(*[f[s.name] for s in sig]).numpy()]
 
     return finish(model, meta, Path(out), reference, feeds)
+
+
+def _export_self_conditioned(cfg, gan, epoch, run_dir: Path, out: Path, temperature: float) -> Path:
+    import tensorflow as tf
+
+    from training.clusters import Clustering
+
+    if not (np.isfinite(temperature) and 0 < temperature <= 100):
+        raise ExportError("--cluster-temperature must be in (0, 100]")
+    clustering = Clustering.load(run_dir)
+    if clustering.k != cfg.clusters or cfg.latent_dim < clustering.k:
+        raise ExportError(f"{run_dir}: clusters.json holds {clustering.k} clusters, the config {cfg.clusters}")
+    generator = gan.export_generator()
+    weights_of = cluster_weights_function(clustering.priors, temperature)
+    sig = [tf.TensorSpec([None, cfg.latent_dim], tf.float32, name="z")]
+
+    @tf.function(input_signature=sig)
+    def fn(z):
+        img = generator([z, weights_of(z)], training=False)
+        return (tf.reshape(tf.cast(img, tf.float32), [-1, 28, 28]) + 1.0) * 0.5
+
+    model = convert(fn, sig, ["image"])
+    meta = base_metadata("generator", f"{cfg.arch}-selfcond", epoch, 0, cfg.to_json(), None)
+    meta["latent_dim"] = str(cfg.latent_dim)
+    meta["self_conditioning"] = (f"trained without labels on {clustering.k} k-means clusters of the pixels; "
+                                 f"z[:{clustering.k}] picks the cluster softly (temperature {temperature:g})")
+    rng = np.random.default_rng(1234)
+
+    def feeds(n):
+        return {"z": rng.standard_normal((n, cfg.latent_dim)).astype(np.float32)}
+
+    return finish(model, meta, out, lambda f: [fn(f["z"]).numpy()], feeds)
 
 
 def with_metrics(onnx_path: Path, metrics: dict) -> None:

@@ -16,17 +16,21 @@ from training.models import ARCHITECTURES, NUM_CLASSES
 
 class GAN(keras.Model):
     def __init__(self, arch: str, latent_dim: int, ema: float = 0.0, seed: int = 0,
-                 width: int = 32, minibatch_stddev: bool = False, **kwargs):
+                 width: int = 32, minibatch_stddev: bool = False, num_classes: int = NUM_CLASSES, **kwargs):
         super().__init__(**kwargs)
         spec = ARCHITECTURES[arch]
         self.arch = arch
         self.conditional = spec.conditional
         self.latent_dim = latent_dim
         self.ema_decay = ema
-        self.generator = spec.build_generator(latent_dim, width)
-        self.discriminator = spec.build_discriminator(width, minibatch_stddev)
+        # Conditional generators take `num_classes` class weights: digits, or the k-means
+        # clusters of a self-conditioned run (--clusters).
+        extra = {"num_classes": num_classes} if spec.conditional else {}
+        self.num_classes = num_classes
+        self.generator = spec.build_generator(latent_dim, width, **extra)
+        self.discriminator = spec.build_discriminator(width, minibatch_stddev, **extra)
         # The averaged generator shares the architecture, never gets gradients.
-        self.ema_generator = spec.build_generator(latent_dim, width) if ema > 0 else None
+        self.ema_generator = spec.build_generator(latent_dim, width, **extra) if ema > 0 else None
         if self.ema_generator is not None:
             self.ema_generator.set_weights(self.generator.get_weights())
         self.noise_seed = keras.random.SeedGenerator(seed)
@@ -73,7 +77,7 @@ class GAN(keras.Model):
 
     def _g_inputs(self, z, labels):
         """The generator is fed class weights: the one-hot rows of the digits asked for."""
-        return [tf.convert_to_tensor(z), tf.one_hot(labels, NUM_CLASSES)] if self.conditional else z
+        return [tf.convert_to_tensor(z), tf.one_hot(labels, self.num_classes)] if self.conditional else z
 
     def _noise(self, batch):
         """This replica's z: one draw of the shared seed, offset by the replica's id.

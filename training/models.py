@@ -123,7 +123,7 @@ def dcgan_discriminator(width: int, minibatch_stddev: bool = False) -> keras.Mod
 CLASS_EMBEDDING = "class_embedding"
 
 
-def cdcgan_generator(latent_dim: int, width: int) -> keras.Model:
+def cdcgan_generator(latent_dim: int, width: int, num_classes: int = NUM_CLASSES) -> keras.Model:
     """[z, class_weights @ E] → the DCGAN generator.
 
     `class_weights` is a (batch, 10) row on the simplex: one-hot during training (the
@@ -131,7 +131,7 @@ def cdcgan_generator(latent_dim: int, width: int) -> keras.Model:
     embedding is a bias-free Dense layer, so it is exactly `class_weights @ E`.
     """
     z = keras.Input((latent_dim,), name="z")
-    weights = keras.Input((NUM_CLASSES,), name="class_weights")
+    weights = keras.Input((num_classes,), name="class_weights")
     emb = layers.Dense(32, use_bias=False, name=CLASS_EMBEDDING)(weights)
     x = layers.Concatenate()([z, emb])
     return keras.Model([z, weights], _dcgan_trunk(x, width), name="cdcgan_generator")
@@ -140,25 +140,26 @@ def cdcgan_generator(latent_dim: int, width: int) -> keras.Model:
 class _Projection(layers.Layer):
     """Projection discriminator head (Miyato & Koyama 2018): logit += <embed(y), h>."""
 
-    def __init__(self, features: int, **kwargs):
+    def __init__(self, features: int, num_classes: int = NUM_CLASSES, **kwargs):
         super().__init__(**kwargs)
         self.features = features
-        self.embed = layers.Embedding(NUM_CLASSES, features, name="embedding")
+        self.num_classes = num_classes
+        self.embed = layers.Embedding(num_classes, features, name="embedding")
 
     def call(self, h, label):
         return keras.ops.sum(keras.ops.cast(self.embed(label), h.dtype) * h, axis=-1, keepdims=True)
 
     def get_config(self):
-        return {**super().get_config(), "features": self.features}
+        return {**super().get_config(), "features": self.features, "num_classes": self.num_classes}
 
 
-def cdcgan_discriminator(width: int, minibatch_stddev: bool = False) -> keras.Model:
+def cdcgan_discriminator(width: int, minibatch_stddev: bool = False, num_classes: int = NUM_CLASSES) -> keras.Model:
     """DCGAN discriminator with a projection of the label onto its features."""
     img = keras.Input(IMAGE_SHAPE, name="image")
     label = keras.Input((), dtype="int32", name="label")
     h = _dcgan_features(img, width, minibatch_stddev)
     logit = layers.Add(dtype="float32")([layers.Dense(1, name="logit")(h),
-                                         _Projection(width * 2 * 7 * 7, name="projection")(h, label)])
+                                         _Projection(width * 2 * 7 * 7, num_classes, name="projection")(h, label)])
     return keras.Model([img, label], logit, name="cdcgan_discriminator")
 
 

@@ -82,13 +82,14 @@ def build_gan(cfg: TrainConfig, precision: str = "float32"):
     import keras
 
     from training.gan import GAN
-    from training.models import ARCHITECTURES
+    from training.models import ARCHITECTURES, NUM_CLASSES
 
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision_policy(precision))
     try:
         gan = GAN(cfg.arch, cfg.latent_dim, ema=cfg.ema, seed=cfg.seed,
-                  width=cfg.width or 0, minibatch_stddev=cfg.minibatch_stddev)
+                  width=cfg.width or 0, minibatch_stddev=cfg.minibatch_stddev,
+                  num_classes=cfg.clusters or NUM_CLASSES)
     finally:
         keras.config.set_dtype_policy(previous)
     gan.compile(
@@ -151,6 +152,14 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     if resuming:
         check_resumable(run_dir, cfg)
 
+    if cfg.clusters:
+        # Self-conditioning: the GAN never sees a digit label, only the cluster of each image.
+        from training.clusters import kmeans
+
+        labels, clustering = kmeans(images, cfg.clusters, cfg.seed)
+        if chief:
+            clustering.save(run_dir)
+
     import keras  # after the checks above: a wrong folder or option fails fast, without TensorFlow
 
     strategy = select_strategy(cfg.device, cfg.strategy)
@@ -181,7 +190,7 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     ds = make_dataset(images, labels, cfg.batch_size, cfg.seed, first_epoch, cfg.epochs)
     callbacks = [
         MetricsLog(run_dir, first_epoch),
-        SampleGrid(run_dir, cfg.latent_dim, gan.conditional, cfg.seed),
+        SampleGrid(run_dir, cfg.latent_dim, gan.conditional, cfg.seed, gan.num_classes),
         # Last: a checkpoint only once the epoch's outputs exist. It carries the wall time,
         # so a run killed at any moment and resumed still reports its true training time.
         CheckpointEveryEpoch(run_dir, wall_seconds, WALL_TIME_FILE),

@@ -1,0 +1,98 @@
+"""Label-free classes for self-conditioned GANs: k-means clusters of the training images.
+
+A GAN trained without labels tends to drop or over-draw whole digits. Self-conditioning
+(Liu et al. 2020, "Diverse Image Generation via Self-Conditioned GANs") gives the
+conditional machinery back without human labels: the training images are clustered,
+and the GAN is conditioned on the cluster instead of the digit. No label is ever read:
+`kmeans` sees pixels only.
+
+The clustering is PCA (fitted on a fixed subset) to `PCA_DIMS` dimensions, then k-means++
+and Lloyd iterations, all seeded, so a resumed run recomputes the same clusters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+PCA_DIMS = 50
+PCA_FIT_SAMPLES = 10_000
+ITERATIONS = 30
+CLUSTERS_FILE = "clusters.json"
+
+
+@dataclass(frozen=True)
+class Clustering:
+    k: int
+    priors: list[float]  # share of training images in each cluster
+    inertia: float  # mean squared distance to the centroid, in PCA space
+
+    def save(self, run_dir: Path) -> None:
+        from training.checkpoint import atomic_write_bytes
+
+        text = json.dumps(asdict(self), indent=2).encode()
+        atomic_write_bytes(Path(run_dir) / CLUSTERS_FILE, lambda f: f.write(text))
+
+    @classmethod
+    def load(cls, run_dir: Path) -> "Clustering":
+        from training.export import ExportError
+
+        try:
+            data = json.loads((Path(run_dir) / CLUSTERS_FILE).read_bytes().decode("utf-8"))
+            out = cls(int(data["k"]), [float(p) for p in data["priors"]], float(data["inertia"]))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ExportError(f"{run_dir}/{CLUSTERS_FILE}: cannot read the run's clusters ({e})") from None
+        if len(out.priors) != out.k or not np.isclose(sum(out.priors), 1.0, atol=1e-3) or min(out.priors) <= 0:
+            raise ExportError(f"{run_dir}/{CLUSTERS_FILE}: cluster priors must be {out.k} positive shares summing to 1")
+        return out
+
+
+def kmeans(images: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, Clustering]:
+    """images (n, 28, 28) uint8 -> (cluster of each image (n,) int32, the clustering)."""
+    rng = np.random.default_rng(seed)
+    x = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    fit = x[rng.choice(len(x), min(PCA_FIT_SAMPLES, len(x)), replace=False)]
+    mean = fit.mean(0)
+    _, _, vt = np.linalg.svd(fit - mean, full_matrices=False)
+    y = (x - mean) @ vt[:PCA_DIMS].T  # (n, PCA_DIMS)
+
+    centroids = y[[rng.integers(len(y))]]
+    for _ in range(1, k):  # k-means++: spread the starting centroids out
+        d2 = np.maximum(_sq_dist(y, centroids).min(1), 0.0).astype(np.float64)
+        centroids = np.vstack([centroids, y[rng.choice(len(y), p=d2 / d2.sum())]])
+    for _ in range(ITERATIONS):
+        assign = _sq_dist(y, centroids).argmin(1)
+        for c in range(k):
+            members = y[assign == c]
+            if len(members):  # an emptied cluster keeps its centroid
+                centroids[c] = members.mean(0)
+    d2 = _sq_dist(y, centroids)
+    assign = d2.argmin(1)
+    counts = np.bincount(assign, minlength=k).astype(np.float64)
+    priors = (counts + 1) / (counts.sum() + k)  # no cluster may have zero mass at export
+    inertia = float(d2[np.arange(len(y)), assign].mean())
+    return assign.astype(np.int32), Clustering(k, [float(p) for p in priors / priors.sum()], inertia)
+
+
+def _sq_dist(y: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return np.maximum((y * y).sum(1)[:, None] - 2 * y @ c.T + (c * c).sum(1)[None, :], 0.0)
+
+
+def latent_offsets(priors, samples: int = 200_000, iterations: int = 60, seed: int = 0) -> np.ndarray:
+    """Offsets b with P(argmax_c (z_c + b_c) = c) = priors[c] for z ~ N(0, I): (k,) float32.
+
+    The export picks a cluster softly from z[:k]; with these offsets the cluster a sample
+    mostly belongs to occurs as often as it does in the training data, whatever the
+    temperature. Fitted by Monte Carlo with a fixed seed (deterministic exports).
+    """
+    p = np.asarray(priors, np.float64)
+    z = np.random.default_rng(seed).standard_normal((samples, len(p)))
+    b = np.zeros(len(p))
+    for _ in range(iterations):
+        shares = np.bincount(np.argmax(z + b, 1), minlength=len(p)) / samples
+        b += 0.5 * (np.log(p) - np.log(np.maximum(shares, 1.0 / samples)))
+        b -= b.mean()
+    return b.astype(np.float32)
