@@ -1,10 +1,11 @@
-"""Command line of the training package: `python -m training {train,export,evaluate,classifier,bench}`.
+"""Command line of the training package: `python -m training {train,export,evaluate,classifier,bench,plot}`.
 
 Examples:
     python -m training train --arch dcgan --epochs 20 --data ../shared/data --out runs/dcgan
     python -m training train --out runs/dcgan --epochs 30 --resume      # continue a run
     python -m training export runs/dcgan --out exported_models/generator.onnx
     python -m training evaluate exported_models/generator.onnx --n 10000
+    python -m training plot runs/dcgan                                  # runs/dcgan/curves.png
 
 Every user error (bad option, bad data, bad file) is one line on stderr and exit code 2.
 """
@@ -76,6 +77,12 @@ def _cmd_bench(args) -> int:
     return bench_main(args)
 
 
+def _cmd_plot(args) -> int:
+    from training.plot import main as plot_main
+
+    return plot_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="digit-train", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -107,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="training steps/s of each architecture vs the plain tf.function loop")
     p.add_argument("--steps", type=int, default=234, help="steps per timed round (234: an MNIST epoch at batch 256)")
     p.add_argument("--arch", nargs="*", default=None)
+
+    p = sub.add_parser("plot", help="draw a run's losses, D's beliefs and estimated FID into curves.png")
+    p.add_argument("run_dir")
+    p.add_argument("--out", default=None, help="the PNG to write (default: RUN_DIR/curves.png)")
     return parser
 
 
@@ -118,8 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     from training.data import DataError
 
     from training.evaluate import EvaluationError
+    from training.plot import PlotError
 
-    user_errors: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError, EvaluationError)
+    user_errors: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError, EvaluationError,
+                                                    PlotError)
     try:
         from training.export import ExportError
 
@@ -127,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:  # export needs tf2onnx; train works without it
         pass
     handlers = {"train": _cmd_train, "export": _cmd_export, "evaluate": _cmd_evaluate,
-                "classifier": _cmd_classifier, "bench": _cmd_bench}
+                "classifier": _cmd_classifier, "bench": _cmd_bench, "plot": _cmd_plot}
     try:
         return handlers[args.command](args)
     except user_errors as e:

@@ -1,4 +1,9 @@
-"""Side effects of training, as Keras callbacks: checkpoints, sample grids, a metrics log."""
+"""Side effects of training, as Keras callbacks: checkpoints, sample grids, a metrics log.
+
+The quality estimate and the TensorBoard log live in `training/monitoring.py`. Callbacks
+share one `logs` dict per epoch, in list order: `EpochSeconds` first (so the time is the
+training's, not the callbacks'), then what adds to `logs`, then what writes them.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,26 @@ def grid_image(images: np.ndarray, cols: int, pad: int = 2, scale: int = 2):
     return im.resize((im.width * scale, im.height * scale), Image.NEAREST)
 
 
+def grid_path(run_dir: Path, epoch: int) -> Path:
+    """The sample grid PNG of `epoch` (1-based)."""
+    return Path(run_dir) / "samples" / f"epoch_{epoch:04d}.png"
+
+
+class EpochSeconds(keras.callbacks.Callback):
+    """Puts the epoch's training seconds into `logs["seconds"]`; list it first."""
+
+    def __init__(self):
+        super().__init__()
+        self._t0 = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["seconds"] = round(time.perf_counter() - self._t0, 3)
+
+
 class CheckpointEveryEpoch(keras.callbacks.Callback):
     """The checkpoint (with the wall time so far inside it), then `wall_time.json` from it."""
 
@@ -56,7 +81,8 @@ class SampleGrid(keras.callbacks.Callback):
 
     def __init__(self, run_dir: Path, latent_dim: int, conditional: bool, seed: int, num_classes: int = 10):
         super().__init__()
-        self.dir = Path(run_dir) / "samples"
+        self.run_dir = Path(run_dir)
+        self.dir = self.run_dir / "samples"
         rng = np.random.default_rng(seed + 12345)
         self.z = rng.standard_normal((GRID * GRID, latent_dim)).astype(np.float32)
         self.labels = (np.arange(GRID * GRID) % num_classes).astype(np.int32) if conditional else None
@@ -66,7 +92,7 @@ class SampleGrid(keras.callbacks.Callback):
         # float32: under mixed precision the generator answers in bfloat16.
         imgs = (np.asarray(self.model.sample(self.z, self.labels), dtype=np.float32)[..., 0] + 1) / 2
         im = grid_image(imgs, GRID)
-        checkpoint.atomic_write_bytes(self.dir / f"epoch_{epoch + 1:04d}.png", lambda f: im.save(f, "PNG"))
+        checkpoint.atomic_write_bytes(grid_path(self.run_dir, epoch + 1), lambda f: im.save(f, "PNG"))
 
     def on_train_end(self, logs=None):
         write_progress_gif(self.dir)
@@ -91,13 +117,12 @@ def write_progress_gif(samples_dir: Path) -> Path | None:
 
 
 class MetricsLog(keras.callbacks.Callback):
-    """One JSON line per epoch: losses, D's beliefs, wall time. Resumes cut stale lines."""
+    """One JSON line per epoch: every log (losses, D's beliefs, seconds, estimates). Resumes cut stale lines."""
 
     def __init__(self, run_dir: Path, first_epoch: int):
         super().__init__()
         self.path = Path(run_dir) / "metrics.jsonl"
         self._keep_first(first_epoch)
-        self._t0 = time.perf_counter()
 
     def _keep_first(self, n_epochs: int) -> None:
         if not self.path.exists():
@@ -106,11 +131,8 @@ class MetricsLog(keras.callbacks.Callback):
         kept = [ln for ln in lines if json.loads(ln).get("epoch", 0) <= n_epochs]
         self.path.write_text("".join(ln + "\n" for ln in kept))
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t0 = time.perf_counter()
-
     def on_epoch_end(self, epoch, logs=None):
-        row = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - self._t0, 3)}
+        row = {"epoch": epoch + 1}
         row.update({k: float(v) for k, v in (logs or {}).items()})
         with self.path.open("a") as f:
             f.write(json.dumps(row) + "\n")

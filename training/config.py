@@ -44,6 +44,7 @@ class TrainConfig:
     train_samples: int = 0  # 0: all 60,000; a smaller number is for smoke tests
     steps_per_execution: int = 8  # steps per tf.function call (at most; tiles each epoch exactly)
     resume: bool = False  # continue from the last complete epoch in `out`
+    estimate_every: int = 1  # epochs between FID/IS estimates (0: off); about 1 s on 2 cores, the curve to watch
 
     def __post_init__(self):
         _check_types(self)
@@ -74,6 +75,8 @@ class TrainConfig:
             raise ConfigError("--ema must be in [0, 1)")
         if self.train_samples < 0:
             raise ConfigError("--train-samples must be 0 (all) or positive")
+        if self.estimate_every < 0:
+            raise ConfigError("--estimate-every must be 0 (no estimates) or a number of epochs")
 
     def resolved(self) -> "TrainConfig":
         """This config with every None replaced by the architecture's default."""

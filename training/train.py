@@ -120,9 +120,9 @@ def tiling_steps_per_execution(steps_per_epoch: int, at_most: int) -> int:
 
 def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
     saved = TrainConfig.load(run_dir / "config.json")
-    # What may change between sessions: how long, where, on what, and how steps are batched
-    # into tf.function calls (the maths per step is the same).
-    ignore = {"epochs", "resume", "out", "data", "device", "strategy", "steps_per_execution"}
+    # What may change between sessions: how long, where, on what, how steps are batched
+    # into tf.function calls (the maths per step is the same), and how often it is measured.
+    ignore = {"epochs", "resume", "out", "data", "device", "strategy", "steps_per_execution", "estimate_every"}
     a = {k: v for k, v in json.loads(saved.to_json()).items() if k not in ignore}
     b = {k: v for k, v in json.loads(cfg.to_json()).items() if k not in ignore}
     diff = sorted(k for k in a if a[k] != b[k])
@@ -184,13 +184,20 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
             print(f"{run_dir} has already trained {first_epoch} epochs; nothing to do")
         return run_dir
 
-    from training.callbacks import CheckpointEveryEpoch, MetricsLog, SampleGrid
+    from exported_models import CLASSIFIER
+    from training.callbacks import CheckpointEveryEpoch, EpochSeconds, MetricsLog, SampleGrid
     from training.data import make_dataset
+    from training.monitoring import QualityEstimate, TensorBoardLog
 
     ds = make_dataset(images, labels, cfg.batch_size, cfg.seed, first_epoch, cfg.epochs)
+    # One `logs` dict per epoch, in this order: the clock, what adds to it, what writes it.
     callbacks = [
+        EpochSeconds(),
+        QualityEstimate(CLASSIFIER, mnist.test_images, cfg.latent_dim, gan.conditional, gan.num_classes,
+                        every=cfg.estimate_every, seed=cfg.seed),
         MetricsLog(run_dir, first_epoch),
         SampleGrid(run_dir, cfg.latent_dim, gan.conditional, cfg.seed, gan.num_classes),
+        TensorBoardLog(run_dir, first_epoch),  # after SampleGrid: it logs the grid PNG
         # Last: a checkpoint only once the epoch's outputs exist. It carries the wall time,
         # so a run killed at any moment and resumed still reports its true training time.
         CheckpointEveryEpoch(run_dir, wall_seconds, WALL_TIME_FILE),

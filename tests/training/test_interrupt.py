@@ -1,0 +1,97 @@
+"""Ctrl-C while training: exit 130, a checkpoint of a complete epoch, and a resume command that works."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO_ROOT
+from training import checkpoint
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs POSIX signals")]
+
+EPOCHS = 6
+
+
+@contextlib.contextmanager
+def _sigint_not_ignored():
+    """A child inherits an ignored SIGINT (pytest run as a background job), and Python would
+    then keep ignoring Ctrl-C; a handled one is reset to the default at exec, as in a terminal."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_after_first_checkpoint(proc, ckpt, deadline) -> int:
+    """SIGINT once epoch 1's checkpoint exists; returns the epoch checkpointed at that moment.
+
+    The child is frozen (SIGSTOP) from the look at its checkpoint until Ctrl-C is queued, so
+    the epoch we read is where it stands when Ctrl-C lands, whatever the machine's speed.
+    """
+    while not ckpt.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("no checkpoint appeared before the run ended or the deadline passed")
+        time.sleep(0.01)  # a polling interval, not a guess at how long an epoch takes
+    proc.send_signal(signal.SIGSTOP)
+    _, epoch = checkpoint.read(ckpt.parent)  # renamed into place whole: never half a file
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGCONT)
+    return epoch
+
+
+def test_ctrl_c_checkpoints_says_how_to_resume_and_the_command_finishes_the_run(tiny_mnist, tmp_path):
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "training", "train", "--arch", "mlp", "--epochs", str(EPOCHS),
+            "--batch-size", "64", "--train-samples", "256", "--steps-per-execution", "1",
+            "--data", str(tiny_mnist), "--out", str(out)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    log = tmp_path / "stderr.txt"  # a file, not a pipe: a full pipe would stall the child
+    with log.open("wb") as stderr, _sigint_not_ignored():
+        proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    with proc:
+        seen = _interrupt_after_first_checkpoint(proc, out / checkpoint.CHECKPOINT_NAME, time.monotonic() + 240)
+        proc.wait(timeout=120)
+    err = log.read_text()
+    assert 1 <= seen < EPOCHS, "the run must still have been training when Ctrl-C landed"
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err, err[-2000:]
+
+    # What it says is what it left: a readable checkpoint of a complete epoch.
+    match = re.search(r"epoch (\d+) is checkpointed; resume with: (python -m training .*)$", err, re.M)
+    assert match, err[-2000:]
+    arrays, epoch = checkpoint.read(out)
+    assert int(match.group(1)) == epoch and seen <= epoch < EPOCHS
+    assert all(np.isfinite(a).all() for a in arrays.values())
+    assert (out / "samples" / f"epoch_{epoch:04d}.png").is_file()
+    assert not list(out.rglob(".*.tmp"))
+
+    resume = shlex.split(match.group(2))
+    assert "--resume" in resume
+    done = subprocess.run([sys.executable, *resume[1:]], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"resuming {out} after epoch {epoch}" in done.stdout
+    assert checkpoint.read(out)[1] == EPOCHS
+    rows = [json.loads(ln) for ln in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == list(range(1, EPOCHS + 1))
+    import tensorflow as tf
+
+    steps = Counter(e.step for p in (out / "tensorboard").glob("events.out.tfevents.*")
+                    for e in tf.compat.v1.train.summary_iterator(str(p))
+                    for v in e.summary.value if v.tag == "d_loss")
+    assert steps == Counter(range(1, EPOCHS + 1))  # every epoch once, none lost to the interrupt
