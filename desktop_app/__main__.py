@@ -34,8 +34,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def known_bad_pyside(python: tuple[int, int] | None = None, lookup=None) -> str | None:
+    """One sentence if this PySide6 is one the app must not run on, else None.
+
+    PySide6 6.12.0 on Python < 3.12 drops a reference to None on every signal emission;
+    after a few thousand slider moves the interpreter aborts. pyproject.toml already keeps
+    it out; this catches an environment assembled by hand.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    python = python or sys.version_info[:2]
+    lookup = lookup or version
+    for name in ("PySide6-Essentials", "PySide6"):
+        try:
+            found = lookup(name)
+        except PackageNotFoundError:
+            continue
+        if python < (3, 12) and found.startswith("6.12."):
+            return (f"Digit Studio does not run on {name} {found} with Python "
+                    f"{python[0]}.{python[1]} (it crashes after a few "
+                    f"thousand slider moves); install PySide6-Essentials<6.12 or use "
+                    f"Python 3.12 or newer.")
+        return None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    refusal = known_bad_pyside()
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     if args.self_test or (args.screenshot and headless and sys.platform.startswith("linux")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

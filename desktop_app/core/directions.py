@@ -48,7 +48,6 @@ class Directions:
 
     steps: np.ndarray
     explained: np.ndarray
-    sample_count: int
     class_weights: np.ndarray | None = None  # the row every sample was drawn with
 
     @property
@@ -87,12 +86,14 @@ def _compute(generator, count: int, samples: int | None,
     rng = np.random.default_rng(SAMPLE_SEED)
     z = rng.standard_normal((n, d)).astype(np.float32)
     images = np.empty((n, 28 * 28), np.float32)
+    # Background work: on the calling thread only, never on the frames' helper.
+    generate = getattr(generator, "generate_background", generator.generate)
     for start in range(0, n, _BATCH):
         if should_stop():
             raise Cancelled
         stop = min(start + _BATCH, n)
-        images[start:stop] = generator.generate(z[start:stop], fixed).reshape(stop - start, -1)
-    # float32 halves the peak memory (issue 6 caps the app at 200 MB); for a covariance of
+        images[start:stop] = generate(z[start:stop], fixed).reshape(stop - start, -1)
+    # float32 halves the peak memory (the app's budget is 200 MB); for a covariance of
     # a few thousand samples in [0, 1] its precision is ample.
     x = images
     x -= x.mean(axis=0)
@@ -113,7 +114,7 @@ def _compute(generator, count: int, samples: int | None,
     sigma = (z @ units.T.astype(np.float32)).std(axis=0, dtype=np.float64)
     explained = var / max(float(np.trace(cov)), 1e-12)
     return Directions((units * sigma[:, None]).astype(np.float32),
-                      explained.astype(np.float32), n, fixed)
+                      explained.astype(np.float32), fixed)
 
 
 def _top_eigen(cov: np.ndarray, k: int, rng: np.random.Generator

@@ -39,6 +39,11 @@ def tile(images: np.ndarray, cols: int, gap: int = 0, fill: int = 0) -> np.ndarr
     return out
 
 
+def animation(frames: np.ndarray, pingpong: bool) -> np.ndarray:
+    """The frames of one pass (there and back for ping-pong: the ends are not doubled)."""
+    return np.concatenate([frames, frames[-2:0:-1]]) if pingpong else frames
+
+
 def upscale(image: np.ndarray, scale: int) -> np.ndarray:
     """Nearest-neighbour enlargement by an integer factor: every pixel becomes a square."""
     if not 1 <= scale <= MAX_SCALE:

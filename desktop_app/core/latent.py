@@ -15,12 +15,13 @@ drawn. Truncation and directions act on z only, never on the weights. A seed dra
 too (`seed_digit`), so a random sample is a random digit, reproducibly.
 
 Views register a callback with `subscribe`; every setter notifies once, passing a reason
-("seed", "truncation", "raw", "coeff", "class_weights", "directions", "z", "reset") so a
-view can skip work, e.g. raw sliders need no refresh when the change came from one of them.
+("seed", "truncation", "raw", "coeff", "class_weights", "directions", "z", "reset",
+"restore") so a view can skip work.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -42,6 +43,30 @@ def seed_digit(seed: int, num_classes: int) -> int:
     """The digit a conditional model draws for `seed`: uniform over the classes, and from
     its own stream, so it never disturbs `seed_vector(seed)`."""
     return int(np.random.default_rng([int(seed), 0xD161]).integers(num_classes))
+
+
+@dataclass(frozen=True)
+class LatentSnapshot:
+    """Everything `LatentState.restore` needs to bring a latent back exactly (undo)."""
+
+    seed: int | None
+    truncation: float
+    base: np.ndarray
+    delta: np.ndarray
+    coeffs: np.ndarray
+    class_weights: np.ndarray | None
+
+    def same_as(self, other: "LatentSnapshot") -> bool:
+        return (self.seed == other.seed and self.truncation == other.truncation
+                and np.array_equal(self.base, other.base)
+                and np.array_equal(self.delta, other.delta)
+                and np.array_equal(self.coeffs, other.coeffs)
+                and _same(self.class_weights, other.class_weights))
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None
+                                         and np.array_equal(a, b))
 
 
 class LatentState:
@@ -76,6 +101,11 @@ class LatentState:
     def raw(self) -> np.ndarray:
         """What the raw sliders show: base(seed) + delta, (latent_dim,) float32."""
         return self._base + self.delta
+
+    @property
+    def steps(self) -> np.ndarray:
+        """(k, latent_dim): the latent change of +1 std along each direction."""
+        return self._steps
 
     @property
     def z(self) -> np.ndarray:
@@ -182,6 +212,42 @@ class LatentState:
         self.truncation = 1.0
         self.coeffs[:] = 0
         self._changed("z")
+
+    def snapshot(self) -> LatentSnapshot:
+        weights = None if self.class_weights is None else self.class_weights.copy()
+        return LatentSnapshot(self.seed, self.truncation, self._base.copy(), self.delta.copy(),
+                              self.coeffs.copy(), weights)
+
+    def restore(self, snap: LatentSnapshot) -> None:
+        """Bring back a snapshot of this latent (same latent_dim). Coefficients for
+        directions that no longer exist are dropped; missing ones are 0."""
+        self.seed = snap.seed
+        self.truncation = snap.truncation
+        self._base = snap.base.copy()
+        self.delta = snap.delta.copy()
+        keep = min(len(snap.coeffs), len(self.coeffs))
+        self.coeffs[:] = 0
+        self.coeffs[:keep] = snap.coeffs[:keep]
+        if self.num_classes and snap.class_weights is not None \
+                and len(snap.class_weights) == self.num_classes:
+            self.class_weights = snap.class_weights.copy()
+        self._changed("restore")
+
+    def set_seed_keeping_edits(self, seed: int) -> None:
+        """Another seed under the same raw edits, truncation, directions and weights: what
+        a grid tile shows (see `grid_z`)."""
+        self.seed = int(seed) % (MAX_SEED + 1)
+        self._base = seed_vector(self.seed, self.latent_dim)
+        self._changed("seed")
+
+    def clear_directions(self) -> bool:
+        """Forget directions and their coefficients (another model's PC1 is another
+        direction). True if a coefficient was non-zero, i.e. the latent changed."""
+        moved = bool(np.any(self.coeffs))
+        self._steps = np.zeros((0, self.latent_dim), np.float32)
+        self.coeffs = np.zeros(0, np.float32)
+        self._changed("directions")
+        return moved
 
     def reset(self) -> None:
         """Back to the plain draw (or loaded latent): raw edits and directions cleared."""

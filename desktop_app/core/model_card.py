@@ -57,7 +57,7 @@ def _format(value: Any, how: str) -> str:
             and all(_number(v) is not None for v in value):
         return " · ".join(f"{v:.1%}" for v in value)
     if how == "smoothness" and isinstance(value, dict) and _number(value.get("p99")):
-        # p99 is the headline (the target: ≤ 4); the rest for context.
+        # p99 is the headline (the target: ≤ 4); the rest for context.
         text = f"{value['p99']:.3g}×"
         extra = [f"{k} {value[k]:.3g}×" for k in ("p50", "p95") if _number(value.get(k))]
         if _number(value.get("share_above_5")):

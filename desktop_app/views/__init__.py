@@ -1,5 +1,1 @@
 """Thin Qt views over `desktop_app.core`: each widget shows one part of the core's state."""
-
-from . import pyside_guard
-
-pyside_guard.apply()

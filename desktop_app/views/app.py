@@ -76,7 +76,7 @@ def save_screenshot(window: MainWindow, path: Path) -> None:
     window.resize(1200, 800)
     if window.studio.ready:
         wait_for(lambda: window.directions is not None, 10.0)
-        wait_for(lambda: window.latent_sliders.complete, 5.0)
+        wait_for(lambda: window.ui.latent_sliders.complete, 5.0)
     window.scheduler.flush()
     window.flush_verdict()
     wait_for(lambda: False, 0.1)  # let layouts and paints settle
@@ -91,7 +91,7 @@ def self_test(window: MainWindow, frames: int = 60) -> dict:
     summary: dict = {"ok": False, "model": None, "errors": []}
     studio = window.studio
     if not studio.ready:
-        summary["errors"].append(window.message_bar.text() or "no model loaded")
+        summary["errors"].append(window.ui.message_bar.text() or "no model loaded")
         return summary
     gen = studio.generator
     summary.update(model=str(gen.path), latent_dim=gen.latent_dim,
@@ -108,7 +108,7 @@ def self_test(window: MainWindow, frames: int = 60) -> dict:
             studio.state.set_seed(i)
         window.scheduler.flush()
         times.append((time.perf_counter() - start) * 1000.0)
-        pixels = window.digit_view.pixels()
+        pixels = window.ui.digit_view.pixels()
         if pixels is None:
             summary["errors"].append(f"frame {i} was not drawn")
             break
@@ -118,7 +118,7 @@ def self_test(window: MainWindow, frames: int = 60) -> dict:
                    frame_ms_mean=round(float(np.mean(times)), 3) if times else None,
                    frame_ms_max=round(float(np.max(times)), 3) if times else None,
                    directions=window.directions.count if window.directions else 0,
-                   verdict=getattr(window.verdict.verdict, "digit", None))
+                   verdict=getattr(window.ui.verdict.verdict, "digit", None))
     if len(digests) < 2:
         summary["errors"].append("every frame looked the same: the model ignores its latent")
     summary["ok"] = not summary["errors"]
@@ -130,7 +130,7 @@ def run(args) -> int:
     app = application()
     window = launch(args.model)
     if args.exit_after_first_paint:
-        window.digit_view.painted.connect(lambda: (print("first-paint", flush=True),
+        window.ui.digit_view.painted.connect(lambda: (print("first-paint", flush=True),
                                                    app.exit(0)))
         QTimer.singleShot(30_000, lambda: app.exit(3))
         code = app.exec() if window.studio.ready else 2

@@ -19,6 +19,7 @@ class DirectionSlidersWidget(QWidget):
     """Emits `valueChanged(index, std)` when the user moves direction slider `index`."""
 
     valueChanged = Signal(int, float)
+    editFinished = Signal()  # a drag ended or a value was typed
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -50,10 +51,17 @@ class DirectionSlidersWidget(QWidget):
             row.setToolTip(f"Principal direction {i + 1}: {share:.1%} of the image variance")
             row.set_value(float(values[i]) if i < len(values) else 0.0)
             row.valueChanged.connect(lambda value, k=i: self.valueChanged.emit(k, value))
+            row.editFinished.connect(self.editFinished)
             self._layout.addWidget(row)
             self.rows.append(row)
         self.status.setText(f"{len(self.rows)} directions, in standard deviations")
         self.status.setVisible(not self.rows)
+
+    def clear(self, text: str) -> None:
+        """No directions (yet) for this model: no sliders, and `text` says why."""
+        self.set_directions(np.zeros(0, np.float32), np.zeros(0, np.float32))
+        self.status.setText(text)
+        self.status.show()
 
     def set_values(self, values: np.ndarray) -> None:
         for row, value in zip(self.rows, values):

@@ -1,21 +1,35 @@
 """`DirectionsWorker`: computes a model's principal directions off the GUI thread.
 
 Sampling a few thousand images and a PCA take 0.1-1 s; on the GUI thread that would
-freeze the window right after every model load. The result comes back through a queued
-signal; a newer `start` (or `cancel`) makes an older computation stop at its next batch
-and its result is dropped. `shutdown` also waits for it: a thread still inside ONNX Runtime
-when the interpreter exits aborts the process ("terminate called without an active
-exception", exit code 134), which happened when the app quit within its first half second.
+freeze the window right after every model load. The worker owns one background thread
+(an executor) that runs at a lower OS priority than the UI, so frames are served first
+when the cores are busy. The result comes back through a queued signal; a newer `start`
+(or `cancel`) makes an older computation stop at its next batch and its result is dropped.
+`shutdown` also waits for it: a thread still inside ONNX Runtime when the interpreter
+exits aborts the process ("terminate called without an active exception", exit code 134).
 """
 
 from __future__ import annotations
 
+import os
 import threading
-import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from PySide6.QtCore import QObject, Signal
 
 from ..core.directions import Cancelled, compute_directions
+
+BACKGROUND_NICENESS = 10  # below the UI thread's priority, above idle
+
+
+def lower_priority() -> None:
+    """Make the calling thread yield to the UI thread (Linux: per-thread niceness; elsewhere
+    a no-op, which only costs smoothness while the directions compute)."""
+    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
+        except OSError:
+            pass
 
 
 class _Bridge(QObject):
@@ -33,7 +47,9 @@ class DirectionsWorker(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._token = 0
-        self._threads: list[threading.Thread] = []
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="directions",
+                                            initializer=lower_priority)
+        self._futures: list[Future] = []
         # No parent: the worker thread holds a reference, so the bridge outlives the
         # window if the window closes mid-computation.
         self._bridge = _Bridge()
@@ -57,9 +73,12 @@ class DirectionsWorker(QObject):
             except RuntimeError:  # the receiver is gone; nobody is waiting
                 pass
 
-        thread = threading.Thread(target=work, name="directions", daemon=True)
-        thread.start()
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        self._futures = [f for f in self._futures if not f.done()]
+        self._futures.append(self._executor.submit(work))
+
+    @property
+    def running(self) -> bool:
+        return any(not f.done() for f in self._futures)
 
     def cancel(self) -> None:
         self._token += 1
@@ -67,10 +86,8 @@ class DirectionsWorker(QObject):
     def shutdown(self, timeout_s: float = 5.0) -> None:
         """Cancel, and wait (at most `timeout_s`) until no computation is running."""
         self.cancel()
-        deadline = time.monotonic() + timeout_s
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        self._threads = [t for t in self._threads if t.is_alive()]
+        wait(self._futures, timeout=timeout_s)
+        self._futures = [f for f in self._futures if not f.done()]
 
     def _on_done(self, token: int, result: object) -> None:
         if token != self._token:

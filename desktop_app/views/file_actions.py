@@ -132,16 +132,15 @@ class FileActions(QObject):
         except files.LatentFileError as exc:
             self._report(exc)
             return False
-        self.w.studio.apply_file(data)
+        self.w.history.record(f"Load {path.name}", lambda: self.w.studio.apply_file(data))
         self.w.refresh_model_state()
-        self.w.path.refresh()
         self.w.statusBar().showMessage(f"Loaded {path.name}", 4000)
         return True
 
     # -- images ------------------------------------------------------------------------
     def _current_pixels(self):
         self.w.scheduler.flush()
-        return self.w.digit_view.pixels()
+        return self.w.ui.digit_view.pixels()
 
     def export_png_dialog(self) -> None:
         scale, ok = QInputDialog.getInt(self.w, "Export PNG", "Scale (pixels per pixel)",
@@ -176,7 +175,7 @@ class FileActions(QObject):
             w.show_message("Add at least two keyframes before exporting an animation.")
             return False
         count = max(2, int(round(w.playback.period_s * fps)))
-        frames = w.studio.animation(count, w.playback.mode == "pingpong")
+        frames = export.animation(w.studio.strip(max(count, 2)), w.playback.mode == "pingpong")
         return self._write(path, export.save_gif, frames, fps, scale, w.playback.mode != "once")
 
     def export_strip_dialog(self) -> None:

@@ -33,13 +33,16 @@ class FrameScheduler(QObject):
         self._stats_timer.timeout.connect(self._on_stats)
         self._frames: deque[float] = deque(maxlen=1000)
         self.last_frame_ms = 0.0
-        self.requests = 0
         self.renders = 0
 
     def request(self) -> None:
-        self.requests += 1
         if not self._timer.isActive():
             self._timer.start()
+
+    @property
+    def reporting(self) -> bool:
+        """True while frame statistics are being reported (frames flowed recently)."""
+        return self._stats_timer.isActive()
 
     @property
     def pending(self) -> bool:

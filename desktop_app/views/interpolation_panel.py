@@ -24,6 +24,8 @@ class InterpolationWidget(QWidget):
     addRequested = Signal()
     removeRequested = Signal(int)
     keyframeActivated = Signal(int)
+    keyframeMoved = Signal(int, int)  # from index, to index
+    keyframeRenamed = Signal(int, str)
     methodChanged = Signal(str)
     tChanged = Signal(float)
     playToggled = Signal(bool)
@@ -96,6 +98,8 @@ class InterpolationWidget(QWidget):
         # Activated: a double-click, or Enter on the selected thumbnail.
         self.keyframe_list.itemActivated.connect(
             lambda item: self.keyframeActivated.emit(self.keyframe_list.row(item)))
+        self.keyframe_list.moved.connect(self.keyframeMoved)
+        self.keyframe_list.renamed.connect(self.keyframeRenamed)
         self.method.currentIndexChanged.connect(
             lambda _: self.methodChanged.emit(self.method.currentData()))
         self.t_slider.valueChanged.connect(self.tChanged)

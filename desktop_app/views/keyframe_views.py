@@ -8,14 +8,15 @@ The strip's playhead is a line drawn over the strip on each t change: one small 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPaintEvent, QPixmap
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QDropEvent, QIcon, QImage, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem
 
 from .digit_view import DigitView
 from .plain_text import tooltip
 
 THUMB = 84  # 3× a 28×28 digit: whole-number scale, so pixels stay square
+NOTE = " · "  # between a keyframe's name and what it draws, in the list
 _EMPTY = ("No keyframes yet.\nPress K (or Add current) to keep the digit on screen; "
           "two or more make a path to play.")
 
@@ -30,7 +31,14 @@ def thumbnail(pixels: np.ndarray, side: int = THUMB) -> QPixmap:
 
 
 class KeyframeListWidget(QListWidget):
-    """Keyframes as labelled thumbnails, left to right, wrapping; a hint when empty."""
+    """Keyframes as labelled thumbnails, left to right, wrapping; a hint when empty.
+
+    Drag a thumbnail onto another to move it there (`moved(from, to)`); F2 renames
+    (`renamed(index, name)`). The list only reports: the path's owner re-lists it.
+    """
+
+    moved = Signal(int, int)
+    renamed = Signal(int, str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -43,18 +51,39 @@ class KeyframeListWidget(QListWidget):
         self.setMovement(QListView.Movement.Static)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setUniformItemSizes(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
+        self._filling = False
+        self.itemChanged.connect(self._on_item_changed)
+
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        if not self._filling:
+            self.renamed.emit(self.row(item), item.text().split(NOTE)[0])
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        source = self.currentRow()
+        index = self.indexAt(event.position().toPoint())
+        target = index.row() if index.isValid() else self.count() - 1
+        # Qt's own move is skipped: the list is rebuilt from the reordered path.
+        event.setDropAction(Qt.DropAction.IgnoreAction)
+        event.accept()
+        if source >= 0 and target != source:
+            self.moved.emit(source, target)
 
     def set_keyframes(self, names: list[str], images: np.ndarray | None = None) -> None:
         """One item per name; `images` uint8 (n, 28, 28) become the thumbnails."""
+        self._filling = True
         self.clear()
         for i, name in enumerate(names):
             item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             if images is not None and i < len(images):
                 item.setIcon(QIcon(thumbnail(images[i])))
             # Names come from latent files: literal in the tooltip (item text is plain).
             item.setToolTip(tooltip(f"Keyframe {name}: double-click (or Enter) to make it "
-                                    f"the current latent"))
+                                    f"the current latent; drag to reorder; F2 renames"))
             self.addItem(item)
+        self._filling = False
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         super().paintEvent(event)

@@ -50,8 +50,10 @@ class LatentControlsWidget(QWidget):
 
     def show_state(self, seed: int | None, truncation: float) -> None:
         """Reflect the model without emitting (a loaded latent has no seed: box shows -)."""
+        special = "" if seed is not None else "custom"
         blocked = self.seed_box.blockSignals(True)
-        self.seed_box.setSpecialValueText("" if seed is not None else "custom")
+        if self.seed_box.specialValueText() != special:  # a re-layout: only on a change
+            self.seed_box.setSpecialValueText(special)
         self.seed_box.setValue(seed if seed is not None else 0)
         self.seed_box.blockSignals(blocked)
         self.truncation.set_value(truncation)

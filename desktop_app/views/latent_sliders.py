@@ -21,6 +21,7 @@ class LatentSlidersWidget(QScrollArea):
     """Emits `valueChanged(dim, value)` when the user moves the slider of dimension `dim`."""
 
     valueChanged = Signal(int, float)
+    editFinished = Signal()  # a drag ended or a value was typed
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -60,6 +61,7 @@ class LatentSlidersWidget(QScrollArea):
             row = SliderRow(f"z{dim}", -RAW_RANGE, RAW_RANGE, steps=800, name_width=44)
             row.set_value(float(self._values[dim]))
             row.valueChanged.connect(lambda value, d=dim: self._on_value_changed(d, value))
+            row.editFinished.connect(self.editFinished)
             self._layout.insertWidget(self._layout.count() - 1, row)
             self.rows.append(row)
         if not self.complete:

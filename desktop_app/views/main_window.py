@@ -1,11 +1,12 @@
 """`MainWindow`: the digit view, its controls, and the loop that turns state into pixels.
 
-User actions change `Studio` (core) and only *request* a frame; `FrameScheduler` renders the
-latest state once per event-loop turn. Models load synchronously (tens of milliseconds;
-what a hostile file can cost is bounded by the reading rule in core/reading.py, the 64 MiB
-cap and the protobuf parse budget in core/onnx_wire.py);
-principal directions arrive later from `DirectionsWorker`; keyframes and playback live in
-`PathController`.
+`Studio` (core) owns what is on screen. Controllers turn user actions into studio changes
+(recorded on the undo `History`); the studio announces each change and the window only
+*requests* a frame. `FrameScheduler` renders the latest state once per event-loop turn,
+and the same pass makes every control describe the frame drawn (`Studio.controls`).
+Models load synchronously (tens of milliseconds; what a hostile file can cost is bounded
+by the reading rule in core/reading.py, the 64 MiB cap and the parse budget in
+core/onnx_wire.py); principal directions arrive later from `DirectionsWorker`.
 """
 
 from __future__ import annotations
@@ -20,22 +21,24 @@ from ..core.classifier import Classifier
 from ..core.contract import ContractError
 from ..core.directions import Directions
 from ..core.generator import Generator
-from ..core.paths import CLASSIFIER_NAME, classifier_for, models_dir
 from ..core.messages import first_line
+from ..core.paths import CLASSIFIER_NAME, classifier_for, models_dir
 from ..core.reading import resolve_path
 from ..core.studio import Studio
-from ..core.weights import mix
+from . import shortcuts, window_layout
 from .directions_worker import DirectionsWorker
 from .file_actions import FileActions
 from .frame_scheduler import FrameScheduler
+from .history import History
+from .latent_controller import LatentController
 from .model_watcher import DEBOUNCE_MS, ModelWatcher
 from .path_controller import PathController
 from .playback import PlaybackClock
-from . import shortcuts, window_layout
 from .settings import APPLICATION, make_settings
 from .window_state import WindowState
 
 VERDICT_INTERVAL_MS = 16  # one display frame at 60 Hz
+STATUS_MS = 5000
 
 
 class MainWindow(QMainWindow):
@@ -51,7 +54,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings if settings is not None else make_settings()
         self.studio = Studio()
-        self.studio.subscribe(self._on_state_changed)
+        self.history = History(self.studio, self)
         self.directions: Directions | None = None
         self.directions_worker = DirectionsWorker(self)
         self.scheduler = FrameScheduler(self._render, self)
@@ -62,35 +65,28 @@ class MainWindow(QMainWindow):
         self._verdict_timer.timeout.connect(self._update_verdict)
         self.playback = PlaybackClock(self)
         self.watcher = ModelWatcher(self, debounce_ms)
-        window_layout.build(self)
+        self.ui = window_layout.build(self)
+        self.latent = LatentController(self.studio, self.history, self.ui, self.show_status,
+                                       self)
+        self.path = PathController(self.studio, self.history, self.ui.interpolation,
+                                   self.playback, self.ui.tabs, self.show_status, self)
+        self.ui.digit_chooser.morphRequested.connect(self.path.morph)
         self.files = FileActions(self)
-        self.path = PathController(self)
         self._model_actions = self.files.model_actions + shortcuts.install(self)
         self._restored_latent = False
         self.window_state = WindowState(self)
         self.setAcceptDrops(True)
-        self._connect()
-        self.window_state.restore()  # after _connect, so restored choices take effect
-        self.refresh_model_state()
-
-    def _connect(self) -> None:
-        c = self.controls
-        c.seedChanged.connect(lambda s: self._state_call("set_seed", s))
-        c.truncationChanged.connect(lambda v: self._state_call("set_truncation", v))
-        c.resetRequested.connect(lambda: self._state_call("reset"))
-        self.latent_sliders.valueChanged.connect(lambda d, v: self._state_call("set_raw", d, v))
-        self.direction_sliders.valueChanged.connect(
-            lambda i, v: self._state_call("set_coeff", i, v))
-        self.digit_chooser.digitChosen.connect(self.choose_digit)
-        self.digit_chooser.mixChanged.connect(self.choose_mix)
-        self.grid_box.toggled.connect(self._on_grid_toggled)
-        self.interpolation.exportGifRequested.connect(self.files.export_gif_dialog)
-        self.interpolation.exportStripRequested.connect(self.files.export_strip_dialog)
+        self.studio.subscribe(self._on_studio_changed)
+        self.ui.smooth_box.toggled.connect(self.ui.digit_view.set_smooth)
+        self.ui.interpolation.exportGifRequested.connect(self.files.export_gif_dialog)
+        self.ui.interpolation.exportStripRequested.connect(self.files.export_strip_dialog)
         self.directions_worker.ready.connect(self._on_directions_ready)
         self.directions_worker.failed.connect(self._on_directions_failed)
         self.scheduler.statsChanged.connect(self._on_stats)
         self.watcher.fileChanged.connect(self._on_file_changed)
         self.watcher.fileRemoved.connect(self._on_file_removed)
+        self.window_state.restore()
+        self.refresh_model_state()
 
     # -- models ------------------------------------------------------------------------
     def open_model(self, path: str | Path) -> bool:
@@ -102,20 +98,27 @@ class MainWindow(QMainWindow):
             self.show_message(f"{exc}{keep}")
             self.modelFailed.emit(str(exc))
             return False
-        kept = self.studio.set_generator(generator)
-        self.message_bar.hide()  # before the classifier, which may have its own complaint
+        had_directions = self.directions is not None
+        self.directions = None
+        kept, moved = self.studio.set_generator(generator)
+        if not kept:
+            self.history.clear()  # those steps were latents of another size
+        self.ui.message_bar.hide()  # before the classifier, which may have its own complaint
         if not self._restored_latent:
             self._restored_latent = True
             self.window_state.restore_latent()
         self._load_classifier(classifier_for(generator.path))
         self.files.remember(generator.path)
         self.refresh_model_state()
-        self.latent_sliders.set_dimension(generator.latent_dim, self.studio.state.raw)
+        self.ui.latent_sliders.set_dimension(generator.latent_dim, self.studio.state.raw)
         self._start_directions()
-        self.path.refresh()
         self.watch_files([generator.path])
         note = " (latent kept)" if kept else ""
-        self.statusBar().showMessage(f"Loaded {generator.path.name}{note}", 4000)
+        if had_directions:
+            # The new model's PC1 is another direction: the old values would mean nothing.
+            note += " · direction sliders reset to 0" + (", which changed the latent"
+                                                          if moved else "")
+        self.show_status(f"Loaded {generator.path.name}{note}")
         self.scheduler.request()
         self.modelLoaded.emit(str(generator.path))
         return True
@@ -128,31 +131,29 @@ class MainWindow(QMainWindow):
             except ContractError as exc:
                 self.show_message(f"{exc} Verdicts are off.")
         self.studio.set_classifier(classifier)
-        self.verdict.set_available(classifier is not None,
-                                   classifier.path.name if classifier else "")
+        self.ui.verdict.set_available(classifier is not None,
+                                      classifier.path.name if classifier else "")
 
     def refresh_model_state(self) -> None:
-        gen = self.studio.generator
-        self.right.setEnabled(gen is not None)
-        self.grid_box.setEnabled(gen is not None)
-        self.verdict.setVisible(gen is not None)
-        self.digit_group.setVisible(bool(gen and gen.conditional))
+        """Enable what needs a model, and name the model in the title and status bar."""
+        ui, gen = self.ui, self.studio.generator
+        ui.right.setEnabled(gen is not None)
+        ui.grid_box.setEnabled(gen is not None)
+        ui.verdict.setVisible(gen is not None)
+        ui.digit_group.setVisible(bool(gen and gen.conditional))
         for action in self._model_actions:
             action.setEnabled(gen is not None)
         if gen is None:
             self.setWindowTitle(APPLICATION)
-            self.digit_view.clear()
+            ui.digit_view.clear()
             return
         info = gen.info
         kind = "conditional" if gen.conditional else "unconditional"
         # "[*]" in a title is Qt's modified-marker placeholder; doubled, it shows as is.
         self.setWindowTitle(f"{APPLICATION} — {gen.path.name.replace('[*]', '[*][*]')}")
-        self.model_label.setText(f"{gen.path.name} · {info.architecture} · {kind} · "
-                                 f"{gen.latent_dim}-d latent · {info.epochs} epochs")
-        state = self.studio.state
-        self.controls.show_state(state.seed, state.truncation)
-        self._show_weights()
-        self.interpolation.set_method(self.studio.method)
+        ui.model_label.setText(f"{gen.path.name} · {info.architecture} · {kind} · "
+                               f"{gen.latent_dim}-d latent · {info.epochs} epochs")
+        self._show_controls()
 
     def watch_files(self, models: list[Path]) -> None:
         """Watch these models and the classifier.onnx files that would pair with them, so
@@ -166,7 +167,6 @@ class MainWindow(QMainWindow):
             self.open_model(path if gen is None else gen.path)
         elif Path(path).name == CLASSIFIER_NAME:
             self._load_classifier(classifier_for(gen.path))
-            self.scheduler.request()
 
     def _on_file_removed(self, path: str) -> None:
         self.show_message(f"{Path(path).name} was deleted or moved; the model already "
@@ -174,64 +174,35 @@ class MainWindow(QMainWindow):
 
     # -- directions (worker thread) ----------------------------------------------------
     def _start_directions(self) -> None:
-        self.direction_sliders.set_pending()
-        self.busy.start("Finding principal directions…")
+        self.ui.direction_sliders.clear("Finding principal directions…")
+        self.ui.busy.start("Finding principal directions…")
         # At the weights on screen now: the directions change that digit's style.
         self.directions_worker.start(self.studio.generator, self.studio.class_weights)
 
     def _on_directions_failed(self, text: str) -> None:
-        self.busy.stop()
-        self.direction_sliders.set_pending(f"Directions failed: {text}")
+        self.ui.busy.stop()
+        self.ui.direction_sliders.set_pending(f"Directions failed: {text}")
 
     def _on_directions_ready(self, result: Directions) -> None:
-        self.busy.stop()
+        self.ui.busy.stop()
         if not self.studio.ready or result.steps.shape[1] != self.studio.state.latent_dim:
             return
         self.directions = result
         self.studio.state.set_directions(result.steps)
-        self.direction_sliders.set_directions(result.explained, self.studio.state.coeffs)
+        self.ui.direction_sliders.set_directions(result.explained,
+                                                 self.studio.controls().coeffs)
         self.directionsReady.emit()
 
-    # -- latent and keyframes -----------------------------------------------------------
-    def _state_call(self, method: str, *args) -> None:
-        if self.studio.ready:
-            getattr(self.studio.state, method)(*args)
-
-    def _on_state_changed(self, reason: str) -> None:
-        state = self.studio.state
-        if reason in ("seed", "z", "reset"):
-            self.latent_sliders.set_values(state.raw)
-            self.direction_sliders.set_values(state.coeffs)
-        if reason in ("seed", "z"):
-            self.controls.show_state(state.seed, state.truncation)
-        if reason != "directions":
-            self.studio.source = "latent"
-        self.scheduler.request()
-
-    def choose_digit(self, digit: int) -> None:
-        """Draw the pure `digit` (one-hot weights); ignored for unconditional models."""
-        if self.studio.class_weights is not None:
-            self.studio.state.set_digit(digit)
-
-    def choose_mix(self, a: int, b: int, share_b: float) -> None:
-        """Draw the blend (1 - share_b)·a + share_b·b; ignored for unconditional models."""
-        if self.studio.class_weights is not None:
-            n = self.studio.generator.num_classes
-            self.studio.state.set_class_weights(mix(a, b, share_b, n))
-
-    def _show_weights(self) -> None:
-        """The digit controls show the weights of the frame on screen (the path's at t)."""
-        weights = self.studio.shown_weights()
-        if weights is not None:
-            self.digit_chooser.show_weights(weights)
-
-    def _on_grid_toggled(self, on: bool) -> None:
-        self.verdict.set_caption("top-left digit" if on else "classifier")
-        self.studio.grid = on
-        self.studio.source = "latent"
+    # -- the studio's changes -----------------------------------------------------------
+    def _on_studio_changed(self, reason: str) -> None:
+        if reason == "grid":
+            self.ui.grid_box.setChecked(self.studio.grid)
         self.scheduler.request()
 
     # Thin entry points kept on the window for shortcuts, scripts and tests.
+    def choose_digit(self, digit: int) -> None:
+        self.latent.choose_digit(digit)
+
     def add_keyframe(self) -> None:
         self.path.add_keyframe()
 
@@ -250,12 +221,31 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # noqa: BLE001 - a model that fails mid-run must not crash
             self.show_message(f"Rendering failed: {first_line(exc, 300)}")
             return
-        self.digit_view.set_pixels(frame.pixels)
-        self._show_weights()
+        self.ui.digit_view.set_pixels(frame.pixels)
+        self._show_controls()
         self._verdict_image = frame.first
         if not self._verdict_timer.isActive():
             self._verdict_timer.start()
         self.frameRendered.emit()
+
+    def _show_controls(self) -> None:
+        """Every control describes the frame on screen (see `Studio.controls`)."""
+        studio, ui = self.studio, self.ui
+        c = studio.controls()
+        ui.controls.show_state(c.seed, c.truncation)
+        ui.latent_sliders.set_values(c.raw)
+        ui.direction_sliders.set_values(c.coeffs)
+        if c.class_weights is not None:
+            ui.digit_chooser.show_weights(c.class_weights)
+        if studio.showing_path:
+            names = " → ".join(k.name for k in studio.keyframes)
+            ui.badge.show_display(True, f"Showing the path {names} at t = {studio.t:.3f}")
+        else:
+            what = "the 8×8 grid around the current latent" if studio.grid \
+                else "the current latent"
+            ui.badge.show_display(False, f"Showing {what}")
+        grid = studio.grid and not studio.showing_path
+        ui.verdict.set_caption("top-left digit" if grid else "classifier")
 
     def _update_verdict(self) -> None:
         if self._verdict_image is None:
@@ -266,10 +256,11 @@ class MainWindow(QMainWindow):
             # Said once, then verdicts are off for this model: a classifier that fails on
             # one frame would fail on every frame, and the generator keeps drawing.
             self.studio.set_classifier(None)
-            self.verdict.set_available(False, reason="The classifier failed: verdicts are off")
+            self.ui.verdict.set_available(False,
+                                          reason="The classifier failed: verdicts are off")
             self.show_message(f"{exc} Verdicts are off; the generator keeps drawing.")
             return
-        self.verdict.set_verdict(verdict)
+        self.ui.verdict.set_verdict(verdict)
         self.verdictUpdated.emit()
 
     def flush_verdict(self) -> None:
@@ -281,12 +272,16 @@ class MainWindow(QMainWindow):
     def _on_stats(self, frame_ms: float, fps: float) -> None:
         # A rate only while frames flow: "0 fps" or "1 fps" at rest reads as a slow app.
         rate = f" · {fps:.0f} fps" if fps >= 2 else ""
-        self.stats_label.setText(f"frame {frame_ms:.2f} ms{rate}")
+        self.ui.stats_label.setText(f"frame {frame_ms:.2f} ms{rate}")
 
     def show_message(self, text: str, kind: str = "error") -> None:
         """Tell the user something went wrong, without a blocking dialog (and only there:
         the same words again in the status bar would read as two problems)."""
-        self.message_bar.show_message(text, kind)
+        self.ui.message_bar.show_message(text, kind)
+
+    def show_status(self, text: str) -> None:
+        """A passing note in the status bar (what just happened, nothing to act on)."""
+        self.statusBar().showMessage(text, STATUS_MS)
 
     # -- window events -------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
@@ -304,4 +299,3 @@ class MainWindow(QMainWindow):
         self.playback.stop()
         self.window_state.save()
         super().closeEvent(event)
-

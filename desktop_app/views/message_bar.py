@@ -32,11 +32,9 @@ class MessageBar(QWidget):
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(self.label, 1)
         layout.addWidget(close)
-        self.kind = ""
         self.hide()
 
     def show_message(self, text: str, kind: str = "error") -> None:
-        self.kind = kind
         self.label.setText(text)
         self.setStyleSheet(self._STYLES.get(kind, ""))
         self.show()

@@ -1,74 +1,112 @@
-"""`PathController`: keyframes, the t slider and playback, between `Studio` and the widgets.
+"""`PathController`: keyframes, the t slider, playback and the digit morph.
 
-It turns the interpolation panel's requests into changes of `Studio.keyframes` / `t`,
-keeps the keyframe list and the strip of in-betweens up to date, and drives t from the
-playback clock. Frames are only requested; the window's scheduler draws them.
+It turns the interpolation panel's requests into `Studio` changes (keyframe edits are
+recorded on the undo history), re-lists the keyframes and the strip of in-betweens when
+the studio says the path changed, and drives t from the playback clock.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from typing import Callable
 
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QTabWidget
+
+from ..core.studio import Studio
 from ..core.weights import describe
-from .interpolation_panel import STRIP_COUNT
+from .history import History
+from .interpolation_panel import STRIP_COUNT, InterpolationWidget
+from .playback import PlaybackClock
+
+_PATH_CHANGES = ("keyframes", "method", "generator", "restore")
 
 
 class PathController(QObject):
-    def __init__(self, window):
-        super().__init__(window)
-        self.w = window
-        self.studio = window.studio
-        panel, clock = window.interpolation, window.playback
+    def __init__(self, studio: Studio, history: History, panel: InterpolationWidget,
+                 clock: PlaybackClock, tabs: QTabWidget, status: Callable[[str], None],
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.studio, self.history, self.panel, self.clock = studio, history, panel, clock
+        self.tabs, self.status = tabs, status
         panel.addRequested.connect(self.add_keyframe)
-        panel.removeRequested.connect(self._on_remove_requested)
+        panel.removeRequested.connect(self.remove_keyframe)
         panel.keyframeActivated.connect(self._on_keyframe_activated)
-        panel.methodChanged.connect(self._on_method_changed)
+        panel.keyframeMoved.connect(self.move_keyframe)
+        panel.keyframeRenamed.connect(self.rename_keyframe)
+        panel.methodChanged.connect(studio.set_method)
         panel.tChanged.connect(self.set_t)
         panel.playToggled.connect(self.set_playing)
-        panel.speedChanged.connect(lambda s: clock.set_speed(s, self.studio.t))
+        panel.speedChanged.connect(lambda s: clock.set_speed(s, studio.t))
         panel.modeChanged.connect(lambda m: setattr(clock, "mode", m))
-        clock.tick.connect(self.set_t)
+        clock.tick.connect(studio.show_path)
         clock.finished.connect(lambda: panel.set_playing(False))
-        window.digit_chooser.morphRequested.connect(self._on_morph_requested)
+        tabs.currentChanged.connect(self._on_tab_changed)
+        studio.subscribe(self._on_studio_changed)
+
+    def _on_studio_changed(self, reason: str) -> None:
+        if reason in _PATH_CHANGES:
+            self.refresh()
+        if reason in ("t", "restore"):
+            self.panel.set_t(self.studio.t)
+
+    def _on_tab_changed(self, _index: int) -> None:
+        # Each tab shows what it edits: Explore the latent, Interpolate the path at t.
+        if self.tabs.currentWidget() is self.panel:
+            if len(self.studio.keyframes) >= 2:
+                self.studio.show_path()
+        else:
+            self.set_playing(False)
+            self.studio.show_latent()
 
     def add_keyframe(self) -> None:
-        """Append the current latent (and digit) to the path."""
+        """Append the frame on screen to the path."""
         if self.studio.ready:
-            self.studio.add_keyframe()
-            self.refresh()
+            self.history.record("Add keyframe", self.studio.add_keyframe)
 
-    def _on_remove_requested(self, index: int) -> None:
+    def remove_keyframe(self, index: int) -> None:
         if 0 <= index < len(self.studio.keyframes):
-            self.studio.remove_keyframe(index)
-            self.refresh()
+            name = self.studio.keyframes[index].name
+            self.history.record(f"Remove keyframe {name}",
+                                lambda: self.studio.remove_keyframe(index))
+
+    def move_keyframe(self, source: int, target: int) -> None:
+        n = len(self.studio.keyframes)
+        if 0 <= source < n and 0 <= target < n and source != target:
+            self.history.record("Reorder keyframes",
+                                lambda: self.studio.move_keyframe(source, target))
+
+    def rename_keyframe(self, index: int, name: str) -> None:
+        if 0 <= index < len(self.studio.keyframes):
+            self.history.record("Rename keyframe",
+                                lambda: self.studio.rename_keyframe(index, name))
 
     def _on_keyframe_activated(self, index: int) -> None:
-        frame = self.studio.keyframes[index]
-        if frame.class_weights is not None:
-            # Quietly: set_z announces the whole change once, and the digit controls
-            # follow the frame that change draws.
-            self.studio.state.class_weights = frame.class_weights.copy()
-        self.studio.state.set_z(frame.z)
+        if 0 <= index < len(self.studio.keyframes):
+            self.history.record("Go to keyframe",
+                                lambda: self.studio.activate_keyframe(index))
 
-    def _on_morph_requested(self, a: int, b: int) -> None:
-        self.studio.morph_digits(a, b)
-        self.refresh()
-        self.w.tabs.setCurrentWidget(self.w.interpolation)
-        self.set_t(0.0)
-
-    def _on_method_changed(self, method: str) -> None:
-        self.studio.method = method
-        self.refresh()
+    def morph(self, a: int, b: int) -> None:
+        """Digit a to digit b on the latent on screen; replaced keyframes come back with undo."""
+        if not self.studio.ready or not self.studio.generator.conditional:
+            return
+        self.set_playing(False)
+        replaced = self.history.record(f"Morph {a} → {b}",
+                                       lambda: self.studio.morph_digits(a, b))
+        self.tabs.setCurrentWidget(self.panel)
+        self.studio.show_path(0.0)
+        if replaced:
+            self.status(f"The morph replaced {replaced} keyframe(s); Edit → Undo (Ctrl+Z) "
+                        f"brings them back.")
 
     def refresh(self) -> None:
-        """Re-list the keyframes and redraw the strip (after any change to the path)."""
+        """Re-list the keyframes and redraw the strip."""
         keys = self.studio.keyframes
-        self.w.interpolation.set_keyframes([k.name + self._digit_note(k) for k in keys],
-                                           self.studio.keyframe_images())
-        self.w.interpolation.set_method(self.studio.method)
+        self.panel.set_keyframes([k.name + self._digit_note(k) for k in keys],
+                                 self.studio.keyframe_images())
+        self.panel.set_method(self.studio.method)
         if len(keys) >= 2 and self.studio.ready:
-            self.w.interpolation.set_strip(self.studio.strip(STRIP_COUNT))
-            self.w.interpolation.set_t(self.studio.t)
+            self.panel.set_strip(self.studio.strip(STRIP_COUNT))
+            self.panel.set_t(self.studio.t)
         else:
             self.set_playing(False)
 
@@ -79,16 +117,12 @@ class PathController(QObject):
 
     def set_t(self, t: float) -> None:
         """Show the path at t in [0, 1] (needs at least one keyframe)."""
-        self.studio.t = min(max(float(t), 0.0), 1.0)
-        self.w.interpolation.set_t(self.studio.t)
-        if self.studio.keyframes:
-            self.studio.source = "path"
-            self.w.scheduler.request()
+        self.studio.show_path(t)
 
     def set_playing(self, playing: bool) -> None:
         playing = playing and len(self.studio.keyframes) >= 2
         if playing:
-            self.w.playback.start(self.studio.t)
+            self.clock.start(self.studio.t)
         else:
-            self.w.playback.stop()
-        self.w.interpolation.set_playing(playing)
+            self.clock.stop()
+        self.panel.set_playing(playing)

@@ -15,7 +15,7 @@ from .boxes import show_info
 SHORTCUTS = [
     ("Ctrl+O", "Open a model"), ("Ctrl+S / Ctrl+L", "Save / load latents"),
     ("Ctrl+E", "Export PNG"), ("Ctrl+Shift+G / Ctrl+Shift+E", "Export GIF / strip"),
-    ("Ctrl+C", "Copy the image"), ("R", "Random seed"), ("] / [", "Next / previous seed"),
+    ("Ctrl+C", "Copy the image"), ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"), ("R", "Random seed"), ("] / [", "Next / previous seed"),
     ("Ctrl+R", "Reset edits"), ("G", "Toggle 8×8 grid"), ("K", "Add keyframe"),
     ("Space", "Play / pause"), ("0-9", "Choose the digit (models with a digit to choose)"),
 ]
@@ -31,24 +31,35 @@ def install(window) -> list[QAction]:
         menu.addAction(action)
         return action
 
+    ui = window.ui
+
     def step_seed(delta: int) -> None:
-        box = window.controls.seed_box
+        box = ui.controls.seed_box
         box.setValue((box.value() + delta) % (box.maximum() + 1))
 
+    edit = window.menuBar().addMenu("&Edit")
+    undo = window.history.stack.createUndoAction(window, "&Undo")
+    undo.setShortcut(QKeySequence.StandardKey.Undo)
+    redo = window.history.stack.createRedoAction(window, "&Redo")
+    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    edit.addActions([undo, redo])
     view = window.menuBar().addMenu("&View")
     needs_model = [
-        add(view, "&Random Seed", "R", window.controls.draw_random),
+        add(view, "&Random Seed", "R", ui.controls.draw_random),
         add(view, "&Next Seed", "]", lambda: step_seed(1)),
         add(view, "&Previous Seed", "[", lambda: step_seed(-1)),
-        add(view, "Re&set Edits", "Ctrl+R", window.controls.resetRequested.emit),
+        add(view, "Re&set Edits", "Ctrl+R", ui.controls.resetRequested.emit),
     ]
     grid = add(view, "&Grid 8×8", "G", lambda: None, checkable=True)
-    grid.toggled.connect(window.grid_box.setChecked)
-    window.grid_box.toggled.connect(grid.setChecked)
+    grid.toggled.connect(ui.grid_box.setChecked)
+    ui.grid_box.toggled.connect(grid.setChecked)
+    smooth = add(view, "S&mooth Upscaling", "", lambda: None, checkable=True)
+    smooth.toggled.connect(ui.smooth_box.setChecked)
+    ui.smooth_box.toggled.connect(smooth.setChecked)
     play = window.menuBar().addMenu("&Play")
     needs_model += [
         add(play, "&Add Keyframe", "K", window.add_keyframe),
-        add(play, "&Play / Pause", "Space", window.interpolation.play_button.toggle),
+        add(play, "&Play / Pause", "Space", ui.interpolation.play_button.toggle),
     ]
     digits = play.addMenu("&Digit")
     for d in range(10):

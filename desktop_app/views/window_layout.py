@@ -1,22 +1,25 @@
-"""The main window's widgets and where they sit; `MainWindow` wires them to the core.
+"""The main window's widgets (`Widgets`, a typed container) and where they sit.
 
-Left: messages, the digit, the grid switch and the classifier's verdict. Right: the digit
-chooser (models that have a digit to choose) above the Explore and Interpolate tabs.
-Status bar: temporary messages on the left; background work, the model and the frame
-time on the right.
+Left: messages, which frame is shown, the digit, view options and the classifier's
+verdict. Right: the digit chooser (models that have a digit to choose) above the Explore
+and Interpolate tabs. Status bar: temporary messages on the left; background work, the
+model and the frame time on the right. Controllers get the widgets they need from here.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QMainWindow,
+                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from .boxes import group
 from .busy_indicator import BusyIndicator
 from .digit_chooser import DigitChooserWidget
 from .digit_view import DigitView
 from .direction_sliders import DirectionSlidersWidget
+from .display_badge import DisplayBadge
 from .float_slider import ValueLabel
 from .interpolation_panel import InterpolationWidget
 from .latent_controls import LatentControlsWidget
@@ -28,58 +31,100 @@ from .verdict_view import VerdictWidget
 
 EMPTY_TEXT = ("No model loaded.\n\nOpen a generator with File → Open (Ctrl+O), or drop a "
               ".onnx file here. Trained models are exported to exported_models/.")
+MIN_SIZE = (800, 600)  # the smallest window every control still fits in
 
 
-def build(w) -> None:
-    """Create the widgets of `w` (a MainWindow) as attributes and lay them out."""
+@dataclass(frozen=True)
+class Widgets:
+    message_bar: MessageBar
+    badge: DisplayBadge
+    digit_view: DigitView
+    grid_box: QCheckBox
+    smooth_box: QCheckBox
+    verdict: VerdictWidget
+    controls: LatentControlsWidget
+    digit_chooser: DigitChooserWidget
+    digit_group: QGroupBox
+    direction_sliders: DirectionSlidersWidget
+    latent_sliders: LatentSlidersWidget
+    interpolation: InterpolationWidget
+    explore: QWidget
+    tabs: QTabWidget
+    right: QWidget
+    busy: BusyIndicator
+    model_label: QLabel
+    stats_label: ValueLabel
+
+
+def build(w: QMainWindow) -> Widgets:
+    """Create the widgets of `w`, lay them out, and return them."""
     w.setWindowTitle(APPLICATION)
-    w.message_bar = MessageBar()
-    w.digit_view = DigitView(placeholder=EMPTY_TEXT)
-    w.grid_box = QCheckBox("Grid 8×8 (G)")
-    w.grid_box.setToolTip("Show 64 digits: the current one top-left, then the next seeds")
-    w.verdict = VerdictWidget()
+    message_bar, badge = MessageBar(), DisplayBadge()
+    digit_view = DigitView(placeholder=EMPTY_TEXT)
+    grid_box = QCheckBox("Grid 8×8 (G)")
+    grid_box.setToolTip("Show 64 digits: the current one top-left, then the next seeds. "
+                        "Click a digit to make it the current one.")
+    smooth_box = QCheckBox("Smooth")
+    smooth_box.setToolTip("Smooth (bilinear) upscaling instead of pixel-exact squares")
+    verdict = VerdictWidget()
     left = QWidget()
     lv = QVBoxLayout(left)
-    lv.addWidget(w.message_bar)
-    lv.addWidget(w.digit_view, 1)
+    lv.addWidget(message_bar)
+    lv.addWidget(badge)
+    lv.addWidget(digit_view, 1)
     row = QHBoxLayout()
-    row.addWidget(w.grid_box, 0, Qt.AlignmentFlag.AlignTop)
+    options = QVBoxLayout()
+    options.addWidget(grid_box)
+    options.addWidget(smooth_box)
+    options.addStretch(1)
+    row.addLayout(options)
     row.addStretch(1)
-    row.addWidget(w.verdict)
+    row.addWidget(verdict)
     lv.addLayout(row)
 
-    w.controls = LatentControlsWidget()
-    w.digit_chooser = DigitChooserWidget()
-    w.digit_group = group("Digit", w.digit_chooser)
-    w.direction_sliders = DirectionSlidersWidget()
-    w.latent_sliders = LatentSlidersWidget()
-    w.interpolation = InterpolationWidget()
+    controls = LatentControlsWidget()
+    digit_chooser = DigitChooserWidget()
+    digit_group = group("Digit", digit_chooser)
+    direction_sliders = DirectionSlidersWidget()
+    # Scrolls instead of squeezing: twelve rows do not fit a 600-px-high window.
+    directions_scroll = QScrollArea()
+    directions_scroll.setWidgetResizable(True)
+    directions_scroll.setWidget(direction_sliders)
+    directions_scroll.setMinimumHeight(120)
+    latent_sliders = LatentSlidersWidget()
+    latent_sliders.setMinimumHeight(80)
+    interpolation = InterpolationWidget()
     explore = QWidget()
     ev = QVBoxLayout(explore)
-    ev.addWidget(w.controls)
-    ev.addWidget(group("Principal directions", w.direction_sliders))
-    ev.addWidget(group("Raw latent (every dimension)", w.latent_sliders), 1)
-    w.tabs = QTabWidget()
-    w.tabs.addTab(explore, "Explore")
-    w.tabs.addTab(w.interpolation, "Interpolate")
-    w.right = QWidget()
-    rv = QVBoxLayout(w.right)
+    ev.addWidget(controls)
+    ev.addWidget(group("Principal directions", directions_scroll), 1)
+    ev.addWidget(group("Raw latent (every dimension)", latent_sliders), 1)
+    tabs = QTabWidget()
+    tabs.addTab(explore, "Explore")
+    tabs.addTab(interpolation, "Interpolate")
+    right = QWidget()
+    right.setMinimumWidth(320)
+    rv = QVBoxLayout(right)
     rv.setContentsMargins(0, 0, 0, 0)
-    rv.addWidget(w.digit_group)
-    rv.addWidget(w.tabs, 1)
+    rv.addWidget(digit_group)
+    rv.addWidget(tabs, 1)
 
     splitter = QSplitter(Qt.Orientation.Horizontal)
     splitter.addWidget(left)
-    splitter.addWidget(w.right)
+    splitter.addWidget(right)
     splitter.setStretchFactor(0, 3)
     splitter.setStretchFactor(1, 2)
     splitter.setChildrenCollapsible(False)
     w.setCentralWidget(splitter)
-    w.busy = BusyIndicator()
+    busy = BusyIndicator()
     # The file name and `architecture` metadata: text from a file, shown literally.
-    w.model_label = plain_label(QLabel("No model"))
-    w.stats_label = ValueLabel("frame 888.88 ms · 8888 fps")
+    model_label = plain_label(QLabel("No model"))
+    stats_label = ValueLabel("frame 888.88 ms · 8888 fps")
     # Permanent widgets: temporary status messages never hide or overlap them.
-    for widget in (w.busy, w.model_label, w.stats_label):
+    for widget in (busy, model_label, stats_label):
         w.statusBar().addPermanentWidget(widget)
+    w.setMinimumSize(*MIN_SIZE)
     w.resize(1120, 740)
+    return Widgets(message_bar, badge, digit_view, grid_box, smooth_box, verdict, controls,
+                   digit_chooser, digit_group, direction_sliders, latent_sliders,
+                   interpolation, explore, tabs, right, busy, model_label, stats_label)

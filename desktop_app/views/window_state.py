@@ -1,6 +1,6 @@
 """`WindowState`: what the window remembers between runs (QSettings), saved on close.
 
-Geometry, view and playback choices, and the latent's seed, truncation and class weights
+Geometry, view and playback choices, the keyframes, and the latent's seed, truncation and class weights
 (the digit or blend). Values are read defensively (settings.value): a damaged settings file
 falls back to defaults.
 """
@@ -36,10 +36,11 @@ class WindowState:
         geometry = s.value("geometry")
         if isinstance(geometry, QByteArray):
             w.restoreGeometry(geometry)
-        w.grid_box.setChecked(value(s, "grid", False, bool))
-        ip = w.interpolation
+        w.ui.grid_box.setChecked(value(s, "grid", False, bool))
+        w.ui.smooth_box.setChecked(value(s, "smooth", False, bool))
+        ip = w.ui.interpolation
         ip.set_method(value(s, "method", "slerp", str))
-        w.studio.method = ip.method.currentData()
+        w.studio.set_method(ip.method.currentData())
         ip.speed.setValue(number(s, "speed_percent", 100, 1, 400))
         ip.loop.setChecked(value(s, "loop", True, bool))
         ip.pingpong.setChecked(value(s, "pingpong", False, bool))
@@ -63,11 +64,12 @@ class WindowState:
     def save(self) -> None:
         w, s = self.w, self.w.settings
         s.setValue("geometry", w.saveGeometry())
-        s.setValue("grid", w.grid_box.isChecked())
+        s.setValue("grid", w.ui.grid_box.isChecked())
+        s.setValue("smooth", w.ui.smooth_box.isChecked())
         s.setValue("method", w.studio.method)
-        s.setValue("speed_percent", w.interpolation.speed.value())
-        s.setValue("loop", w.interpolation.loop.isChecked())
-        s.setValue("pingpong", w.interpolation.pingpong.isChecked())
+        s.setValue("speed_percent", w.ui.interpolation.speed.value())
+        s.setValue("loop", w.ui.interpolation.loop.isChecked())
+        s.setValue("pingpong", w.ui.interpolation.pingpong.isChecked())
         state = w.studio.state
         if state is not None:
             s.setValue("seed", state.seed if state.seed is not None else 0)

@@ -74,5 +74,15 @@ def loaded(window, qtbot, model_dir):
     """The window with the 8-d fixture generator (and classifier) loaded and drawn."""
     with qtbot.waitSignal(window.directionsReady, timeout=10_000):
         assert window.open_model(model_dir / "generator.onnx")
-    qtbot.waitUntil(lambda: window.digit_view.pixels() is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.ui.digit_view.pixels() is not None, timeout=5000)
+    return window
+
+
+@pytest.fixture
+def cond_window(window, qtbot, model_dir):
+    """The window with the conditional fixture generator loaded, directions ready."""
+    with qtbot.waitSignal(window.directionsReady, timeout=10_000):
+        assert window.open_model(model_dir / "conditional.onnx")
+    qtbot.waitUntil(lambda: window.ui.digit_view.pixels() is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.ui.latent_sliders.complete, timeout=5000)
     return window

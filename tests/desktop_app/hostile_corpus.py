@@ -1,4 +1,4 @@
-"""A corpus of hostile files for the app, built in a temporary folder (issue 10).
+"""A corpus of hostile files for the app, built in a temporary folder.
 
 Models: things that are not regular files (a FIFO, links to /dev/zero and /dev/urandom, a
 symlink loop, a folder named x.onnx), broken bytes (empty, random, truncated), files over

@@ -1,4 +1,4 @@
-"""The benchmark runs the real window and reports every number issue 6 asks for."""
+"""The benchmark runs the real window and reports every number the performance targets name."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS = {"cold_start_s", "slider_latency_ms_p50", "slider_latency_ms_p99", "grid_latency_ms_p99",
+        "grid_latency_ms_p99_busy", "slider_latency_ms_p99_busy",
         "drag_fps", "infer_batch1_us", "infer_batch64_us", "peak_rss_mb"}
 
 

@@ -1,4 +1,4 @@
-"""The app as a user starts it: a fresh process, offscreen (issues 4 and 5)."""
+"""The app as a user starts it: a fresh process, offscreen."""
 
 from __future__ import annotations
 
@@ -20,26 +20,32 @@ def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
                           text=True, timeout=timeout)
 
 
-def test_no_tensorflow_after_the_app_started_and_drew(model_dir):
+def test_no_tensorflow_after_the_app_started_drew_and_exported(model_dir, tmp_path):
     script = textwrap.dedent(f"""
         import json, sys
+        from pathlib import Path
         from desktop_app.views.app import application, launch, wait_for
         app = application()
         window = launch({str(model_dir / "conditional.onnx")!r})
-        assert wait_for(lambda: window.digit_view.pixels() is not None, 10)
+        assert wait_for(lambda: window.ui.digit_view.pixels() is not None, 10)
         assert wait_for(lambda: window.directions is not None, 20)
-        window.grid_box.setChecked(True)
-        window.files.export_gif  # touch the export path too
-        wait_for(lambda: False, 0.2)
+        window.ui.grid_box.setChecked(True)
+        window.add_keyframe()
+        window.ui.controls.seed_box.setValue(9)
+        window.add_keyframe()
+        # The export path too: Pillow writes a real GIF without pulling in TensorFlow.
+        assert window.files.export_gif(Path({str(tmp_path / "morph.gif")!r}))
         heavy = ("tensorflow", "keras", "tf2onnx", "training")
         print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in heavy)))
-        print(json.dumps(window.digit_view.pixels() is not None))
+        print(json.dumps(window.ui.digit_view.pixels() is not None))
     """)
     result = _run("-c", script)
     assert result.returncode == 0, result.stderr
     loaded, drew = result.stdout.strip().splitlines()[-2:]
     assert json.loads(drew) is True
     assert json.loads(loaded) == []
+    with Image.open(tmp_path / "morph.gif") as gif:
+        assert gif.format == "GIF" and gif.n_frames > 2
 
 
 def test_screenshot_writes_a_png_of_the_window(model_dir, tmp_path):
@@ -81,13 +87,53 @@ def test_help_names_the_options():
     assert "--screenshot" in result.stdout and "--self-test" in result.stdout
 
 
-def test_quitting_while_directions_are_computed_exits_cleanly(tmp_path):
-    from . import onnx_models as om
+def test_quitting_while_directions_are_computed_exits_cleanly(model_dir):
+    # The directions are held inside their loop of ONNX Runtime calls until the app has
+    # quit, so the quit always races them (a thread left inside ONNX Runtime at exit used
+    # to abort the process with exit code 134). run() must cancel and wait for it.
+    script = textwrap.dedent(f"""
+        import argparse, sys, threading
+        import numpy as np
+        from desktop_app.core.directions import Cancelled
+        from desktop_app.views import app, directions_worker
 
-    # A model of the real size: its directions take long enough to still be running at the
-    # first paint, when --exit-after-first-paint quits (a thread left inside ONNX Runtime
-    # used to abort the process with exit code 134).
-    model = om.save(om.dcgan_like_generator(), tmp_path / "generator.onnx")
-    result = _run("-m", "desktop_app", str(model), "--exit-after-first-paint")
+        running, stopped = threading.Event(), threading.Event()
+
+        def held(generator, should_stop, class_weights=None, **kwargs):
+            z = np.zeros((64, generator.latent_dim), np.float32)
+            while not should_stop():
+                generator.generate(z, class_weights)
+                running.set()
+            stopped.set()
+            raise Cancelled
+
+        directions_worker.compute_directions = held
+        launch = app.launch
+
+        def launch_when_running(model):
+            window = launch(model)
+            assert running.wait(20), "the directions never started"
+            return window
+
+        app.launch = launch_when_running
+        args = argparse.Namespace(model={str(model_dir / "conditional.onnx")!r},
+                                  exit_after_first_paint=True, self_test=False,
+                                  screenshot=None)
+        code = app.run(args)
+        print("stopped" if stopped.is_set() else "still running")
+        sys.exit(code)
+    """)
+    result = _run("-c", script)
     assert result.returncode == 0, result.stderr
-    assert "first-paint" in result.stdout
+    assert result.stdout.split()[-2:] == ["first-paint", "stopped"]
+
+
+def test_a_known_bad_pyside_is_refused_in_one_sentence():
+    from desktop_app.__main__ import known_bad_pyside
+
+    refusal = known_bad_pyside((3, 11), lambda name: "6.12.0")
+    assert refusal.count(".") >= 1 and "\n" not in refusal
+    assert "6.12.0" in refusal and "PySide6-Essentials<6.12" in refusal
+    assert known_bad_pyside((3, 12), lambda name: "6.12.0") is None
+    assert known_bad_pyside((3, 11), lambda name: "6.11.3") is None
+    assert known_bad_pyside() is None  # the PySide6 these tests run on is a good one

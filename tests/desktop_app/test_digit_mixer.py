@@ -16,7 +16,7 @@ from desktop_app.core.weights import mix, one_hot
 def _frame(window, qtbot, action) -> np.ndarray:
     with qtbot.waitSignal(window.frameRendered, timeout=5000):
         action()
-    return window.digit_view.pixels()
+    return window.ui.digit_view.pixels()
 
 
 def _drawn_from_state(window) -> np.ndarray:
@@ -29,26 +29,26 @@ def _drawn_from_state(window) -> np.ndarray:
 def conditional(window, qtbot, model_dir):
     with qtbot.waitSignal(window.directionsReady, timeout=10_000):
         assert window.open_model(model_dir / "conditional.onnx")
-    qtbot.waitUntil(lambda: window.digit_view.pixels() is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.ui.digit_view.pixels() is not None, timeout=5000)
     return window
 
 
 def test_digit_buttons_and_keys_set_one_hot_weights(conditional, qtbot):
-    w, chooser = conditional, conditional.digit_chooser
+    w, chooser = conditional, conditional.ui.digit_chooser
     shown = _frame(w, qtbot, lambda: chooser.group.button(6).click())
     assert np.array_equal(w.studio.state.class_weights, one_hot(6, 10))
     assert np.array_equal(shown, _drawn_from_state(w))
     assert chooser.group.checkedId() == 6 and chooser.caption.text() == "digit 6"
     w.activateWindow()
-    w.digit_view.setFocus()
-    shown = _frame(w, qtbot, lambda: qtbot.keyClick(w.digit_view, Qt.Key.Key_2))
+    w.ui.digit_view.setFocus()
+    shown = _frame(w, qtbot, lambda: qtbot.keyClick(w.ui.digit_view, Qt.Key.Key_2))
     assert np.array_equal(w.studio.state.class_weights, one_hot(2, 10))
     assert np.array_equal(shown, _drawn_from_state(w))
     assert chooser.group.checkedId() == 2
 
 
 def test_the_mixer_holds_a_blend_and_the_frame_is_that_blend(conditional, qtbot):
-    w, chooser = conditional, conditional.digit_chooser
+    w, chooser = conditional, conditional.ui.digit_chooser
     _frame(w, qtbot, lambda: chooser.group.button(3).click())
     chooser.mix_b.setValue(8)  # at 0 % of B: still a pure 3
     assert np.array_equal(w.studio.state.class_weights, one_hot(3, 10))
@@ -69,27 +69,27 @@ def test_the_mixer_holds_a_blend_and_the_frame_is_that_blend(conditional, qtbot)
 
 
 def test_the_blend_survives_seed_edits_and_keyframes(conditional, qtbot):
-    w, chooser = conditional, conditional.digit_chooser
+    w, chooser = conditional, conditional.ui.digit_chooser
     chooser.mix_a.setValue(1)
     chooser.mix_b.setValue(7)
     _frame(w, qtbot, lambda: chooser.mix_slider.setValue(40))
     blend = mix(1, 7, 0.4, 10)
-    qtbot.waitUntil(lambda: w.latent_sliders.complete)
-    row = w.latent_sliders.rows[0]
+    qtbot.waitUntil(lambda: w.ui.latent_sliders.complete)
+    row = w.ui.latent_sliders.rows[0]
     shown = _frame(w, qtbot, lambda: row.slider.setValue(row.slider.maximum()))
     np.testing.assert_allclose(w.studio.state.class_weights, blend, atol=1e-6)
     assert np.array_equal(shown, _drawn_from_state(w))
     w.add_keyframe()
-    assert w.interpolation.keyframe_list.item(0).text() == "A · 60 % 1 + 40 % 7"
+    assert w.ui.interpolation.keyframe_list.item(0).text() == "A · 60 % 1 + 40 % 7"
     np.testing.assert_allclose(w.studio.keyframes[0].class_weights, blend, atol=1e-6)
     # A new seed is a new random sample: it draws the seed's own digit.
-    _frame(w, qtbot, lambda: w.controls.seed_box.setValue(1234))
+    _frame(w, qtbot, lambda: w.ui.controls.seed_box.setValue(1234))
     weights = w.studio.state.class_weights
     assert weights.max() == 1.0 and chooser.group.checkedId() == int(np.argmax(weights))
-    assert np.array_equal(w.digit_view.pixels(), _drawn_from_state(w))
+    assert np.array_equal(w.ui.digit_view.pixels(), _drawn_from_state(w))
     # Entering keyframe A brings its blend back, in the controls and on screen.
-    w.interpolation.keyframe_list.setCurrentRow(0)
-    shown = _frame(w, qtbot, lambda: qtbot.keyClick(w.interpolation.keyframe_list,
+    w.ui.interpolation.keyframe_list.setCurrentRow(0)
+    shown = _frame(w, qtbot, lambda: qtbot.keyClick(w.ui.interpolation.keyframe_list,
                                                     Qt.Key.Key_Return))
     np.testing.assert_allclose(w.studio.state.class_weights, blend, atol=1e-6)
     assert chooser.caption.text() == "60 % 1 + 40 % 7"
@@ -99,8 +99,8 @@ def test_the_blend_survives_seed_edits_and_keyframes(conditional, qtbot):
 def test_the_blend_is_remembered_across_a_restart(conditional, qtbot, model_dir):
     from desktop_app.views.main_window import MainWindow
 
-    chooser = conditional.digit_chooser
-    _frame(conditional, qtbot, lambda: conditional.controls.seed_box.setValue(77))
+    chooser = conditional.ui.digit_chooser
+    _frame(conditional, qtbot, lambda: conditional.ui.controls.seed_box.setValue(77))
     chooser.mix_a.setValue(4)
     chooser.mix_b.setValue(9)
     _frame(conditional, qtbot, lambda: chooser.mix_slider.setValue(25))
@@ -116,33 +116,33 @@ def test_the_blend_is_remembered_across_a_restart(conditional, qtbot, model_dir)
 
 def test_changing_the_digit_changes_the_classifier_verdict(window, qtbot, model_dir):
     window.open_model(model_dir / "conditional.onnx")
-    assert window.digit_group.isVisible()
-    qtbot.waitUntil(lambda: window.verdict.verdict is not None)
-    assert window.verdict.verdict.digit == seed_digit(0, 10)  # seed 0 draws its own digit
+    assert window.ui.digit_group.isVisible()
+    qtbot.waitUntil(lambda: window.ui.verdict.verdict is not None)
+    assert window.ui.verdict.verdict.digit == seed_digit(0, 10)  # seed 0 draws its own digit
     for digit in (7, 3):
-        _frame(window, qtbot, lambda d=digit: window.digit_chooser.group.button(d).click())
+        _frame(window, qtbot, lambda d=digit: window.ui.digit_chooser.group.button(d).click())
         # The verdict follows the painted frame within a display frame, by its own timer.
-        qtbot.waitUntil(lambda d=digit: window.verdict.verdict.digit == d, timeout=2000)
-        assert window.verdict.verdict.confidence > 0.9
-        assert f"says {digit} ·" in window.verdict.text()
+        qtbot.waitUntil(lambda d=digit: window.ui.verdict.verdict.digit == d, timeout=2000)
+        assert window.ui.verdict.verdict.confidence > 0.9
+        assert f"says {digit} ·" in window.ui.verdict.text()
 
 
 def test_morphing_two_digits_keeps_the_latent(window, qtbot, model_dir):
     window.open_model(model_dir / "conditional.onnx")
-    window.digit_chooser.morph_from.setValue(2)
-    window.digit_chooser.morph_to.setValue(5)
-    _frame(window, qtbot, window.digit_chooser.morph_button.click)
+    window.ui.digit_chooser.morph_from.setValue(2)
+    window.ui.digit_chooser.morph_to.setValue(5)
+    _frame(window, qtbot, window.ui.digit_chooser.morph_button.click)
     window.flush_verdict()
-    assert window.verdict.verdict.digit == 2
+    assert window.ui.verdict.verdict.digit == 2
     z = [k.z for k in window.studio.keyframes]
     assert np.array_equal(z[0], z[1])
-    assert window.interpolation.keyframe_list.item(1).text() == "B · digit 5"
+    assert window.ui.interpolation.keyframe_list.item(1).text() == "B · digit 5"
     _frame(window, qtbot, lambda: window.set_t(1.0))
     window.flush_verdict()
-    assert window.verdict.verdict.digit == 5
+    assert window.ui.verdict.verdict.digit == 5
     # Half-way the generator draws one image from the half-and-half weights.
     shown = _frame(window, qtbot, lambda: window.set_t(0.5))
     gen = window.studio.generator
     direct = gen.generate(z[0], np.eye(10, dtype=np.float32)[[2, 5]].mean(axis=0))
     assert np.array_equal(shown, to_uint8(direct)[0])
-    assert window.digit_chooser.caption.text() == "50 % 2 + 50 % 5"
+    assert window.ui.digit_chooser.caption.text() == "50 % 2 + 50 % 5"

@@ -1,4 +1,4 @@
-"""Hostile files against every way the app opens one (issue 10): `--self-test`, File → Open,
+"""Hostile files against every way the app opens one: `--self-test`, File → Open,
 the folder watcher, latent-file loading. Each gives one sentence naming the file, nothing
 hangs or crashes, the current model or latent stays, and the user's files are unchanged."""
 
@@ -117,11 +117,11 @@ def test_file_open_of_each_hostile_model_keeps_the_current_one(loaded, qtbot, mo
     for case in MODEL_CASES:
         with qtbot.waitSignal(loaded.modelFailed, timeout=30_000):
             assert loaded.files.open_path(models[case]) is False
-        text = loaded.message_bar.text()
+        text = loaded.ui.message_bar.text()
         assert models[case].name in text and "stays loaded" in text, (case, text)
         assert "\n" not in text
         assert loaded.studio.generator is gen
-    qtbot.waitUntil(lambda: loaded.digit_view.pixels() is not None, timeout=5000)
+    qtbot.waitUntil(lambda: loaded.ui.digit_view.pixels() is not None, timeout=5000)
     assert hc.fingerprint(corpus) == before
 
 
@@ -130,7 +130,7 @@ def test_loading_each_hostile_latent_file_keeps_the_latent(loaded, latents, corp
     z = loaded.studio.state.z.copy()
     for case in LATENT_CASES:
         assert loaded.files.open_path(latents[case]) is False
-        assert latents[case].name in loaded.message_bar.text(), case
+        assert latents[case].name in loaded.ui.message_bar.text(), case
         assert np.array_equal(loaded.studio.state.z, z)
     assert hc.fingerprint(corpus) == before
 
@@ -161,7 +161,7 @@ def test_the_watched_model_replaced_by_a_hostile_file_keeps_the_model(window, qt
     with qtbot.waitSignal(window.modelFailed, timeout=10_000):
         pass
     assert window.studio.generator is gen
-    assert "generator.onnx" in window.message_bar.text()
+    assert "generator.onnx" in window.ui.message_bar.text()
     # Still drawing with the loaded model.
     window.studio.state.set_seed(5)
     with qtbot.waitSignal(window.frameRendered, timeout=5000):
@@ -174,5 +174,5 @@ def test_starting_on_a_symlink_loop_explains_instead_of_crashing(qtbot, models):
     window = launch(models["symlink_loop"])
     qtbot.addWidget(window)
     assert not window.studio.ready
-    assert "loops" in window.message_bar.text()
+    assert "loops" in window.ui.message_bar.text()
     window.close()

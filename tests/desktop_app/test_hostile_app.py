@@ -1,5 +1,5 @@
 """Hostile settings, a classifier that fails at run time, markup in names and metadata, and
-long native error messages (issue 10, app side)."""
+long native error messages."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_junk_in_every_setting_falls_back_to_defaults(qtbot, model_dir, junk):
     w = _start(qtbot, model_dir / "conditional.onnx")
     state = w.studio.state
     assert math.isfinite(state.truncation) and 0.0 <= state.truncation <= 2.0
-    assert np.isfinite(state.z).all() and w.digit_view.pixels() is not None
+    assert np.isfinite(state.z).all() and w.ui.digit_view.pixels() is not None
     w.files._on_recent_about_to_show()  # the recent menu reads its setting too
     w.close()
 
@@ -100,8 +100,8 @@ def test_a_classifier_failing_at_run_time_is_switched_off_once(loaded, qtbot, mo
     assert len(messages) == 1 and "classifier.onnx" in messages[0], messages
     assert "Verdicts are off" in messages[0]
     assert broken.calls == 1 and loaded.studio.classifier is None
-    assert "nan" not in loaded.verdict.text() and "%" not in loaded.verdict.text()
-    assert "verdicts are off" in loaded.verdict.text()
+    assert "nan" not in loaded.ui.verdict.text() and "%" not in loaded.ui.verdict.text()
+    assert "verdicts are off" in loaded.ui.verdict.text()
 
 
 # -- plain text everywhere ----------------------------------------------------------------
@@ -112,7 +112,7 @@ def test_names_and_metadata_are_shown_as_plain_text(window, qtbot, tmp_path):
     model = om.save(om.generator_model(8, meta={"architecture": HTML}),
                     tmp_path / hc.HTML_NAME)
     assert window.open_model(model)
-    label = window.model_label
+    label = window.ui.model_label
     assert label.textFormat() == Qt.TextFormat.PlainText
     assert HTML in label.text() and hc.HTML_NAME in label.text()
     assert hc.HTML_NAME in window.windowTitle()
@@ -122,21 +122,21 @@ def test_names_and_metadata_are_shown_as_plain_text(window, qtbot, tmp_path):
     assert "&lt;img" in entry.toolTip() and "<img" not in entry.toolTip()
     window.studio.keyframes = [Keyframe(window.studio.state.z.copy(), None, HTML)]
     window.path.refresh()  # as after loading a latent file whose keyframe has this name
-    item = window.interpolation.keyframe_list.item(0)
+    item = window.ui.interpolation.keyframe_list.item(0)
     assert item.text().startswith(HTML)  # item text is plain in a QListWidget
     assert "<img" not in item.toolTip() and "&lt;img" in item.toolTip()
     broken = tmp_path / "<b>bad<b>.onnx"
     broken.write_bytes(b"junk")
     assert not window.open_model(broken)
-    bar = window.message_bar.label
+    bar = window.ui.message_bar.label
     assert bar.textFormat() == Qt.TextFormat.PlainText and broken.name in bar.text()
 
 
 def test_the_busy_and_direction_labels_are_plain_text(window):
-    assert window.busy.label.textFormat() == Qt.TextFormat.PlainText
-    assert window.direction_sliders.status.textFormat() == Qt.TextFormat.PlainText
-    window.busy.start(HTML)
-    assert "<img" not in window.busy.toolTip()
+    assert window.ui.busy.label.textFormat() == Qt.TextFormat.PlainText
+    assert window.ui.direction_sliders.status.textFormat() == Qt.TextFormat.PlainText
+    window.ui.busy.start(HTML)
+    assert "<img" not in window.ui.busy.toolTip()
 
 
 # -- native messages and the reading rule ---------------------------------------------------

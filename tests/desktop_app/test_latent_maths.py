@@ -131,7 +131,7 @@ def test_the_digit_morph_keeps_the_latent_and_is_drawn_by_the_generator(model_di
     assert np.array_equal(a.z, b.z)
     assert np.array_equal(a.class_weights, one_hot(3, 10))
     assert np.array_equal(b.class_weights, one_hot(8, 10))
-    studio.source, studio.t = "path", 0.3
+    studio.show_path(0.3)
     frame = studio.render()
     direct = studio.generator.generate(a.z, mix(3, 8, 0.3, 10))[0]
     np.testing.assert_allclose(frame.first, direct, atol=1e-6)

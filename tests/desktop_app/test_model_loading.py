@@ -1,5 +1,5 @@
 """Loading models: contract-conforming files render, anything else is refused with one
-clear sentence that names the file (docs/model-contract.md, issue 5's bad-input list)."""
+clear sentence that names the file (docs/model-contract.md)."""
 
 from __future__ import annotations
 

@@ -23,12 +23,12 @@ def _menu_action(window, text: str):
 
 
 def test_the_busy_bar_shows_only_while_directions_are_computed(window, qtbot, model_dir):
-    assert not window.busy.isVisible()
+    assert not window.ui.busy.isVisible()
     with qtbot.waitSignal(window.directionsReady, timeout=10_000):
         window.open_model(model_dir / "generator.onnx")
-        assert window.busy.isVisible()
-        assert "principal directions" in window.busy.label.text()
-    assert not window.busy.isVisible()
+        assert window.ui.busy.isVisible()
+        assert "principal directions" in window.ui.busy.label.text()
+    assert not window.ui.busy.isVisible()
 
 
 def test_failed_directions_hide_the_busy_bar_and_say_why(window, qtbot, model_dir,
@@ -39,15 +39,15 @@ def test_failed_directions_hide_the_busy_bar_and_say_why(window, qtbot, model_di
     monkeypatch.setattr("desktop_app.views.directions_worker.compute_directions", broken)
     with qtbot.waitSignal(window.directions_worker.failed, timeout=10_000):
         window.open_model(model_dir / "generator.onnx")
-    assert not window.busy.isVisible()
-    assert "out of cheese" in window.direction_sliders.status.text()
+    assert not window.ui.busy.isVisible()
+    assert "out of cheese" in window.ui.direction_sliders.status.text()
 
 
 def test_the_verdict_chart_tallest_bar_is_the_predicted_digit(window, qtbot, model_dir):
     window.open_model(model_dir / "conditional.onnx")
-    verdict = window.verdict
+    verdict = window.ui.verdict
     for digit in (7, 3):
-        _frame(window, qtbot, lambda d=digit: window.digit_chooser.group.button(d).click())
+        _frame(window, qtbot, lambda d=digit: window.ui.digit_chooser.group.button(d).click())
         window.flush_verdict()
         heights = [r.height() for r in verdict.bar_rects()]
         assert int(np.argmax(heights)) == digit == verdict.verdict.digit
@@ -65,19 +65,19 @@ def test_the_verdict_chart_tallest_bar_is_the_predicted_digit(window, qtbot, mod
 
 def test_the_verdict_panel_hides_without_a_model_and_explains_a_missing_classifier(
         window, lone_generator):
-    assert not window.verdict.isVisible()
+    assert not window.ui.verdict.isVisible()
     window.open_model(lone_generator)
-    assert window.verdict.isVisible()
-    assert "verdicts are off" in window.verdict.text()
+    assert window.ui.verdict.isVisible()
+    assert "verdicts are off" in window.ui.verdict.text()
 
 
 def test_keyframes_show_as_thumbnails_and_the_panel_is_filled(loaded, qtbot):
-    _frame(loaded, qtbot, lambda: loaded.controls.seed_box.setValue(11))
+    _frame(loaded, qtbot, lambda: loaded.ui.controls.seed_box.setValue(11))
     loaded.add_keyframe()
-    _frame(loaded, qtbot, lambda: loaded.controls.seed_box.setValue(22))
+    _frame(loaded, qtbot, lambda: loaded.ui.controls.seed_box.setValue(22))
     loaded.add_keyframe()
-    panel = loaded.interpolation
-    loaded.tabs.setCurrentWidget(panel)
+    panel = loaded.ui.interpolation
+    loaded.ui.tabs.setCurrentWidget(panel)
     images = loaded.studio.keyframe_images()
     for i in range(2):
         thumb = panel.keyframe_list.item(i).icon().pixmap(84, 84).toImage()
@@ -114,25 +114,31 @@ def test_title_and_about_box_name_the_model_and_its_metrics(window, qtbot, model
 
 
 def test_unconditional_models_have_no_digit_controls(loaded, qtbot):
-    qtbot.waitUntil(lambda: loaded.latent_sliders.complete)
-    assert loaded.latent_sliders.rows[0].name.text() == "z0"
-    assert not loaded.digit_group.isVisible()
+    qtbot.waitUntil(lambda: loaded.ui.latent_sliders.complete)
+    assert loaded.ui.latent_sliders.rows[0].name.text() == "z0"
+    assert not loaded.ui.digit_group.isVisible()
     loaded.choose_digit(3)  # the 0-9 keys do nothing here
     assert loaded.studio.state.class_weights is None
-    assert loaded.model_label.text().count("unconditional") == 1
+    assert loaded.ui.model_label.text().count("unconditional") == 1
 
 
-def test_the_frame_rate_is_shown_only_while_frames_flow(loaded):
-    loaded.scheduler.statsChanged.emit(1.25, 60.0)
-    assert loaded.stats_label.text() == "frame 1.25 ms · 60 fps"
-    loaded.scheduler.statsChanged.emit(1.25, 0.0)  # idle: the last frame's time only
-    assert loaded.stats_label.text() == "frame 1.25 ms"
+def test_the_frame_rate_is_shown_only_while_frames_flow(loaded, qtbot):
+    scheduler, label = loaded.scheduler, loaded.ui.stats_label
+    slider = loaded.ui.direction_sliders.rows[0].slider
+    for value in range(0, 600, 60):  # frames flowing: one per event-loop turn
+        with qtbot.waitSignal(loaded.frameRendered, timeout=5000):
+            slider.setValue(value)
+    qtbot.waitUntil(lambda: " fps" in label.text(), timeout=5000)
+    assert scheduler.reporting
+    # Then nothing is drawn: the scheduler itself reports idle once and stops waking up.
+    qtbot.waitUntil(lambda: not scheduler.reporting, timeout=5000)
+    assert label.text() == f"frame {scheduler.last_frame_ms:.2f} ms"
 
 
 def test_the_empty_window_offers_nothing_that_needs_a_model(window):
-    assert not window.grid_box.isEnabled()
-    assert not window.verdict.isVisible() and not window.busy.isVisible()
-    assert window.latent_sliders.status.isVisible()
+    assert not window.ui.grid_box.isEnabled()
+    assert not window.ui.verdict.isVisible() and not window.ui.busy.isVisible()
+    assert window.ui.latent_sliders.status.isVisible()
     assert window.statusBar().currentMessage() == ""
 
 

@@ -1,0 +1,74 @@
+"""`LatentController`: the Explore controls, the digit chooser and grid clicks, turned into
+`Studio` edits recorded on the undo history.
+
+A drag merges into one undo step: every event of it carries the same merge key, and the
+step closes when the slider is released (or a typed value is committed).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QObject
+
+from ..core.studio import GRID_GAP, GRID_SIDE, Studio
+from ..core.weights import mix
+from .history import History
+from .window_layout import Widgets
+
+
+class LatentController(QObject):
+    def __init__(self, studio: Studio, history: History, ui: Widgets,
+                 status: Callable[[str], None], parent: QObject | None = None):
+        super().__init__(parent)
+        self.studio, self.history, self.status = studio, history, status
+        c = ui.controls
+        c.seedChanged.connect(lambda s: self.edit("Seed", "set_seed", s))
+        c.truncationChanged.connect(
+            lambda v: self.edit("Truncation", "set_truncation", v, key="truncation"))
+        c.truncation.editFinished.connect(history.end_gesture)
+        c.resetRequested.connect(lambda: self.edit("Reset edits", "reset"))
+        ui.latent_sliders.valueChanged.connect(
+            lambda d, v: self.edit(f"Edit z{d}", "set_raw", d, v, key=f"raw{d}"))
+        ui.latent_sliders.editFinished.connect(history.end_gesture)
+        ui.direction_sliders.valueChanged.connect(
+            lambda i, v: self.edit(f"Edit PC{i + 1}", "set_coeff", i, v, key=f"pc{i}"))
+        ui.direction_sliders.editFinished.connect(history.end_gesture)
+        chooser = ui.digit_chooser
+        chooser.digitChosen.connect(self.choose_digit)
+        chooser.mixChanged.connect(self.choose_mix)
+        chooser.mix_slider.sliderReleased.connect(history.end_gesture)
+        ui.grid_box.toggled.connect(studio.set_grid)
+        ui.digit_view.pixelClicked.connect(self._on_pixel_clicked)
+        ui.badge.backRequested.connect(studio.show_latent)
+
+    def edit(self, text: str, name: str, *args, key: str | None = None) -> None:
+        """One recorded latent edit (see `Studio.edit`)."""
+        if self.studio.ready:
+            self.history.record(text, lambda: self.studio.edit(name, *args), key)
+
+    def choose_digit(self, digit: int) -> None:
+        """Draw the pure `digit` (one-hot weights); ignored for unconditional models."""
+        self.edit(f"Digit {digit}", "set_digit", digit)
+
+    def choose_mix(self, a: int, b: int, share_b: float) -> None:
+        """Draw the blend (1 - share_b)·a + share_b·b; ignored for unconditional models."""
+        if self.studio.class_weights is not None:
+            n = self.studio.generator.num_classes
+            self.edit("Digit mix", "set_class_weights", mix(a, b, share_b, n), key="mix")
+
+    def _on_pixel_clicked(self, x: int, y: int) -> None:
+        if not (self.studio.grid and not self.studio.showing_path):
+            return
+        cell = 28 + GRID_GAP
+        col, row = x // cell, y // cell
+        if x % cell >= 28 or y % cell >= 28 or col >= GRID_SIDE or row >= GRID_SIDE:
+            return  # the line between two digits
+        self.pick_tile(row * GRID_SIDE + col)
+
+    def pick_tile(self, index: int) -> None:
+        """Grid cell `index` becomes the current latent, drawn large (the grid turns off)."""
+        seed = self.history.record("Pick from grid", lambda: self.studio.pick_tile(index))
+        if seed is not None:
+            self.studio.set_grid(False)
+            self.status(f"Picked seed {seed} from the grid (G shows the grid again)")

@@ -1,0 +1,156 @@
+"""One source of truth: after every kind of change, the controls describe the frame on
+screen, the picture is that frame, and the badge says whether it is the current latent
+or a frame of the path."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from desktop_app.core import files
+from desktop_app.core.export import to_uint8
+from desktop_app.core.latent import RAW_RANGE
+from desktop_app.core.weights import describe
+
+STEP = 0.0051  # half a slider step (±4 over 800 steps, ±3 over 600), and a little
+
+
+def assert_controls_match(w) -> None:
+    """Every control describes the displayed frame, and the picture is that frame."""
+    w.scheduler.flush()
+    studio, ui = w.studio, w.ui
+    shown, c = studio.shown(), studio.controls()
+    # The numbers the controls hold make exactly the latent drawn.
+    z = c.truncation * c.raw
+    if c.coeffs.size:
+        z = z + c.coeffs @ studio.state.steps
+    np.testing.assert_allclose(z, shown.z, atol=1e-5)
+    # The widgets show those numbers.
+    for d, row in enumerate(ui.latent_sliders.rows):
+        assert abs(row.value() - np.clip(c.raw[d], -RAW_RANGE, RAW_RANGE)) <= STEP, d
+    for i, row in enumerate(ui.direction_sliders.rows):
+        assert abs(row.value() - c.coeffs[i]) <= STEP, i
+    assert abs(ui.controls.truncation.value() - c.truncation) <= STEP
+    assert ui.controls.seed_box.text() == ("custom" if c.seed is None else str(c.seed))
+    if shown.class_weights is not None:
+        assert ui.digit_chooser.caption.text() == describe(shown.class_weights)
+        np.testing.assert_allclose(c.class_weights, shown.class_weights)
+    # The badge says which frame this is; the picture is it.
+    assert ui.badge.path_shown == studio.showing_path
+    image = to_uint8(studio.generator.generate(shown.z, shown.class_weights))[0]
+    assert np.array_equal(ui.digit_view.pixels()[:28, :28], image)
+
+
+def _slider(row):
+    return row.slider
+
+
+def test_the_controls_describe_the_displayed_frame_after_every_kind_of_change(
+        cond_window, qtbot, tmp_path):
+    w, ui = cond_window, cond_window.ui
+    panel = ui.interpolation
+    changes = [
+        ("seed", lambda: ui.controls.seed_box.setValue(77)),
+        ("truncation", lambda: _slider(ui.controls.truncation).setValue(150)),
+        ("raw slider", lambda: _slider(ui.latent_sliders.rows[2]).setValue(700)),
+        ("direction slider", lambda: _slider(ui.direction_sliders.rows[0]).setValue(500)),
+        ("digit button", lambda: ui.digit_chooser.group.button(4).click()),
+        ("mixer", lambda: ui.digit_chooser.mix_slider.setValue(30)),
+        ("keyframe A", panel.add_button.click),
+        ("seed again", lambda: ui.controls.seed_box.setValue(78)),
+        ("digit 2", lambda: ui.digit_chooser.group.button(2).click()),
+        ("keyframe B", panel.add_button.click),
+        ("t slider", lambda: panel.t_slider.slider.setValue(400)),
+        ("playback tick", lambda: w.playback.tick.emit(0.7)),
+        ("raw edit on a path frame", lambda: _slider(ui.latent_sliders.rows[1]).setValue(100)),
+        ("t again", lambda: panel.t_slider.slider.setValue(1000)),
+        ("back to the latent", ui.badge.back_button.click),
+        ("Interpolate tab", lambda: ui.tabs.setCurrentWidget(panel)),
+        ("keyframe activated", lambda: panel.keyframeActivated.emit(0)),
+        ("t zero", lambda: panel.t_slider.slider.setValue(0)),
+        ("Explore tab", lambda: ui.tabs.setCurrentIndex(0)),
+        ("grid", lambda: ui.grid_box.setChecked(True)),
+        ("grid off", lambda: ui.grid_box.setChecked(False)),
+        ("reset", ui.controls.reset_button.click),
+        ("undo", w.history.stack.undo),
+        ("redo", w.history.stack.redo),
+        ("morph", lambda: w.path.morph(1, 7)),
+        ("undo morph", w.history.stack.undo),
+    ]
+    for name, action in changes:
+        action()
+        try:
+            assert_controls_match(w)
+        except AssertionError as exc:
+            raise AssertionError(f"after {name}: {exc}") from None
+    # A latent file loaded from disk, then another model.
+    path = tmp_path / "latents.json"
+    files.save(path, w.studio.to_file())
+    assert w.files.load_latents(path)
+    assert_controls_match(w)
+
+
+def test_t_zero_shows_keyframe_a_not_the_current_latent(cond_window, qtbot):
+    w, panel = cond_window, cond_window.ui.interpolation
+    w.ui.controls.seed_box.setValue(5)
+    panel.add_button.click()
+    w.ui.controls.seed_box.setValue(6)
+    panel.add_button.click()
+    w.ui.controls.seed_box.setValue(9)  # the current latent is neither keyframe
+    w.ui.tabs.setCurrentWidget(panel)  # t was never touched
+    assert_controls_match(w)
+    assert w.studio.showing_path and w.studio.t == 0.0
+    np.testing.assert_array_equal(w.studio.shown().z, w.studio.keyframes[0].z)
+    assert "t = 0.000" in w.ui.badge.label.text()
+
+
+def test_the_explore_tab_shows_the_latent_again(cond_window, qtbot):
+    w, panel = cond_window, cond_window.ui.interpolation
+    panel.add_button.click()
+    w.ui.controls.seed_box.setValue(3)
+    panel.add_button.click()
+    w.ui.tabs.setCurrentWidget(panel)
+    panel.t_slider.slider.setValue(500)
+    w.scheduler.flush()
+    assert w.studio.showing_path and not w.ui.badge.back_button.isHidden()
+    w.ui.tabs.setCurrentIndex(0)
+    assert not w.studio.showing_path
+    assert_controls_match(w)
+    assert w.ui.badge.back_button.isHidden()
+    assert w.ui.badge.label.text() == "Showing the current latent"
+
+
+def test_editing_a_path_frame_continues_from_it(cond_window, qtbot):
+    w, panel = cond_window, cond_window.ui.interpolation
+    panel.add_button.click()
+    w.ui.controls.seed_box.setValue(3)
+    panel.add_button.click()
+    panel.t_slider.slider.setValue(500)
+    shown = w.studio.shown()
+    w.ui.digit_chooser.group.button(8).click()
+    # The path frame became the current latent, then the digit changed; z is the frame's.
+    np.testing.assert_allclose(w.studio.state.z, shown.z, atol=1e-6)
+    assert not w.studio.showing_path
+    assert_controls_match(w)
+
+
+def test_the_wheel_scrolls_the_list_instead_of_editing_a_slider(cond_window, qtbot):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    w = cond_window
+    row = w.ui.latent_sliders.rows[5]
+    before = w.studio.state.raw.copy()
+    slider = row.slider
+    centre = QPointF(slider.rect().center())
+    event = QWheelEvent(centre, QPointF(slider.mapToGlobal(centre.toPoint())), QPoint(0, 0),
+                        QPoint(0, -120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(slider, event)
+    np.testing.assert_array_equal(w.studio.state.raw, before)
+    assert w.history.stack.count() == 0
+    slider.setFocus()
+    qtbot.waitUntil(slider.hasFocus)
+    QApplication.sendEvent(slider, event)  # a focused slider does take the wheel
+    assert w.studio.state.raw[5] != before[5]
