@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow
 
@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.files = FileActions(self)
         self._model_actions = self.files.model_actions + shortcuts.install(self)
         self._restored_latent = False
+        self.training = None  # the Training panel, made on first use (show_training)
         self.window_state = WindowState(self)
         self.setAcceptDrops(True)
         self.studio.subscribe(self._on_studio_changed)
@@ -283,6 +284,19 @@ class MainWindow(QMainWindow):
         """A passing note in the status bar (what just happened, nothing to act on)."""
         self.statusBar().showMessage(text, STATUS_MS)
 
+    def show_training(self):
+        """Show the Training panel, creating it on first use. Imported only here: the
+        panel's modules stay off the cold-start path."""
+        if self.training is None:
+            from .training_panel import TrainingPanel
+
+            self.training = TrainingPanel(self.open_model, self)
+            self.training.setWindowFlag(Qt.WindowType.Window)  # its own window, not a child
+        self.training.show()
+        self.training.raise_()
+        self.training.activateWindow()
+        return self.training
+
     # -- window events -------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if self.files.dropped_path(event.mimeData()) is not None:
@@ -296,6 +310,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.directions_worker.shutdown()  # a running worker stops at its next batch
+        if self.training is not None:
+            self.training.shutdown()  # a training child checkpoints and exits
+            self.training.close()
         self.playback.stop()
         self.window_state.save()
         super().closeEvent(event)

@@ -17,7 +17,7 @@ SHORTCUTS = [
     ("Ctrl+E", "Export PNG"), ("Ctrl+Shift+G / Ctrl+Shift+E", "Export GIF / strip"),
     ("Ctrl+C", "Copy the image"), ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"), ("R", "Random seed"), ("] / [", "Next / previous seed"),
     ("Ctrl+R", "Reset edits"), ("G", "Toggle 8×8 grid"), ("K", "Add keyframe"),
-    ("Space", "Play / pause"), ("0-9", "Choose the digit (models with a digit to choose)"),
+    ("Space", "Play / pause"), ("Ctrl+Shift+T", "Training panel"), ("0-9", "Choose the digit (models with a digit to choose)"),
 ]
 
 
@@ -56,6 +56,8 @@ def install(window) -> list[QAction]:
     smooth = add(view, "S&mooth Upscaling", "", lambda: None, checkable=True)
     smooth.toggled.connect(ui.smooth_box.setChecked)
     ui.smooth_box.toggled.connect(smooth.setChecked)
+    view.addSeparator()
+    add(view, "&Training…", "Ctrl+Shift+T", window.show_training)
     play = window.menuBar().addMenu("&Play")
     needs_model += [
         add(play, "&Add Keyframe", "K", window.add_keyframe),

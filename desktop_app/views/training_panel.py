@@ -1,0 +1,307 @@
+"""`TrainingPanel`: watch, start, stop, resume and finish a training run from the app.
+
+Opened from View → Training… and imported only then (main_window.show_training), so the
+app's cold start does not pay for it. The app never imports TensorFlow or `training`: the
+panel runs `python -m training train|export|evaluate` as child processes
+(views/training_runner.py) and learns about a run from its folder (core/run_folder.py,
+complete epochs only, re-read by views/run_watcher.py). Progress and ETA come from the
+epochs in metrics.jsonl, not from the child's progress bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QSlider,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from ..core.run_folder import RunSnapshot, eta_seconds, epoch_seconds, format_duration
+from ..core.training_jobs import (clean_log, default_export_path, evaluate_args, export_args,
+                                  nothing_to_resume, resume_hint, training_unavailable)
+from .boxes import group
+from .plain_text import plain_label
+from .run_watcher import POLL_MS, RunWatcher
+from .training_curves import PLOTS, TrainingCurvesWidget
+from .training_form import TrainingFormWidget
+from .training_runner import TrainingRunner
+
+LOG_LINES = 400
+OUTPUT_KEEP = 64 << 10  # the tail of a child's output searched for the resume hint
+GRID_SCALE = 2  # the grid PNG is 2x already; 4x on screen reads well
+
+
+class TrainingPanel(QWidget):
+    """The Training window. `open_model(path) -> bool` loads a model into the explorer.
+
+    Signals: `runEnded(exit_code)` after a training child exits, `modelReady(path)` after
+    the export → evaluate chain loaded its model (`finishFailed(text)` otherwise).
+    """
+
+    runEnded = Signal(int)
+    modelReady = Signal(str)
+    finishFailed = Signal(str)
+
+    def __init__(self, open_model: Callable[[Path], bool], parent: QWidget | None = None,
+                 poll_ms: int = POLL_MS):
+        super().__init__(parent)
+        self.setWindowTitle("Training")
+        self._open_model = open_model
+        self.unavailable = training_unavailable()
+        self.snapshot = RunSnapshot()
+        self.target_epochs = 0
+        self.exit_code: int | None = None
+        self.hint = None
+        self._mode = ""  # "train" or "finish" while a child runs
+        self._output = ""
+        self._pending = ""
+        self._model: Path | None = None
+        self._exported = False
+        self.form = TrainingFormWidget()
+        self.install_label = plain_label(QLabel(self.unavailable or ""))
+        self.install_label.setWordWrap(True)
+        self.install_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.install_label.setVisible(self.unavailable is not None)
+        self.status_label = plain_label(QLabel("Choose an output folder to watch, or start a run."))
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = QProgressBar()
+        self.progress.setFormat("epoch %v of %m")
+        self.eta_label = QLabel("")
+        self.curves = TrainingCurvesWidget()
+        self.grid_label = QLabel("no sample grid yet")
+        self.grid_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.grid_label.setMinimumSize(140, 140)
+        self.scrubber = QSlider(Qt.Orientation.Horizontal)
+        self.scrubber.setEnabled(False)
+        self.grid_caption = QLabel("")
+        self.grid_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.log = QPlainTextEdit(readOnly=True)
+        self.log.setMaximumBlockCount(LOG_LINES)
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self._layout()
+        self.watcher = RunWatcher(self, poll_ms)
+        self.runner = TrainingRunner(self)
+        self.watcher.runChanged.connect(self._on_run_changed)
+        self.runner.output.connect(self._on_output)
+        self.runner.stepFinished.connect(self._on_step_finished)
+        self.runner.finished.connect(self._on_runner_finished)
+        self.scrubber.valueChanged.connect(self._show_grid)
+        f = self.form
+        f.start_button.clicked.connect(self.start)
+        f.stop_button.clicked.connect(self.stop)
+        f.resume_button.clicked.connect(self.resume)
+        f.finish_button.clicked.connect(self.finish)
+        f.out_edit.editingFinished.connect(self._on_out_changed)
+        self._update_buttons()
+        self._on_out_changed()
+
+    def _layout(self) -> None:
+        top = QVBoxLayout()
+        top.addWidget(self.install_label)
+        top.addWidget(self.form)
+        row = QHBoxLayout()
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.eta_label)
+        top.addLayout(row)
+        top.addWidget(self.status_label)
+        grid = QWidget()
+        gv = QVBoxLayout(grid)
+        gv.addWidget(self.grid_label, 1)
+        gv.addWidget(self.scrubber)
+        gv.addWidget(self.grid_caption)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(group("Curves", self.curves))
+        split.addWidget(group("Sample grid", grid))
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        vsplit = QSplitter(Qt.Orientation.Vertical)
+        vsplit.addWidget(split)
+        vsplit.addWidget(group("Log", self.log))
+        vsplit.setStretchFactor(0, 3)
+        vsplit.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(vsplit, 1)
+        self.resize(900, 760)
+
+    # -- what the panel shows ------------------------------------------------------------
+    def shown_epochs(self) -> list[int]:
+        """The epochs on screen: those the curves draw (tests assert exactly these)."""
+        return list(self.snapshot.epochs)
+
+    def shown_grid_epoch(self) -> int | None:
+        epochs = self.snapshot.grid_epochs
+        return epochs[self.scrubber.value()] if epochs and self.scrubber.isEnabled() else None
+
+    def _on_out_changed(self) -> None:
+        out = self.form.out_folder()
+        if self.watcher.folder is None or str(self.watcher.folder.path) != out:
+            self.watcher.watch(out or None)
+            if out and not self.runner.running:
+                self._say(f"Watching {out}: {len(self.snapshot.epochs)} complete epochs.")
+
+    def _on_run_changed(self, snapshot: RunSnapshot) -> None:
+        self.snapshot = snapshot
+        self.curves.set_series({key: snapshot.series(key) for _, lines in PLOTS for key, _, _ in lines})
+        epochs = snapshot.grid_epochs
+        follow = self.scrubber.value() >= self.scrubber.maximum()  # at the end: keep following
+        self.scrubber.blockSignals(True)
+        self.scrubber.setEnabled(bool(epochs))
+        self.scrubber.setRange(0, max(0, len(epochs) - 1))
+        if follow:
+            self.scrubber.setValue(self.scrubber.maximum())
+        self.scrubber.blockSignals(False)
+        self._show_grid()
+        target = self.target_epochs if self._mode == "train" else int(snapshot.config.get("epochs") or 0)
+        self.progress.setRange(0, max(target, snapshot.last_epoch, 1))
+        self.progress.setValue(snapshot.last_epoch)
+        self._update_eta()
+        self._update_buttons()
+
+    def _update_eta(self) -> None:
+        per_epoch = epoch_seconds(self.snapshot)
+        if self._mode != "train" or per_epoch is None:
+            self.eta_label.setText("")
+            return
+        eta = eta_seconds(self.snapshot, self.target_epochs)
+        self.eta_label.setText(f"ETA {format_duration(eta)} · {per_epoch:.1f} s/epoch")
+
+    def _show_grid(self) -> None:
+        epoch = self.shown_grid_epoch()
+        if epoch is None:
+            self.grid_label.setPixmap(QPixmap())
+            self.grid_label.setText("no sample grid yet")
+            self.grid_caption.setText("")
+            return
+        image = QImage.fromData(self.snapshot.grids[epoch])
+        if image.isNull():  # a whole PNG Qt cannot decode: say so, keep watching
+            self.grid_label.setText(f"epoch {epoch}: the grid cannot be decoded")
+            return
+        self.grid_label.setPixmap(QPixmap.fromImage(image.scaled(
+            image.width() * GRID_SCALE, image.height() * GRID_SCALE,
+            Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)))
+        self.grid_caption.setText(f"epoch {epoch} of {self.snapshot.last_epoch}")
+
+    def _update_buttons(self) -> None:
+        self.form.set_running(self.runner.running, self.unavailable is None,
+                              self.snapshot.checkpointed)
+
+    def _say(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    # -- starting and stopping -----------------------------------------------------------
+    def start(self) -> None:
+        """Train a new run into the output folder."""
+        if self.snapshot.checkpointed and self.watcher.folder is not None:
+            self._say(f"{self.watcher.folder.path} already holds a run: Resume continues it, "
+                      "or choose another output folder.")
+            return
+        self._launch(resume=False)
+
+    def resume(self) -> None:
+        """Continue the run in the output folder up to the form's epochs (`--resume`)."""
+        self._launch(resume=True)
+
+    def _launch(self, resume: bool) -> None:
+        if self.unavailable is not None or self.runner.running:
+            return
+        request = self.form.request()
+        if not request.out:
+            self._say("Choose an output folder first.")
+            return
+        try:
+            args = request.args(resume)
+        except ValueError as exc:  # shlex: an open quote in More options
+            self._say(f"More options: {exc}.")
+            return
+        self._on_out_changed()
+        self.target_epochs, self.exit_code, self.hint = request.epochs, None, None
+        self._mode, self._output = "train", ""
+        self.runner.start([("train", args)])
+        self._say(("Resuming" if resume else "Training") + f" into {request.out}…")
+        self._update_buttons()
+        self.watcher.read_now()
+
+    def stop(self) -> None:
+        """SIGINT: training checkpoints its last complete epoch and exits."""
+        if self.runner.running:
+            self.runner.stop()
+            self._say("Stopping: the last complete epoch stays checkpointed…")
+
+    def shutdown(self) -> None:
+        """The app is closing: stop a child cleanly rather than leave or kill it."""
+        self.runner.shutdown()
+
+    # -- the child's output and exit -----------------------------------------------------
+    def _on_output(self, text: str) -> None:
+        self._output = (self._output + text)[-OUTPUT_KEEP:]
+        text = self._pending + text
+        complete, sep, self._pending = text.rpartition("\n")
+        for line in clean_log(complete + sep):
+            self.log.appendPlainText(line)
+
+    def _on_step_finished(self, label: str, code: int) -> None:
+        if self._pending:
+            self._on_output("\n")
+        if label == "export" and code == 0:
+            self._exported = True
+        if label != "train":
+            return
+        self.exit_code = code
+        self.watcher.read_now()
+        epochs = self.snapshot.last_epoch
+        if code == 0:
+            self._say(f"Run finished: {epochs} epochs in {self.form.out_folder()}. "
+                      "“Export, evaluate & load” puts it in the explorer.")
+        elif self.runner.stopping and (hint := resume_hint(self._output)) is not None:
+            self.hint = hint
+            self._say(f"Stopped. Epoch {hint.epoch} is checkpointed; Resume continues it "
+                      f"(or run: {hint.command})")
+        elif self.runner.stopping and nothing_to_resume(self._output):
+            self._say("Stopped before the first epoch finished: there is nothing to resume.")
+        else:
+            last = clean_log(self._output)[-1:] or ["see the log below"]
+            self._say(f"Training failed (exit code {code}): {last[0]}")
+
+    def _on_runner_finished(self, ok: bool) -> None:
+        mode, self._mode = self._mode, ""
+        if mode == "train":
+            self.runEnded.emit(self.exit_code if self.exit_code is not None else -1)
+        elif mode == "finish":
+            self._on_finish_done(ok)
+        self._update_eta()
+        self._update_buttons()
+
+    # -- export, evaluate, load ----------------------------------------------------------
+    def export_path(self) -> Path:
+        text = self.form.export_edit.text().strip()
+        return Path(text).expanduser().absolute() if text else default_export_path(self.form.out_folder())
+
+    def finish(self) -> None:
+        """Export the run, evaluate the export (quick settings), then load it into the explorer."""
+        if self.unavailable is not None or self.runner.running or not self.snapshot.checkpointed:
+            return
+        run, model = self.form.out_folder(), self.export_path()
+        data = self.snapshot.config.get("data")
+        self._model, self._exported, self._mode = model, False, "finish"
+        self.runner.start([("export", export_args(run, model)),
+                           ("evaluate", evaluate_args(model, data if isinstance(data, str) else None))])
+        self._say(f"Exporting {Path(run).name} to {model} and evaluating it…")
+        self._update_buttons()
+
+    def _on_finish_done(self, ok: bool) -> None:
+        model = self._model
+        if not self._exported or model is None:
+            self._say("The export failed; the log below says why.")
+            self.finishFailed.emit("export")
+            return
+        if not self._open_model(model):
+            self._say(f"Exported {model}, but it did not load (the window says why).")
+            self.finishFailed.emit("load")
+            return
+        note = "evaluated and loaded" if ok else "loaded (the evaluation failed: see the log)"
+        self._say(f"Exported {model}, {note}.")
+        self.modelReady.emit(str(model))
