@@ -1,9 +1,10 @@
-"""Command line of the training package: `python -m training {train,export,evaluate,classifier,bench,plot}`.
+"""Command line of the training package: `python -m training {train,export,encoder,evaluate,classifier,bench,plot}`.
 
 Examples:
     python -m training train --arch dcgan --epochs 20 --data ../shared/data --out runs/dcgan
     python -m training train --out runs/dcgan --epochs 30 --resume      # continue a run
     python -m training export runs/dcgan --out exported_models/generator.onnx
+    python -m training encoder runs/dcgan --out exported_models/generator.encoder.onnx
     python -m training evaluate exported_models/generator.onnx --n 10000
     python -m training plot runs/dcgan                                  # runs/dcgan/curves.png
 
@@ -59,6 +60,12 @@ def _cmd_export(args) -> int:
     return 0
 
 
+def _cmd_encoder(args) -> int:
+    from training.encoder import main as encoder_main
+
+    return encoder_main(args)
+
+
 def _cmd_evaluate(args) -> int:
     from training.evaluate import main as evaluate_main
 
@@ -91,8 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a run's generator to ONNX (checked, atomic)")
     p.add_argument("run_dir")
     p.add_argument("--out", required=True, help="the .onnx file to write")
+    p.add_argument("--cluster-temperature", type=float, default=None,
+                   help="self-conditioned runs trained on hard clusters: how sharply z[:k] picks one "
+                        "(default 3; runs trained on soft clusters export at their own temperature)")
+
+    p = sub.add_parser("encoder", help="train an encoder (image -> latent) for a run's generator, export it to ONNX")
+    p.add_argument("run_dir")
+    p.add_argument("--out", required=True, help="the .onnx file to write, named GENERATOR.encoder.onnx")
+    p.add_argument("--epochs", type=int, default=2, help="passes over the real training digits")
+    p.add_argument("--data", default=None, help="MNIST folder (default: the run's, else MNIST_DIR)")
+    p.add_argument("--generator", default=None,
+                   help="file name of the generator it belongs to (default: --out's name without .encoder)")
     p.add_argument("--cluster-temperature", type=float, default=3.0,
-                   help="self-conditioned runs (--clusters): how sharply z[:k] picks a cluster")
+                   help="self-conditioned runs: the temperature the generator was exported with")
+    p.add_argument("--train-samples", type=int, default=0, help="real digits to train on (0: all)")
+    p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser("evaluate", help="FID, Inception-score analogue and class balance of a generator")
     p.add_argument("model")
@@ -139,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         user_errors += (ExportError,)
     except ImportError:  # export needs tf2onnx; train works without it
         pass
-    handlers = {"train": _cmd_train, "export": _cmd_export, "evaluate": _cmd_evaluate,
+    handlers = {"train": _cmd_train, "export": _cmd_export, "encoder": _cmd_encoder, "evaluate": _cmd_evaluate,
                 "classifier": _cmd_classifier, "bench": _cmd_bench, "plot": _cmd_plot}
     try:
         return handlers[args.command](args)

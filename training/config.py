@@ -35,6 +35,7 @@ class TrainConfig:
     minibatch_stddev: bool = False  # D sees each batch's feature spread (fights mode collapse)
     precision: str = "auto"  # auto (bf16 on Ampere+ GPUs, else float32) | float32 | bf16
     clusters: int = 0  # cdcgan only: >0 conditions on k-means clusters of the pixels, no labels
+    cluster_temperature: float = 0.0  # >0: G trains on soft clusters softmax(T·z[:k]+b), as exported
     ema: float | None = None  # generator weight EMA decay; 0 disables; smooths GAN jitter
     seed: int = 0  # one seed drives weights, shuffling and noise
     data: str | None = None  # MNIST folder; None: MNIST_DIR, then keras.datasets download
@@ -63,6 +64,8 @@ class TrainConfig:
             raise ConfigError("--batch-size must be at least 1")
         if self.clusters and (self.arch != "cdcgan" or not 2 <= self.clusters <= 100):
             raise ConfigError("--clusters needs --arch cdcgan and a count in 2..100 (0: condition on the digit labels)")
+        if not 0 <= self.cluster_temperature <= 100 or (self.cluster_temperature and not self.clusters):
+            raise ConfigError("--cluster-temperature must be in [0, 100] and needs --clusters")
         if self.width is not None and not 1 <= self.width <= 1024:
             raise ConfigError("--width must be between 1 and 1024")
         if self.lr is not None and not 0 < self.lr < 1:  # NaN fails every comparison: refused too

@@ -191,10 +191,15 @@ def cluster_weights_function(priors, temperature: float):
     return lambda z: tf.nn.softmax(temperature * (z[:, :k] + tf.constant(offsets)), axis=-1)
 
 
-def export_run(run_dir, out, cluster_temperature: float = 3.0) -> Path:
+def export_run(run_dir, out, cluster_temperature: float | None = None) -> Path:
     cfg, gan, epoch = load_run(Path(run_dir))
     if cfg.clusters:
-        return _export_self_conditioned(cfg, gan, epoch, Path(run_dir), Path(out), cluster_temperature)
+        # A run trained on soft clusters is exported at its training temperature.
+        temperature = cfg.cluster_temperature or cluster_temperature or 3.0
+        if cfg.cluster_temperature and cluster_temperature not in (None, cfg.cluster_temperature):
+            raise ExportError(f"{run_dir} was trained at --cluster-temperature {cfg.cluster_temperature:g}; "
+                              "it exports at that temperature only")
+        return _export_self_conditioned(cfg, gan, epoch, Path(run_dir), Path(out), temperature)
     fn, sig = generator_function(gan.export_generator(), cfg.latent_dim, gan.conditional)
     model = convert(fn, sig, ["image"])
     meta = base_metadata("generator", cfg.arch, epoch, 10 if gan.conditional else 0, cfg.to_json(), None)

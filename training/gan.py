@@ -16,7 +16,8 @@ from training.models import ARCHITECTURES, NUM_CLASSES
 
 class GAN(keras.Model):
     def __init__(self, arch: str, latent_dim: int, ema: float = 0.0, seed: int = 0,
-                 width: int = 32, minibatch_stddev: bool = False, num_classes: int = NUM_CLASSES, **kwargs):
+                 width: int = 32, minibatch_stddev: bool = False, num_classes: int = NUM_CLASSES,
+                 cluster_offsets=None, cluster_temperature: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         spec = ARCHITECTURES[arch]
         self.arch = arch
@@ -27,6 +28,12 @@ class GAN(keras.Model):
         # clusters of a self-conditioned run (--clusters).
         extra = {"num_classes": num_classes} if spec.conditional else {}
         self.num_classes = num_classes
+        # Self-conditioning with soft clusters: the generator's class weights come from z
+        # exactly as in the export (softmax(T·(z[:k] + b))), so blends are trained, not guessed.
+        self.soft_clusters = cluster_offsets is not None and cluster_temperature > 0
+        if self.soft_clusters:
+            self.cluster_offsets = tf.constant(cluster_offsets, tf.float32)
+            self.cluster_temperature = float(cluster_temperature)
         self.generator = spec.build_generator(latent_dim, width, **extra)
         self.discriminator = spec.build_discriminator(width, minibatch_stddev, **extra)
         # The averaged generator shares the architecture, never gets gradients.
@@ -72,12 +79,22 @@ class GAN(keras.Model):
     def sample(self, z, labels=None):
         return self.export_generator()(self._g_inputs(z, labels), training=False)
 
-    def _inputs(self, x, labels):
-        return [x, labels] if self.conditional else x
+    def _inputs(self, x, weights):
+        return [x, weights] if self.conditional else x
 
     def _g_inputs(self, z, labels):
-        """The generator is fed class weights: the one-hot rows of the digits asked for."""
-        return [tf.convert_to_tensor(z), tf.one_hot(labels, self.num_classes)] if self.conditional else z
+        """The generator is fed class weights: one-hot rows of the classes asked for, or for
+        soft self-conditioning the weights its own z picks (labels are then ignored)."""
+        if not self.conditional:
+            return z
+        z = tf.convert_to_tensor(z)
+        return [z, self._class_weights(z, labels)]
+
+    def _class_weights(self, z, labels):
+        if self.soft_clusters:
+            k = self.num_classes
+            return tf.nn.softmax(self.cluster_temperature * (z[:, :k] + self.cluster_offsets), axis=-1)
+        return tf.one_hot(labels, self.num_classes)
 
     def _noise(self, batch):
         """This replica's z: one draw of the shared seed, offset by the replica's id.
@@ -96,9 +113,11 @@ class GAN(keras.Model):
         batch = tf.shape(real)[0]
         z = self._noise(batch)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = self.generator(self._g_inputs(z, labels), training=True)
-            real_out = tf.cast(self.discriminator(self._inputs(real, labels), training=True), tf.float32)
-            fake_out = tf.cast(self.discriminator(self._inputs(fake, labels), training=True), tf.float32)
+            fake_w = self._class_weights(z, labels) if self.conditional else None
+            fake = self.generator(self._inputs(z, fake_w), training=True)
+            real_w = tf.one_hot(labels, self.num_classes) if self.conditional else None
+            real_out = tf.cast(self.discriminator(self._inputs(real, real_w), training=True), tf.float32)
+            fake_out = tf.cast(self.discriminator(self._inputs(fake, fake_w), training=True), tf.float32)
             g_loss = self.loss_fn(tf.ones_like(fake_out), fake_out)
             d_loss = (self.loss_fn(tf.ones_like(real_out), real_out)
                       + self.loss_fn(tf.zeros_like(fake_out), fake_out))

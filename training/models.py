@@ -138,7 +138,11 @@ def cdcgan_generator(latent_dim: int, width: int, num_classes: int = NUM_CLASSES
 
 
 class _Projection(layers.Layer):
-    """Projection discriminator head (Miyato & Koyama 2018): logit += <embed(y), h>."""
+    """Projection discriminator head (Miyato & Koyama 2018): logit += <w @ E, h>.
+
+    `w` is a (batch, k) row on the simplex: one-hot for a digit or a cluster, or the soft
+    cluster weights a self-conditioned generator was given.
+    """
 
     def __init__(self, features: int, num_classes: int = NUM_CLASSES, **kwargs):
         super().__init__(**kwargs)
@@ -146,21 +150,24 @@ class _Projection(layers.Layer):
         self.num_classes = num_classes
         self.embed = layers.Embedding(num_classes, features, name="embedding")
 
-    def call(self, h, label):
-        return keras.ops.sum(keras.ops.cast(self.embed(label), h.dtype) * h, axis=-1, keepdims=True)
+    def call(self, h, weights):
+        if not self.embed.built:
+            self.embed.build((None,))
+        emb = keras.ops.matmul(keras.ops.cast(weights, "float32"), keras.ops.cast(self.embed.embeddings, "float32"))
+        return keras.ops.sum(keras.ops.cast(emb, h.dtype) * h, axis=-1, keepdims=True)
 
     def get_config(self):
         return {**super().get_config(), "features": self.features, "num_classes": self.num_classes}
 
 
 def cdcgan_discriminator(width: int, minibatch_stddev: bool = False, num_classes: int = NUM_CLASSES) -> keras.Model:
-    """DCGAN discriminator with a projection of the label onto its features."""
+    """DCGAN discriminator with a projection of the class weights onto its features."""
     img = keras.Input(IMAGE_SHAPE, name="image")
-    label = keras.Input((), dtype="int32", name="label")
+    weights = keras.Input((num_classes,), name="class_weights")
     h = _dcgan_features(img, width, minibatch_stddev)
     logit = layers.Add(dtype="float32")([layers.Dense(1, name="logit")(h),
-                                         _Projection(width * 2 * 7 * 7, num_classes, name="projection")(h, label)])
-    return keras.Model([img, label], logit, name="cdcgan_discriminator")
+                                         _Projection(width * 2 * 7 * 7, num_classes, name="projection")(h, weights)])
+    return keras.Model([img, weights], logit, name="cdcgan_discriminator")
 
 
 ARCHITECTURES: dict[str, Architecture] = {

@@ -78,18 +78,25 @@ def precision_policy(precision: str):
     return keras.dtype_policies.DTypePolicy("mixed_bfloat16" if precision == "bf16" else "float32")
 
 
-def build_gan(cfg: TrainConfig, precision: str = "float32"):
+def build_gan(cfg: TrainConfig, precision: str = "float32", clustering=None):
+    """The compiled GAN for `cfg`; `clustering` (training only) sets soft self-conditioning."""
     import keras
 
     from training.gan import GAN
     from training.models import ARCHITECTURES, NUM_CLASSES
 
+    offsets = None
+    if clustering is not None and cfg.cluster_temperature > 0:
+        from training.clusters import latent_offsets
+
+        offsets = latent_offsets(clustering.priors)
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision_policy(precision))
     try:
         gan = GAN(cfg.arch, cfg.latent_dim, ema=cfg.ema, seed=cfg.seed,
                   width=cfg.width or 0, minibatch_stddev=cfg.minibatch_stddev,
-                  num_classes=cfg.clusters or NUM_CLASSES)
+                  num_classes=cfg.clusters or NUM_CLASSES,
+                  cluster_offsets=offsets, cluster_temperature=cfg.cluster_temperature)
     finally:
         keras.config.set_dtype_policy(previous)
     gan.compile(
@@ -152,6 +159,7 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     if resuming:
         check_resumable(run_dir, cfg)
 
+    clustering = None
     if cfg.clusters:
         # Self-conditioning: the GAN never sees a digit label, only the cluster of each image.
         from training.clusters import kmeans
@@ -170,7 +178,7 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
         cfg = dataclasses.replace(cfg, steps_per_execution=1)
     keras.utils.set_random_seed(cfg.seed)
     with strategy.scope():
-        gan = build_gan(cfg, precision)
+        gan = build_gan(cfg, precision, clustering if cfg.clusters else None)
     first_epoch, wall_seconds = 0, 0.0
     if resuming:
         arrays, first_epoch, wall_seconds = checkpoint.read_with_wall_time(run_dir)

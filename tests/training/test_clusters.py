@@ -84,3 +84,29 @@ def test_cluster_weights_follow_the_priors_and_stay_on_the_simplex():
     shares = np.bincount(w.argmax(1), minlength=3) / len(w)
     assert shares == pytest.approx(priors, abs=0.01)
     assert shares[0] > shares[1] > shares[2]
+
+
+def test_soft_self_conditioning_trains_on_the_weights_the_export_computes():
+    """Training and export pick the clusters from z with one formula: no train/export gap."""
+    import tensorflow as tf
+
+    from training.clusters import Clustering
+    from training.config import TrainConfig
+    from training.export import cluster_weights_function
+    from training.train import build_gan
+
+    clustering = Clustering(k=5, priors=[0.4, 0.2, 0.2, 0.1, 0.1], inertia=1.0)
+    cfg = TrainConfig(arch="cdcgan", clusters=5, cluster_temperature=4.0, width=4, latent_dim=8).resolved()
+    gan = build_gan(cfg, clustering=clustering)
+    z = tf.constant(np.random.default_rng(0).standard_normal((256, 8)).astype(np.float32))
+    trained = gan._class_weights(z, None).numpy()
+    exported = cluster_weights_function(clustering.priors, 4.0)(z).numpy()
+    np.testing.assert_allclose(trained, exported, atol=1e-6)
+    assert trained.max(1).mean() < 0.99  # soft: blends are part of training
+
+
+def test_cluster_temperature_needs_clusters():
+    from training.config import ConfigError, TrainConfig
+
+    with pytest.raises(ConfigError, match="needs --clusters"):
+        TrainConfig(arch="cdcgan", cluster_temperature=3.0)
