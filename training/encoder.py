@@ -162,7 +162,8 @@ def train_encoder(run_dir, out, config: EncoderConfig = EncoderConfig(), data=No
     out = Path(out)
     generator_name = Path(generator_name).name if generator_name else default_generator_name(out)
     cfg, gan, run_epochs = load_run(Path(run_dir))
-    decode, conditional = _decoder(cfg, gan, Path(run_dir), config.cluster_temperature)
+    # A run trained on soft clusters decodes at its own temperature, as its export does.
+    decode, conditional = _decoder(cfg, gan, Path(run_dir), cfg.cluster_temperature or config.cluster_temperature)
     mnist = load_mnist(data if data is not None else cfg.data)
     real = mnist.train_images.astype(np.float32) / 255.0
     real_labels = mnist.train_labels.astype(np.int32)

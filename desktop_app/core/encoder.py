@@ -1,0 +1,177 @@
+"""`Encoder`: a generator's encoder (image -> latent) behind a small NumPy API.
+
+    enc = Encoder.from_path("exported_models/generator.encoder.onnx", generator=gen)
+    z, weights = enc.encode(images)   # (n, 28, 28) in [0, 1] -> (n, latent_dim), (n, 10) or None
+
+An encoder belongs to one generator (docs/model-contract.md, "Encoders"): its metadata
+names the generator's file (`generator`) and repeats its `latent_dim` and `num_classes`.
+Given the generator, loading refuses an encoder made for another one, with one sentence,
+because its latents would draw some other digit. `encoder_path_for(model)` is where an
+encoder is looked for: beside the generator, as `<stem>.encoder.onnx`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import onnxruntime as ort
+
+from . import contract
+from .contract import ContractError, ModelInfo
+from .messages import first_line
+from .onnx_wire import WireBudgetError, WireError, read_skeleton
+from .reading import read_capped
+from .session import ContractModel, make_session
+
+KIND = "encoder"
+TRAIN = "python -m training encoder RUN_DIR --out {name}"
+
+
+def encoder_path_for(model_path: str | Path) -> Path:
+    """Where the encoder of `model_path` lives: `dir/x.onnx` -> `dir/x.encoder.onnx`."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.stem + ".encoder.onnx")
+
+
+def parse_encoder_metadata(path: Path, meta: dict[str, str]) -> tuple[ModelInfo, str]:
+    """Check an encoder's metadata; returns its `ModelInfo` and the generator file it names.
+
+    An encoder's table is a generator's (latent_dim required, num_classes 0 or 10) plus the
+    `generator` key, so the generator's rules check it and only `kind` is the encoder's own.
+    """
+    kind = meta.get("kind")
+    if kind is None:
+        raise ContractError(path, "its metadata lacks the required key 'kind'")
+    if kind != KIND and meta.get("contract_version") != "1":
+        what = f"a {kind}" if kind in ("generator", "classifier") else f"kind {str(kind)[:20]!r}"
+        raise ContractError(path, f"its metadata says {what}, not an encoder")
+    info = contract.parse_metadata(path, {**meta, "kind": "generator"}, "generator")
+    generator = meta.get("generator", "").strip()
+    if not generator:
+        raise ContractError(path, "its metadata lacks the required key 'generator' (the file "
+                                  "name of the generator it belongs to)")
+    return dataclasses.replace(info, kind=KIND), generator
+
+
+def read_encoder_file(path: str | Path) -> tuple[bytes, ModelInfo, str]:
+    """`contract.read_model_file` for an encoder: the bytes, its info, its generator's name."""
+    path = Path(path)
+    data = read_capped(path, contract.MAX_MODEL_BYTES, ContractError,
+                       "it is larger than the {mib} MiB a model file may be")
+    if not data:
+        raise ContractError(path, "the file is empty")
+    try:
+        skel = read_skeleton(data, contract.MAX_METADATA_BYTES)
+    except WireBudgetError as exc:
+        raise ContractError(path, f"{exc}, so it is not parsed") from None
+    except WireError as exc:
+        raise ContractError(path, f"it is not an ONNX file or it is truncated ({exc})") from None
+    except OverflowError as exc:
+        raise ContractError(path, f"its metadata is {exc.args[0]} bytes, "
+                                  f"more than the 1 MiB the contract allows") from None
+    if skel.ir_version is None or not skel.has_graph:
+        raise ContractError(path, "it is not an ONNX model (no IR version or no graph); "
+                                  "the file may be truncated")
+    info, generator = parse_encoder_metadata(path, skel.metadata)
+    if skel.external_data:
+        raise ContractError(path, "its weights point at external data files, and a model "
+                                  "must be one self-contained file; re-export it without "
+                                  "external data")
+    return data, info, generator
+
+
+class Encoder(ContractModel):
+    """A contract-checked encoder session: `encode(images) -> (z, class_weights or None)`."""
+
+    KIND = KIND
+
+    def __init__(self, session: ort.InferenceSession, info: ModelInfo, generator_name: str):
+        super().__init__(session, info)
+        self.generator_name = generator_name
+        self._check_io(session.get_inputs(), session.get_outputs())
+        self._out = ["z", "class_weights"] if self.conditional else ["z"]
+        try:
+            z, w = self._run(np.zeros((2, 28, 28), np.float32))
+        except Exception as exc:  # noqa: BLE001 - any ORT failure means "does not encode"
+            raise ContractError(self.path, f"a probe run failed ({first_line(exc)})") from None
+        contract.check_probe(self.path, "z", z, (2, self.latent_dim))
+        if w is not None:
+            contract.check_probe(self.path, "class_weights", w, (2, self.num_classes),
+                                 unit_range=True)
+
+    @classmethod
+    def from_path(cls, path: str | Path, generator=None,
+                  providers: Sequence[str] | None = None) -> "Encoder":
+        """Load and check `path`; with `generator` (a `Generator`), also check that the
+        encoder was made for it. Raises `ContractError` with a one-sentence reason."""
+        data, info, generator_name = read_encoder_file(path)
+        encoder = cls(make_session(data, info.path, 1, providers), info, generator_name)
+        if generator is not None:
+            encoder.check_belongs_to(generator)
+        return encoder
+
+    @classmethod
+    def from_session(cls, session: ort.InferenceSession, path: str | Path = "<session>"):
+        meta = dict(session.get_modelmeta().custom_metadata_map)
+        info, generator_name = parse_encoder_metadata(Path(path), meta)
+        return cls(session, info, generator_name)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.info.latent_dim
+
+    @property
+    def num_classes(self) -> int:
+        """Width of `class_weights`: 0 for encoders of unconditional generators."""
+        return self.info.num_classes
+
+    @property
+    def conditional(self) -> bool:
+        return self.info.num_classes > 0
+
+    def check_belongs_to(self, generator) -> None:
+        """Raise `ContractError` unless this encoder was made for `generator`."""
+        gen_name = Path(generator.path).name
+        if self.generator_name != gen_name:
+            raise ContractError(self.path, f"it was made for the generator "
+                                           f"{self.generator_name[:80]!r}, not {gen_name!r}; "
+                                           f"train one with `{TRAIN.format(name=encoder_path_for(gen_name))}`")
+        if (self.latent_dim, self.num_classes) != (generator.latent_dim, generator.num_classes):
+            raise ContractError(self.path, f"it has latent_dim {self.latent_dim} and num_classes "
+                                           f"{self.num_classes}, but {gen_name} has "
+                                           f"{generator.latent_dim} and {generator.num_classes}")
+
+    def encode(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """images : (n, 28, 28) or (28, 28) float in [0, 1], ink bright on black.
+
+        Returns z : (n, latent_dim) float32 and class_weights : (n, num_classes) float32
+        rows on the simplex (renormalised against float rounding), or None.
+        """
+        images = np.ascontiguousarray(images, dtype=np.float32)
+        if images.ndim == 2:
+            images = images[None]
+        if images.ndim != 3 or images.shape[1:] != (28, 28):
+            raise ValueError(f"images must have shape (n, 28, 28), got {images.shape}")
+        z, w = self._run(images)
+        if w is not None:
+            w = np.clip(w, 0.0, None)
+            w = (w / w.sum(axis=1, keepdims=True)).astype(np.float32)
+        return z, w
+
+    def _run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        out = self._session.run(self._out, {"image": images})
+        return out[0], (out[1] if len(out) > 1 else None)
+
+    def _check_io(self, inputs: list, outputs: list) -> None:
+        if [a.name for a in inputs] != ["image"]:
+            raise ContractError(self.path, f"its inputs are {[a.name for a in inputs]}, an "
+                                           f"encoder must have exactly ['image']")
+        contract._check_tensor(self.path, inputs[0], "input", "tensor(float)",
+                               (None, contract.IMAGE_SIZE, contract.IMAGE_SIZE))
+        wanted = {"z": (None, self.latent_dim)}
+        if self.conditional:
+            wanted["class_weights"] = (None, self.num_classes)
+        contract._check_outputs(self.path, outputs, wanted)
