@@ -225,6 +225,23 @@ class Studio:
         self._adopt(self.keyframes[index])
         self._emit("z")
 
+    def go_to(self, z: np.ndarray, class_weights: np.ndarray | None = None) -> None:
+        """Make (z, class_weights) the current latent, e.g. one found for a drawn digit.
+
+        z : (latent_dim,); class_weights : (num_classes,) on the simplex, required for a
+        conditional model and ignored for an unconditional one. Raises ValueError otherwise.
+        """
+        self._adopt(self._found_point(z, class_weights))
+        self._emit("z")
+
+    def _found_point(self, z, class_weights) -> PathPoint:
+        z = np.asarray(z, np.float32).reshape(self.state.latent_dim).copy()
+        if not self.generator.conditional:
+            return PathPoint(z, None)
+        if class_weights is None:
+            raise ValueError("a conditional model needs class weights")
+        return PathPoint(z, check_weights(class_weights, self.generator.num_classes)[0])
+
     # -- keyframes ----------------------------------------------------------------------
     def current_keyframe(self, name: str = "") -> Keyframe:
         """The frame on screen as a keyframe."""
@@ -241,6 +258,15 @@ class Studio:
     def add_keyframe(self) -> Keyframe:
         """Append the frame on screen as a keyframe named A, B, C, …"""
         frame = self.current_keyframe(kf.auto_name(len(self.keyframes)))
+        self.set_keyframes(self.keyframes + (frame,))
+        return frame
+
+    def add_keyframe_at(self, z: np.ndarray, class_weights: np.ndarray | None = None
+                        ) -> Keyframe:
+        """Append (z, class_weights) as a keyframe named A, B, C, … (see `go_to` for the
+        shapes); returns it."""
+        point = self._found_point(z, class_weights)
+        frame = Keyframe(point.z, point.class_weights, kf.auto_name(len(self.keyframes)))
         self.set_keyframes(self.keyframes + (frame,))
         return frame
 

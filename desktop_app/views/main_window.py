@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self._model_actions = self.files.model_actions + shortcuts.install(self)
         self._restored_latent = False
         self.training = None  # the Training panel, made on first use (show_training)
+        self.find = None  # the Find a digit tab's controller, made on first use (show_find)
         self.window_state = WindowState(self)
         self.setAcceptDrops(True)
         self.studio.subscribe(self._on_studio_changed)
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.directions_worker.ready.connect(self._on_directions_ready)
         self.directions_worker.failed.connect(self._on_directions_failed)
         self.scheduler.statsChanged.connect(self._on_stats)
+        self.ui.tabs.currentChanged.connect(self._on_tab_changed)
         self.watcher.fileChanged.connect(self._on_file_changed)
         self.watcher.fileRemoved.connect(self._on_file_removed)
         self.window_state.restore()
@@ -297,6 +299,30 @@ class MainWindow(QMainWindow):
         self.training.activateWindow()
         return self.training
 
+    def show_find(self):
+        """Show the Find a digit tab; returns its `FindController`."""
+        self._ensure_find()
+        self.ui.tabs.setCurrentWidget(self.ui.find_tab)
+        return self.find
+
+    def _on_tab_changed(self, _index: int) -> None:
+        if self.ui.tabs.currentWidget() is self.ui.find_tab:
+            self._ensure_find()
+
+    def _ensure_find(self) -> None:
+        """Build the Find a digit panel on first use. Imported only here: the pad, the
+        encoder and the search stay off the cold-start path."""
+        if self.find is not None:
+            return
+        from .find_controller import FindController
+        from .find_panel import FindPanel
+
+        panel = FindPanel()
+        self.ui.find_tab.setWidget(panel)
+        self.find = FindController(self.studio, self.history, panel, self.show_message,
+                                   self.show_status,
+                                   lambda: self.ui.tabs.setCurrentWidget(self.ui.explore), self)
+
     # -- window events -------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if self.files.dropped_path(event.mimeData()) is not None:
@@ -310,6 +336,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.directions_worker.shutdown()  # a running worker stops at its next batch
+        if self.find is not None:
+            self.find.shutdown()  # a running search stops at its next refinement step
         if self.training is not None:
             self.training.shutdown()  # a training child checkpoints and exits
             self.training.close()

@@ -17,7 +17,7 @@ SHORTCUTS = [
     ("Ctrl+E", "Export PNG"), ("Ctrl+Shift+G / Ctrl+Shift+E", "Export GIF / strip"),
     ("Ctrl+C", "Copy the image"), ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"), ("R", "Random seed"), ("] / [", "Next / previous seed"),
     ("Ctrl+R", "Reset edits"), ("G", "Toggle 8×8 grid"), ("K", "Add keyframe"),
-    ("Space", "Play / pause"), ("Ctrl+Shift+T", "Training panel"), ("0-9", "Choose the digit (models with a digit to choose)"),
+    ("Space", "Play / pause"), ("Ctrl+F", "Find a digit (draw or drop one)"), ("Ctrl+Shift+T", "Training panel"), ("0-9", "Choose the digit (models with a digit to choose)"),
 ]
 
 
@@ -57,6 +57,7 @@ def install(window) -> list[QAction]:
     smooth.toggled.connect(ui.smooth_box.setChecked)
     ui.smooth_box.toggled.connect(smooth.setChecked)
     view.addSeparator()
+    add(view, "&Find a Digit…", "Ctrl+F", window.show_find)
     add(view, "&Training…", "Ctrl+Shift+T", window.show_training)
     play = window.menuBar().addMenu("&Play")
     needs_model += [

@@ -1,8 +1,9 @@
 """The main window's widgets (`Widgets`, a typed container) and where they sit.
 
 Left: messages, which frame is shown, the digit, view options and the classifier's
-verdict. Right: the digit chooser (models that have a digit to choose) above the Explore
-and Interpolate tabs. Status bar: temporary messages on the left; background work, the
+verdict. Right: the digit chooser (models that have a digit to choose) above the Explore,
+Interpolate and Find a digit tabs (the last one filled on first use, see
+`MainWindow.show_find`). Status bar: temporary messages on the left; background work, the
 model and the frame time on the right. Controllers get the widgets they need from here.
 """
 
@@ -49,6 +50,7 @@ class Widgets:
     latent_sliders: LatentSlidersWidget
     interpolation: InterpolationWidget
     explore: QWidget
+    find_tab: QScrollArea
     tabs: QTabWidget
     right: QWidget
     busy: BusyIndicator
@@ -102,6 +104,10 @@ def build(w: QMainWindow) -> Widgets:
     tabs = QTabWidget()
     tabs.addTab(explore, "Explore")
     tabs.addTab(interpolation, "Interpolate")
+    # Empty until first shown: the drawing pad and its encoder stay off the cold start.
+    find_tab = QScrollArea()
+    find_tab.setWidgetResizable(True)
+    tabs.addTab(find_tab, "Find a digit")
     right = QWidget()
     right.setMinimumWidth(320)
     rv = QVBoxLayout(right)
@@ -127,4 +133,4 @@ def build(w: QMainWindow) -> Widgets:
     w.resize(1120, 740)
     return Widgets(message_bar, badge, digit_view, grid_box, smooth_box, verdict, controls,
                    digit_chooser, digit_group, direction_sliders, latent_sliders,
-                   interpolation, explore, tabs, right, busy, model_label, stats_label)
+                   interpolation, explore, find_tab, tabs, right, busy, model_label, stats_label)
