@@ -1,4 +1,5 @@
-"""Turning generator output into pixels and files: uint8 frames, grids, PNG and GIF export.
+"""Turning generator output into pixels and files: uint8 frames, grids, PNG and GIF export
+(animation.py adds APNG, WebP, frame counts and easing).
 
 Every file is written atomically (atomic.py): on any error no partial file is left and an
 existing file of the same name is untouched. Pillow is imported only when exporting, so it
@@ -71,19 +72,12 @@ def save_strip(path: str | Path, frames: np.ndarray, scale: int = 4, gap: int = 
 
 
 def gif_bytes(frames: np.ndarray, fps: float = 25.0, scale: int = 4, loop: bool = True) -> bytes:
-    """An animated GIF of uint8 frames (n, h, w) at `fps`, enlarged `scale` times."""
-    from PIL import Image
+    """An animated GIF of uint8 frames (n, h, w) at `fps` (rounded to a whole 1..60),
+    enlarged `scale` times (see animation.py for APNG, WebP, frame counts and easing)."""
+    from . import animation  # animation builds on this module
 
-    if not 1 <= len(frames) <= MAX_FRAMES:
-        raise ValueError(f"a GIF needs 1..{MAX_FRAMES} frames, got {len(frames)}")
-    images = [Image.fromarray(upscale(f, scale)).convert("L") for f in frames]
-    # GIF delays are in hundredths of a second, so 1000/fps is rounded to 10 ms steps.
-    duration = max(20, int(round(1000.0 / max(fps, 0.1) / 10.0)) * 10)
-    buf = io.BytesIO()
-    extra = {"loop": 0} if loop else {}
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:],
-                   duration=duration, disposal=1, optimize=False, **extra)
-    return buf.getvalue()
+    whole = int(min(animation.MAX_FPS, max(1, round(fps))))
+    return animation.encode(frames, animation.AnimationOptions(whole, scale=scale), loop)
 
 
 def save_gif(path: str | Path, frames: np.ndarray, fps: float = 25.0, scale: int = 4,

@@ -29,16 +29,19 @@ class Controls:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The user's work at one moment, for undo: latent, keyframes, what was on screen."""
+    """The user's work at one moment, for undo: latent, keyframes, what was on screen,
+    bookmarks."""
 
     latent: LatentSnapshot
     keyframes: tuple[Keyframe, ...]
     display: str
     t: float
+    bookmarks: tuple[Keyframe, ...] = ()
 
     def same_as(self, other: "Snapshot") -> bool:
         return (self.display == other.display and self.t == other.t
                 and _same_keys(self.keyframes, other.keyframes)
+                and _same_keys(self.bookmarks, other.bookmarks)
                 and self.latent.same_as(other.latent))
 
 

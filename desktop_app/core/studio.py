@@ -8,42 +8,32 @@ control must show for that frame, so the controls never contradict the picture.
 
 Every change goes through a method here and is announced once to `subscribe`rs with a
 reason: the latent's own reasons (see latent.py) plus "generator", "classifier",
-"display", "t", "method", "grid", "keyframes" and "restore". Views only render.
+"display", "t", "method", "grid", "keyframes", "bookmarks", "compare" and "restore".
+Views only render. The grid is either the next seeds or variations around the latent
+(variations.py); a second model may draw the same latents beside the first (frames.py).
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
 
-from . import keyframes as kf
+from . import frames, keyframes as kf, variations as var
 from .classifier import Classifier, Verdict
-from .export import tile, to_uint8
 from .files import LatentFile
+from .frames import GRID_GAP, GRID_SIDE, Frame
 from .generator import Generator
-from .interpolation import Keyframe, PathPoint, path_point, path_points, render_points
+from .interpolation import Keyframe, PathPoint, path_point
 from .latent import LatentState
 from .snapshot import Controls, Snapshot
 from .weights import check as check_weights, one_hot
 
-GRID_SIDE = 8
-GRID_GAP = 1
-GRID_LINE = 48  # a dim grey line between cells, distinct from the black background
+__all__ = ["EDITS", "GRID_GAP", "GRID_SIDE", "Frame", "Snapshot", "Studio"]
 # The latent edits a view may ask for (`Studio.edit`): each a LatentState method.
 EDITS = frozenset({"set_seed", "set_seed_keeping_edits", "set_truncation", "set_raw",
                    "set_coeff", "set_class_weights", "set_digit", "reset"})
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One rendered frame: `pixels` uint8 (h, w); `first` the float (28, 28) image of the
-    frame on screen (the grid's top-left), for the classifier."""
-
-    pixels: np.ndarray
-    first: np.ndarray
 
 
 class Studio:
@@ -52,12 +42,15 @@ class Studio:
     def __init__(self) -> None:
         self.generator: Generator | None = None
         self.classifier: Classifier | None = None
+        self.compare: Generator | None = None  # a second model drawing the same latents
         self.state: LatentState | None = None
         self.keyframes: tuple[Keyframe, ...] = ()
         self.method = "slerp"
         self.t = 0.0
         self.display = "latent"
         self.grid = False
+        self.variation = var.VariationGrid()  # on: the grid shows z + radius·d_i
+        self.bookmarks: tuple[Keyframe, ...] = ()
         self._listeners: list[Callable[[str], None]] = []
         self._quiet = 0
 
@@ -108,10 +101,13 @@ class Studio:
                 if old is not None and old.num_classes == generator.num_classes:
                     self.state.class_weights = old.class_weights  # the digit chosen stays
                 self.state.subscribe(self._on_state_changed)
-                self.keyframes = ()
+                self.keyframes = self.bookmarks = ()
                 reset = old is not None and bool(np.any(old.coeffs))
             self.display = "latent"
             self._fit_keyframes()
+            if self.compare is not None and frames.why_not_side_by_side(generator,
+                                                                        self.compare):
+                self.compare = None  # the views say so on "generator"
         self._emit("generator")
         return kept, reset
 
@@ -129,10 +125,25 @@ class Studio:
 
         self.keyframes = tuple(Keyframe(k.z, fit(k.class_weights), k.name)
                                for k in self.keyframes)
+        self.bookmarks = tuple(Keyframe(k.z, fit(k.class_weights), k.name)
+                               for k in self.bookmarks)
 
     def set_classifier(self, classifier: Classifier | None) -> None:
         self.classifier = classifier
         self._emit("classifier")
+
+    def set_compare(self, generator: Generator | None) -> str | None:
+        """Draw the same latents with `generator` beside the current model (None: stop).
+        Returns one sentence saying why not, and changes nothing, when it cannot."""
+        if generator is not None:
+            if not self.ready:
+                return "Open a model before comparing another with it."
+            why = frames.why_not_side_by_side(self.generator, generator)
+            if why:
+                return why
+        self.compare = generator
+        self._emit("compare")
+        return None
 
     @property
     def ready(self) -> bool:
@@ -186,6 +197,24 @@ class Studio:
         self.display = "latent"  # the grid is the latent's neighbourhood
         self._emit("grid")
 
+    def set_variations(self, on: bool) -> None:
+        """The grid shows variations around the latent (on) or the next seeds (off)."""
+        self.variation.on = bool(on)
+        self.display = "latent"
+        self._emit("grid")
+
+    def set_radius(self, radius: float) -> None:
+        """How far the variations wander, in prior standard deviations (RADIUS_RANGE)."""
+        self.variation.set_radius(radius)
+        self._emit("grid")
+
+    def grid_z(self) -> np.ndarray:
+        """(64, latent_dim): the grid's latents, the current one first."""
+        n = GRID_SIDE * GRID_SIDE
+        if self.variation.on:
+            return self.variation.z(self.state.z, n)
+        return self.state.grid_z(n)
+
     def set_method(self, method: str) -> None:
         self.method = method
         self._emit("method")
@@ -211,14 +240,21 @@ class Studio:
             self.state.set_z(point.z)
             self.display = "latent"
 
-    def pick_tile(self, index: int) -> int | None:
+    def pick_tile(self, index: int) -> str | None:
         """Make grid cell `index` (row-major, 0 the current latent) the current latent;
-        returns its seed, or None when no grid is shown."""
+        returns what was picked ("seed 42", "variation 12"), or None when no grid is shown.
+        A picked variation becomes the centre of fresh variations."""
         if not (self.ready and self.grid and not self.showing_path) or index <= 0:
             return None
+        if self.variation.on:
+            z = self.grid_z()[index]
+            self.variation.next_round()
+            self._adopt(PathPoint(z, self.class_weights))
+            self._emit("z")
+            return f"variation {index}"
         seed = (self.state.seed or 0) + index
         self.edit("set_seed_keeping_edits", seed)
-        return self.state.seed
+        return f"seed {self.state.seed}"
 
     def activate_keyframe(self, index: int) -> None:
         """Keyframe `index` becomes the current latent (and digit)."""
@@ -254,6 +290,17 @@ class Studio:
         if not self.keyframes:
             self.display = "latent"
         self._emit("keyframes")
+
+    def adopt_saved_keyframes(self, keys) -> int:
+        """Replace the keyframes with ones saved in an earlier run, keeping only those
+        that fit the model now loaded (latent size, and class weights exactly when the
+        model takes them); returns how many were ignored."""
+        n = self.generator.num_classes if self.ready else 0
+        fits = [k for k in keys if k.z.shape == (self.state.latent_dim,)
+                and (k.class_weights is None if not n else
+                     k.class_weights is not None and len(k.class_weights) == n)]
+        self.set_keyframes(fits)
+        return len(keys) - len(fits)
 
     def add_keyframe(self) -> Keyframe:
         """Append the frame on screen as a keyframe named A, B, C, …"""
@@ -291,9 +338,35 @@ class Studio:
         self.show_path(0.0)
         return replaced
 
+    # -- bookmarks ---------------------------------------------------------------------
+    def add_bookmark(self) -> Keyframe | None:
+        """Keep the frame on screen in the bookmarks (None when the list is full)."""
+        if len(self.bookmarks) >= var.MAX_BOOKMARKS:
+            return None
+        seed = None if self.showing_path else self.state.seed
+        mark = self.current_keyframe(var.bookmark_name(self.bookmarks, seed))
+        self.bookmarks += (mark,)
+        self._emit("bookmarks")
+        return mark
+
+    def remove_bookmark(self, index: int) -> None:
+        self.bookmarks = self.bookmarks[:index] + self.bookmarks[index + 1:]
+        self._emit("bookmarks")
+
+    def go_to_bookmark(self, index: int) -> None:
+        """Bookmark `index` becomes the current latent (and digit)."""
+        self._adopt(self.bookmarks[index])
+        self._emit("z")
+
+    def images_of(self, keys) -> np.ndarray:
+        """uint8 (n, 28, 28): each keyframe-like (z, weights) frame as drawn."""
+        return frames.images(self.generator,
+                             [PathPoint(k.z, k.class_weights) for k in keys])
+
     # -- undo -------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
-        return Snapshot(self.state.snapshot(), self.keyframes, self.display, self.t)
+        return Snapshot(self.state.snapshot(), self.keyframes, self.display, self.t,
+                        self.bookmarks)
 
     def restore(self, snap: Snapshot) -> None:
         """Bring back the user's work as it was at `snap` (same model or latent size)."""
@@ -301,7 +374,7 @@ class Studio:
             return
         with self._quietly():
             self.state.restore(snap.latent)
-            self.keyframes = snap.keyframes
+            self.keyframes, self.bookmarks = snap.keyframes, snap.bookmarks
             self._fit_keyframes()
             self.display, self.t = snap.display, snap.t
         self._emit("restore")
@@ -309,17 +382,15 @@ class Studio:
     # -- rendering ------------------------------------------------------------------------
     def render(self) -> Frame:
         """The frame on screen: the path at t, the 8×8 grid, or the single latent."""
-        gen = self.generator
         if self.showing_path:
-            images = render_points(gen, [self.point()])
+            point = self.point()
+            z, weights = point.z[None, :], point.class_weights
         elif self.grid:
             # Every cell the same digit or blend: the grid shows its styles.
-            images = gen.generate(self.state.grid_z(GRID_SIDE * GRID_SIDE), self.class_weights)
+            z, weights = self.grid_z(), self.class_weights
         else:
-            images = gen.generate(self.state.z, self.class_weights)
-        pixels = to_uint8(images)
-        pixels = tile(pixels, GRID_SIDE, GRID_GAP, GRID_LINE) if len(pixels) > 1 else pixels[0]
-        return Frame(pixels, images[0])
+            z, weights = self.state.z[None, :], self.class_weights
+        return frames.render(self.generator, z, weights, self.compare)
 
     def verdict(self, image: np.ndarray) -> Verdict | None:
         """The classifier's verdict on one (28, 28) image; None without a classifier."""
@@ -327,18 +398,18 @@ class Studio:
 
     def keyframe_images(self) -> np.ndarray:
         """uint8 (n, 28, 28): each keyframe as drawn (thumbnails for the keyframe list)."""
-        if not self.keyframes or not self.ready:
-            return np.zeros((0, 28, 28), np.uint8)
-        return to_uint8(render_points(self.generator,
-                                      [PathPoint(k.z, k.class_weights)
-                                       for k in self.keyframes]))
+        return self.images_of(self.keyframes)
 
     def strip(self, count: int) -> np.ndarray:
         """uint8 (count, 28, 28): evenly spaced in-betweens from the first keyframe to the last."""
+        return self.path_frames(np.linspace(0.0, 1.0, count) if count > 1 else [0.0])
+
+    def path_frames(self, ts) -> np.ndarray:
+        """uint8 (len(ts), 28, 28): frame i drawn by the generator at the path's
+        (z_t, w_t) for t = ts[i] in [0, 1] (animation exports; never a blend of images)."""
         if not self.keyframes:
             return np.zeros((0, 28, 28), np.uint8)
-        return to_uint8(render_points(self.generator,
-                                      path_points(self.keyframes, count, self.method)))
+        return frames.images(self.generator, [self.point(float(t)) for t in ts])
 
     # -- files ------------------------------------------------------------------------------
     def to_file(self) -> LatentFile:

@@ -7,6 +7,12 @@ rounded down to a whole number, so every pixel becomes an equal square, unless t
 give up more than a fifth of the size (an 8×8 grid at 2.9× would shrink to 2×, leaving a
 wide empty margin); then the fitting scale is kept. No OpenGL is needed.
 
+A zoomable view (the big one) also zooms: Ctrl+wheel, or `set_zoom`, multiplies that
+fitting scale by 1..MAX_ZOOM, keeping the frame pixel under the pointer where it is; a
+zoomed frame is drawn at a whole-number scale (every pixel an equal square, unless Smooth
+is on) and a drag pans it. A click (a press and release that did not drag) still names
+the pixel under it.
+
 The grey levels are drawn through an RGB32 copy (a 256-entry lookup table) rather than a
 Grayscale8 `QImage`: Qt converts Grayscale8 pixel by pixel while scaling, which measured
 0.86 ms per 560×560 draw against 0.20 ms for RGB32.
@@ -16,13 +22,16 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 _BACKGROUND = QColor(24, 24, 28)
 _GREY_TO_RGB32 = (np.arange(256, dtype=np.uint32) * 0x010101) | 0xFF000000
 _TEXT = QColor(170, 170, 180)
 _FRAME = QColor(64, 64, 72)  # a thin line round the digit: the canvas ends there
+MAX_ZOOM = 16.0
+ZOOM_STEP = 1.25  # per wheel notch (120 eighths of a degree)
+_DRAG = 4  # pixels a press must move before it is a pan rather than a click
 
 
 class DigitView(QWidget):
@@ -31,10 +40,16 @@ class DigitView(QWidget):
 
     painted = Signal()
     pixelClicked = Signal(int, int)
+    zoomChanged = Signal(float)
 
     def __init__(self, parent: QWidget | None = None, placeholder: str = "",
-                 min_side: int = 112):
+                 min_side: int = 112, zoomable: bool = False):
         super().__init__(parent)
+        self.zoomable = zoomable
+        self.zoom = 1.0
+        self._offset = QPoint(0, 0)  # the zoomed frame's shift from the centred position
+        self._press: QPoint | None = None
+        self._dragged = False
         self._pixels: np.ndarray | None = None
         self._rgb: np.ndarray | None = None
         self._image: QImage | None = None
@@ -66,6 +81,8 @@ class DigitView(QWidget):
         if pixels.ndim != 2:
             raise ValueError(f"expected a (h, w) uint8 frame, got shape {pixels.shape}")
         h, w = pixels.shape
+        if self._pixels is not None and self._pixels.shape != pixels.shape:
+            self._offset = QPoint(0, 0)  # another picture (grid on or off): start centred
         self._pixels = pixels.copy()
         # QImage borrows the buffer: keep the array alive as long as the image.
         self._rgb = _GREY_TO_RGB32[self._pixels]
@@ -87,22 +104,89 @@ class DigitView(QWidget):
         return min(int(x), w - 1), min(int(y), h - 1)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        pixel = self.pixel_at(event.position().toPoint())
-        if event.button() == Qt.MouseButton.LeftButton and pixel is not None:
-            self.pixelClicked.emit(*pixel)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press, self._dragged = event.position().toPoint(), False
         super().mousePressEvent(event)
 
-    def target_rect(self) -> QRect:
-        """Where the frame is drawn: the largest aspect-true fit, at a whole-number scale
-        where that keeps at least 80 % of the size (see the module docstring)."""
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        pos = event.position().toPoint()
+        if self._press is not None and self.zoom > 1.0 and (
+                self._dragged or (pos - self._press).manhattanLength() >= _DRAG):
+            self._dragged = True
+            self._offset += pos - self._press
+            self._press = pos
+            self._clamp_offset()
+            self.update()
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if event.button() == Qt.MouseButton.LeftButton and self._press is not None:
+            pixel = self.pixel_at(event.position().toPoint())
+            if not self._dragged and pixel is not None:
+                self.pixelClicked.emit(*pixel)
+            self._press = None
+        super().mouseReleaseEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
+        if not (self.zoomable and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            event.ignore()  # plain wheel: not ours (the window may scroll)
+            return
+        notches = event.angleDelta().y() / 120.0
+        if notches:
+            self.set_zoom(self.zoom * ZOOM_STEP ** notches, event.position().toPoint())
+        event.accept()
+
+    def set_zoom(self, zoom: float, anchor: QPoint | None = None) -> None:
+        """Zoom to `zoom` × the fitting size (1..MAX_ZOOM), keeping the frame point under
+        `anchor` (default: the centre of the widget) where it is."""
+        zoom = min(max(float(zoom), 1.0), MAX_ZOOM)
+        if zoom == self.zoom:
+            return
+        anchor = anchor if anchor is not None else self.rect().center()
+        old = self.target_rect()
+        self.zoom = zoom
+        new = self.target_rect()
+        if not old.isEmpty():
+            fx = (anchor.x() - old.left()) / old.width()
+            fy = (anchor.y() - old.top()) / old.height()
+            self._offset += QPoint(int(round(anchor.x() - fx * new.width())) - new.left(),
+                                   int(round(anchor.y() - fy * new.height())) - new.top())
+        self._clamp_offset()
+        self.update()
+        self.zoomChanged.emit(self.zoom)
+
+    def _clamp_offset(self) -> None:
+        """A zoomed frame keeps covering the widget: no pan beyond its edges."""
+        rect = self._fit_rect()
+        ox = oy = 0
+        if rect.width() > self.width():
+            ox = min(max(self._offset.x(), self.width() - rect.right() - 1), -rect.left())
+        if rect.height() > self.height():
+            oy = min(max(self._offset.y(), self.height() - rect.bottom() - 1), -rect.top())
+        self._offset = QPoint(ox, oy)
+
+    def _fit_rect(self) -> QRect:
+        """The centred rect at the current zoom, before panning."""
         if self._pixels is None:
             return QRect()
         h, w = self._pixels.shape
-        scale = min(self.width() / w, self.height() / h)
-        if scale >= 2 and int(scale) >= 0.8 * scale:
+        scale = min(self.width() / w, self.height() / h) * self.zoom
+        if self.zoom > 1.0 and scale >= 2:
+            scale = float(int(scale))  # zoomed: always equal squares
+        elif scale >= 2 and int(scale) >= 0.8 * scale:
             scale = float(int(scale))
         tw, th = max(1, int(w * scale)), max(1, int(h * scale))
         return QRect((self.width() - tw) // 2, (self.height() - th) // 2, tw, th)
+
+    def target_rect(self) -> QRect:
+        """Where the frame is drawn: the largest aspect-true fit, at a whole-number scale
+        where that keeps at least 80 % of the size (see the module docstring), times the
+        zoom and shifted by the pan."""
+        return self._fit_rect().translated(self._offset)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._clamp_offset()
+        super().resizeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)

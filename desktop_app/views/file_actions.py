@@ -1,4 +1,5 @@
-"""`FileActions`: the File menu — open, recent models, latents, exports, copy — and drops.
+"""`FileActions`: the File menu — open, recent models, latents, exports (PNG, animation,
+strip), copy — and drops.
 
 Each action has a dialog half (`*_dialog`, asks for a path) and a direct half that takes
 the path, which is what tests and scripts call. Errors go to the window's message bar; no
@@ -13,9 +14,10 @@ from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from ..core import export, files
+from ..core import animation, export, files
 from ..core.atomic import OutputError
 from ..core.reading import resolve_path
+from .animation_dialog import AnimationDialog, load_options, save_options
 from .plain_text import menu_text, tooltip
 from .settings import number, recent_models, remember_model, value
 
@@ -38,7 +40,8 @@ class FileActions(QObject):
         load = self._add(menu, "&Load Latents…", self.load_latents_dialog, "Ctrl+L")
         menu.addSeparator()
         png = self._add(menu, "Export &PNG…", self.export_png_dialog, "Ctrl+E")
-        gif = self._add(menu, "Export &GIF…", self.export_gif_dialog, "Ctrl+Shift+G")
+        gif = self._add(menu, "Export &Animation…", self.export_animation_dialog,
+                        "Ctrl+Shift+G")
         strip = self._add(menu, "Export S&trip PNG…", self.export_strip_dialog, "Ctrl+Shift+E")
         copy = self._add(menu, "&Copy Image", self.copy_image, QKeySequence.Copy)
         menu.addSeparator()
@@ -53,7 +56,8 @@ class FileActions(QObject):
         menu.addAction(action)
         return action
 
-    def _folder(self) -> str:
+    def folder(self) -> str:
+        """Where the last file dialog was (the user's home at first)."""
         return value(self.w.settings, "last_folder", str(Path.home()))
 
     def _chose(self, path: str) -> Path | None:
@@ -67,7 +71,7 @@ class FileActions(QObject):
 
     # -- models ---------------------------------------------------------------------
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.w, "Open model", self._folder(), ONNX_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.w, "Open model", self.folder(), ONNX_FILTER)
         if self._chose(path):
             self.open_path(Path(path))
 
@@ -103,7 +107,7 @@ class FileActions(QObject):
     # -- latents ----------------------------------------------------------------------
     def save_latents_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self.w, "Save latents",
-                                              str(Path(self._folder()) / "latents.json"),
+                                              str(Path(self.folder()) / "latents.json"),
                                               JSON_FILTER)
         if self._chose(path):
             self.save_latents(Path(path))
@@ -118,7 +122,7 @@ class FileActions(QObject):
         return True
 
     def load_latents_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.w, "Load latents", self._folder(),
+        path, _ = QFileDialog.getOpenFileName(self.w, "Load latents", self.folder(),
                                               JSON_FILTER)
         if self._chose(path):
             self.load_latents(Path(path))
@@ -151,7 +155,7 @@ class FileActions(QObject):
             return
         self.w.settings.setValue("export_scale", scale)
         path, _ = QFileDialog.getSaveFileName(self.w, "Export PNG",
-                                              str(Path(self._folder()) / "digit.png"),
+                                              str(Path(self.folder()) / "digit.png"),
                                               "PNG images (*.png)")
         if self._chose(path):
             self.export_png(Path(path), scale)
@@ -161,33 +165,57 @@ class FileActions(QObject):
         pixels = self._current_pixels()
         return pixels is not None and self._write(path, export.save_png, pixels, scale)
 
-    def export_gif_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.w, "Export GIF",
-                                              str(Path(self._folder()) / "morph.gif"),
-                                              "GIF animations (*.gif)")
-        if self._chose(path):
-            self.export_gif(Path(path))
+    def animation_dialog(self) -> AnimationDialog:
+        """The options dialog, filled with last time's choices."""
+        formats = animation.available_formats()
+        count = animation.default_count(self.w.playback.period_s, 25)
+        return AnimationDialog(load_options(self.w.settings, count, formats), formats, self.w)
 
-    def export_gif(self, path: Path, fps: float = 25.0, scale: int = 4) -> bool:
-        """One pass along the keyframes at the current speed (there and back for ping-pong)."""
-        w = self.w
-        if len(w.studio.keyframes) < 2:
-            w.show_message("Add at least two keyframes before exporting an animation.")
+    def export_animation_dialog(self) -> None:
+        if not self._has_path("an animation"):
+            return
+        dialog = self.animation_dialog()
+        if dialog.exec() != AnimationDialog.DialogCode.Accepted:
+            return
+        options = dialog.options()
+        save_options(self.w.settings, options)
+        _, suffix, kind = animation.FORMATS[options.fmt]
+        path, _ = QFileDialog.getSaveFileName(self.w, "Export animation",
+                                              str(Path(self.folder()) / f"morph{suffix}"),
+                                              f"{kind} (*{suffix})")
+        if self._chose(path):
+            self.export_animation(Path(path), options)
+
+    def export_animation(self, path: Path, options: animation.AnimationOptions) -> bool:
+        """One pass along the keyframes (there and back for ping-pong), `options.count`
+        frames spaced by `options.easing`, each drawn by the generator at its (z_t, w_t)."""
+        if not self._has_path("an animation"):
             return False
-        count = max(2, int(round(w.playback.period_s * fps)))
-        frames = export.animation(w.studio.strip(max(count, 2)), w.playback.mode == "pingpong")
-        return self._write(path, export.save_gif, frames, fps, scale, w.playback.mode != "once")
+        w = self.w
+        frames = w.studio.path_frames(animation.path_times(options.count, options.easing))
+        frames = export.animation(frames, w.playback.mode == "pingpong")
+        return self._write(path, animation.save, frames, options, w.playback.mode != "once")
+
+    def export_gif(self, path: Path, fps: int = 25, scale: int = 4) -> bool:
+        """A GIF of one pass at the current playback speed (linear, `fps`, `scale`)."""
+        count = animation.default_count(self.w.playback.period_s, fps)
+        return self.export_animation(path, animation.AnimationOptions(fps, count, scale))
+
+    def _has_path(self, what: str) -> bool:
+        if len(self.w.studio.keyframes) >= 2:
+            return True
+        self.w.show_message(f"Add at least two keyframes before exporting {what}.")
+        return False
 
     def export_strip_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self.w, "Export strip",
-                                              str(Path(self._folder()) / "strip.png"),
+                                              str(Path(self.folder()) / "strip.png"),
                                               "PNG images (*.png)")
         if self._chose(path):
             self.export_strip(Path(path))
 
     def export_strip(self, path: Path, count: int = 10, scale: int = 4) -> bool:
-        if len(self.w.studio.keyframes) < 2:
-            self.w.show_message("Add at least two keyframes before exporting a strip.")
+        if not self._has_path("a strip"):
             return False
         return self._write(path, export.save_strip, self.w.studio.strip(count), scale)
 

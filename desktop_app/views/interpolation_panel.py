@@ -31,7 +31,7 @@ class InterpolationWidget(QWidget):
     playToggled = Signal(bool)
     speedChanged = Signal(float)
     modeChanged = Signal(str)
-    exportGifRequested = Signal()
+    exportAnimationRequested = Signal()
     exportStripRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
@@ -63,7 +63,9 @@ class InterpolationWidget(QWidget):
         self.strip = StripView()
         self.strip.setMaximumHeight(200)
         self.strip.set_placeholder("Add two keyframes to see the in-betweens")
-        self.gif_button = QPushButton("Export GIF…")
+        self.animation_button = QPushButton("Export animation…")
+        self.animation_button.setToolTip("GIF, APNG or WebP: frames per second, frame count, "
+                                         "size and easing")
         self.strip_button = QPushButton("Export strip PNG…")
 
         keys = QGridLayout()
@@ -84,7 +86,7 @@ class InterpolationWidget(QWidget):
         path.setRowStretch(3, 1)
         exports = QHBoxLayout()
         exports.addStretch(1)
-        exports.addWidget(self.gif_button)
+        exports.addWidget(self.animation_button)
         exports.addWidget(self.strip_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -107,7 +109,7 @@ class InterpolationWidget(QWidget):
         self.speed.valueChanged.connect(lambda v: self.speedChanged.emit(v / 100.0))
         self.loop.toggled.connect(lambda _: self.modeChanged.emit(self.mode()))
         self.pingpong.toggled.connect(lambda _: self.modeChanged.emit(self.mode()))
-        self.gif_button.clicked.connect(self.exportGifRequested)
+        self.animation_button.clicked.connect(self.exportAnimationRequested)
         self.strip_button.clicked.connect(self.exportStripRequested)
         self.set_keyframes([])
 
@@ -136,7 +138,7 @@ class InterpolationWidget(QWidget):
         """The keyframes' names and, if given, uint8 (n, 28, 28) thumbnails."""
         self.keyframe_list.set_keyframes(names, images)
         has_path = len(names) >= 2
-        for w in (self.t_slider, self.play_button, self.gif_button, self.strip_button):
+        for w in (self.t_slider, self.play_button, self.animation_button, self.strip_button):
             w.setEnabled(has_path)
         self.remove_button.setEnabled(bool(names))
         if not has_path:

@@ -39,6 +39,11 @@ class LatentController(QObject):
         chooser.mixChanged.connect(self.choose_mix)
         chooser.mix_slider.sliderReleased.connect(history.end_gesture)
         ui.grid_box.toggled.connect(studio.set_grid)
+        ui.variations_box.toggled.connect(self._on_variations_toggled)
+        ui.radius.valueChanged.connect(studio.set_radius)
+        self._grid_box, self._variations_box, self._radius = (ui.grid_box, ui.variations_box,
+                                                              ui.radius)
+        studio.subscribe(self._on_studio_changed)
         ui.digit_view.pixelClicked.connect(self._on_pixel_clicked)
         ui.badge.backRequested.connect(studio.show_latent)
 
@@ -46,6 +51,22 @@ class LatentController(QObject):
         """One recorded latent edit (see `Studio.edit`)."""
         if self.studio.ready:
             self.history.record(text, lambda: self.studio.edit(name, *args), key)
+
+    def _on_studio_changed(self, reason: str) -> None:
+        if reason != "grid":
+            return
+        grid = self.studio.variation
+        self._grid_box.setChecked(self.studio.grid)
+        blocked = self._variations_box.blockSignals(True)  # a restore is no user's request
+        self._variations_box.setChecked(grid.on)
+        self._variations_box.blockSignals(blocked)
+        self._radius.setEnabled(grid.on)
+        self._radius.set_value(grid.radius)
+
+    def _on_variations_toggled(self, on: bool) -> None:
+        self.studio.set_variations(on)
+        if on:
+            self._grid_box.setChecked(True)  # asking for variations means showing them
 
     def choose_digit(self, digit: int) -> None:
         """Draw the pure `digit` (one-hot weights); ignored for unconditional models."""
@@ -67,8 +88,13 @@ class LatentController(QObject):
         self.pick_tile(row * GRID_SIDE + col)
 
     def pick_tile(self, index: int) -> None:
-        """Grid cell `index` becomes the current latent, drawn large (the grid turns off)."""
-        seed = self.history.record("Pick from grid", lambda: self.studio.pick_tile(index))
-        if seed is not None:
+        """Grid cell `index` becomes the current latent: drawn large (the grid turns off),
+        or, for variations, the centre of a fresh grid of them."""
+        picked = self.history.record("Pick from grid", lambda: self.studio.pick_tile(index))
+        if picked is None:
+            return
+        if self.studio.variation.on:
+            self.status(f"Picked {picked}: the grid now shows variations around it")
+        else:
             self.studio.set_grid(False)
-            self.status(f"Picked seed {seed} from the grid (G shows the grid again)")
+            self.status(f"Picked {picked} from the grid (G shows the grid again)")

@@ -27,6 +27,8 @@ from ..core.reading import resolve_path
 from ..core.studio import Studio
 from . import shortcuts, window_layout
 from .directions_worker import DirectionsWorker
+from .bookmarks import BookmarksController
+from .compare import CompareController
 from .file_actions import FileActions
 from .frame_scheduler import FrameScheduler
 from .history import History
@@ -70,8 +72,12 @@ class MainWindow(QMainWindow):
                                        self)
         self.path = PathController(self.studio, self.history, self.ui.interpolation,
                                    self.playback, self.ui.tabs, self.show_status, self)
+        self.bookmarks = BookmarksController(self.studio, self.history, self.ui.bookmarks,
+                                             self.show_status, self)
         self.ui.digit_chooser.morphRequested.connect(self.path.morph)
         self.files = FileActions(self)
+        self.compare = CompareController(self.studio, self.ui.compare, self.files.folder,
+                                         self.show_message, self.show_status, self)
         self._model_actions = self.files.model_actions + shortcuts.install(self)
         self._restored_latent = False
         self.training = None  # the Training panel, made on first use (show_training)
@@ -80,7 +86,12 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.studio.subscribe(self._on_studio_changed)
         self.ui.smooth_box.toggled.connect(self.ui.digit_view.set_smooth)
-        self.ui.interpolation.exportGifRequested.connect(self.files.export_gif_dialog)
+        self.ui.smooth_box.toggled.connect(self.ui.compare.view.set_smooth)
+        self.ui.digit_view.zoomChanged.connect(
+            lambda z: self.show_status(f"Zoom {z * 100:.0f} % (Ctrl+wheel; drag to pan; "
+                                       f"Ctrl+0 fits)"))
+        self.ui.interpolation.exportAnimationRequested.connect(
+            self.files.export_animation_dialog)
         self.ui.interpolation.exportStripRequested.connect(self.files.export_strip_dialog)
         self.directions_worker.ready.connect(self._on_directions_ready)
         self.directions_worker.failed.connect(self._on_directions_failed)
@@ -102,10 +113,14 @@ class MainWindow(QMainWindow):
             self.modelFailed.emit(str(exc))
             return False
         had_directions = self.directions is not None
+        compared = self.studio.compare
         self.directions = None
+        self.window_state.save_keyframes()  # the old latent size's list, for its next visit
         kept, moved = self.studio.set_generator(generator)
+        restored = ""
         if not kept:
             self.history.clear()  # those steps were latents of another size
+            restored = self.window_state.restore_keyframes()
         self.ui.message_bar.hide()  # before the classifier, which may have its own complaint
         if not self._restored_latent:
             self._restored_latent = True
@@ -121,7 +136,10 @@ class MainWindow(QMainWindow):
             # The new model's PC1 is another direction: the old values would mean nothing.
             note += " · direction sliders reset to 0" + (", which changed the latent"
                                                           if moved else "")
-        self.show_status(f"Loaded {generator.path.name}{note}")
+        if compared is not None and self.studio.compare is None:
+            note += (f" · stopped comparing with {compared.path.name} (it cannot draw "
+                     f"these latents)")
+        self.show_status(f"Loaded {generator.path.name}{note}{restored}")
         self.scheduler.request()
         self.modelLoaded.emit(str(generator.path))
         return True
@@ -198,8 +216,6 @@ class MainWindow(QMainWindow):
 
     # -- the studio's changes -----------------------------------------------------------
     def _on_studio_changed(self, reason: str) -> None:
-        if reason == "grid":
-            self.ui.grid_box.setChecked(self.studio.grid)
         self.scheduler.request()
 
     # Thin entry points kept on the window for shortcuts, scripts and tests.
@@ -225,6 +241,8 @@ class MainWindow(QMainWindow):
             self.show_message(f"Rendering failed: {first_line(exc, 300)}")
             return
         self.ui.digit_view.set_pixels(frame.pixels)
+        if frame.compare is not None:
+            self.ui.compare.view.set_pixels(frame.compare)
         self._show_controls()
         self._verdict_image = frame.first
         if not self._verdict_timer.isActive():
@@ -244,8 +262,12 @@ class MainWindow(QMainWindow):
             names = " → ".join(k.name for k in studio.keyframes)
             ui.badge.show_display(True, f"Showing the path {names} at t = {studio.t:.3f}")
         else:
-            what = "the 8×8 grid around the current latent" if studio.grid \
-                else "the current latent"
+            what = "the current latent"
+            if studio.grid and studio.variation.on:
+                what = (f"8×8 variations around the current latent "
+                        f"(radius {studio.variation.radius:.2f}σ)")
+            elif studio.grid:
+                what = "the 8×8 grid around the current latent"
             ui.badge.show_display(False, f"Showing {what}")
         grid = studio.grid and not studio.showing_path
         ui.verdict.set_caption("top-left digit" if grid else "classifier")

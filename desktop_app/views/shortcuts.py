@@ -13,11 +13,23 @@ from .about import show_about
 from .boxes import show_info
 
 SHORTCUTS = [
-    ("Ctrl+O", "Open a model"), ("Ctrl+S / Ctrl+L", "Save / load latents"),
-    ("Ctrl+E", "Export PNG"), ("Ctrl+Shift+G / Ctrl+Shift+E", "Export GIF / strip"),
-    ("Ctrl+C", "Copy the image"), ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"), ("R", "Random seed"), ("] / [", "Next / previous seed"),
-    ("Ctrl+R", "Reset edits"), ("G", "Toggle 8×8 grid"), ("K", "Add keyframe"),
-    ("Space", "Play / pause"), ("Ctrl+F", "Find a digit (draw or drop one)"), ("Ctrl+Shift+T", "Training panel"), ("0-9", "Choose the digit (models with a digit to choose)"),
+    ("Ctrl+O", "Open a model"),
+    ("Ctrl+S / Ctrl+L", "Save / load latents"),
+    ("Ctrl+E", "Export PNG"),
+    ("Ctrl+Shift+G / Ctrl+Shift+E", "Export animation / strip"),
+    ("Ctrl+C", "Copy the image"),
+    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"),
+    ("R", "Random seed"),
+    ("] / [", "Next / previous seed"),
+    ("Ctrl+R", "Reset edits"),
+    ("G", "Toggle 8×8 grid"),
+    ("Ctrl+wheel, Ctrl++ / Ctrl+- / Ctrl+0", "Zoom the big view in / out / to fit (drag pans)"),
+    ("K", "Add keyframe"),
+    ("B", "Bookmark the latent"),
+    ("Space", "Play / pause"),
+    ("Ctrl+F", "Find a digit (draw or drop one)"),
+    ("Ctrl+Shift+T", "Training panel"),
+    ("0-9", "Choose the digit (models with a digit to choose)"),
 ]
 
 
@@ -56,12 +68,21 @@ def install(window) -> list[QAction]:
     smooth = add(view, "S&mooth Upscaling", "", lambda: None, checkable=True)
     smooth.toggled.connect(ui.smooth_box.setChecked)
     ui.smooth_box.toggled.connect(smooth.setChecked)
+    zoom = view.addMenu("&Zoom")
+    dv = ui.digit_view
+    zoom_in = add(zoom, "Zoom &In", "Ctrl++", lambda: dv.set_zoom(dv.zoom * 2))
+    zoom_in.setShortcuts([QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])
+    add(zoom, "Zoom &Out", "Ctrl+-", lambda: dv.set_zoom(dv.zoom / 2))
+    add(zoom, "&Fit", "Ctrl+0", lambda: dv.set_zoom(1.0))
     view.addSeparator()
+    needs_model += [add(view, "&Compare With Model…", "", window.compare.open_dialog),
+                    add(view, "Stop Co&mparing", "", window.compare.stop)]
     add(view, "&Find a Digit…", "Ctrl+F", window.show_find)
     add(view, "&Training…", "Ctrl+Shift+T", window.show_training)
     play = window.menuBar().addMenu("&Play")
     needs_model += [
         add(play, "&Add Keyframe", "K", window.add_keyframe),
+        add(play, "&Bookmark", "B", window.bookmarks.add),
         add(play, "&Play / Pause", "Space", ui.interpolation.play_button.toggle),
     ]
     digits = play.addMenu("&Digit")

@@ -1,9 +1,10 @@
 """The main window's widgets (`Widgets`, a typed container) and where they sit.
 
-Left: messages, which frame is shown, the digit, view options and the classifier's
-verdict. Right: the digit chooser (models that have a digit to choose) above the Explore,
-Interpolate and Find a digit tabs (the last one filled on first use, see
-`MainWindow.show_find`). Status bar: temporary messages on the left; background work, the
+Left: messages, which frame is shown, the digit (and beside it, while comparing, the same
+latent drawn by a second model), view options (grid, variations and their radius, smooth)
+and the classifier's verdict. Right: the digit chooser (models that have a digit to choose)
+above the Explore, Interpolate, Bookmarks and Find a digit tabs (the last one filled on
+first use, see `MainWindow.show_find`). Status bar: temporary messages on the left; background work, the
 model and the frame time on the right. Controllers get the widgets they need from here.
 """
 
@@ -15,18 +16,21 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QMainWindow,
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
+from .bookmarks import BookmarksWidget
 from .boxes import group
 from .busy_indicator import BusyIndicator
+from .compare import ComparePanel
 from .digit_chooser import DigitChooserWidget
 from .digit_view import DigitView
 from .direction_sliders import DirectionSlidersWidget
 from .display_badge import DisplayBadge
-from .float_slider import ValueLabel
+from .float_slider import SliderRow, ValueLabel
 from .interpolation_panel import InterpolationWidget
 from .latent_controls import LatentControlsWidget
 from .latent_sliders import LatentSlidersWidget
 from .message_bar import MessageBar
 from .plain_text import plain_label
+from ..core.variations import DEFAULT_RADIUS, RADIUS_RANGE
 from .settings import APPLICATION
 from .verdict_view import VerdictWidget
 
@@ -40,7 +44,10 @@ class Widgets:
     message_bar: MessageBar
     badge: DisplayBadge
     digit_view: DigitView
+    compare: ComparePanel
     grid_box: QCheckBox
+    variations_box: QCheckBox
+    radius: SliderRow
     smooth_box: QCheckBox
     verdict: VerdictWidget
     controls: LatentControlsWidget
@@ -49,6 +56,7 @@ class Widgets:
     direction_sliders: DirectionSlidersWidget
     latent_sliders: LatentSlidersWidget
     interpolation: InterpolationWidget
+    bookmarks: BookmarksWidget
     explore: QWidget
     find_tab: QScrollArea
     tabs: QTabWidget
@@ -62,10 +70,17 @@ def build(w: QMainWindow) -> Widgets:
     """Create the widgets of `w`, lay them out, and return them."""
     w.setWindowTitle(APPLICATION)
     message_bar, badge = MessageBar(), DisplayBadge()
-    digit_view = DigitView(placeholder=EMPTY_TEXT)
+    digit_view = DigitView(placeholder=EMPTY_TEXT, zoomable=True)
     grid_box = QCheckBox("Grid 8×8 (G)")
     grid_box.setToolTip("Show 64 digits: the current one top-left, then the next seeds. "
                         "Click a digit to make it the current one.")
+    variations_box = QCheckBox("Variations")
+    variations_box.setToolTip("The grid shows variations around the current latent instead "
+                              "of the next seeds; the radius says how far they wander")
+    radius = SliderRow("radius", *RADIUS_RANGE, steps=200, fmt="{:.2f}σ", name_width=40)
+    radius.set_value(DEFAULT_RADIUS)
+    radius.setEnabled(False)
+    radius.setToolTip("How far the variations wander, in standard deviations of the prior")
     smooth_box = QCheckBox("Smooth")
     smooth_box.setToolTip("Smooth (bilinear) upscaling instead of pixel-exact squares")
     verdict = VerdictWidget()
@@ -73,14 +88,21 @@ def build(w: QMainWindow) -> Widgets:
     lv = QVBoxLayout(left)
     lv.addWidget(message_bar)
     lv.addWidget(badge)
-    lv.addWidget(digit_view, 1)
+    compare = ComparePanel()  # hidden until a second model is compared
+    views = QHBoxLayout()
+    views.addWidget(digit_view, 1)
+    views.addWidget(compare, 1)
+    lv.addLayout(views, 1)
     row = QHBoxLayout()
     options = QVBoxLayout()
-    options.addWidget(grid_box)
+    grid_row = QHBoxLayout()
+    grid_row.addWidget(grid_box)
+    grid_row.addWidget(variations_box)
+    options.addLayout(grid_row)
+    options.addWidget(radius)
     options.addWidget(smooth_box)
     options.addStretch(1)
-    row.addLayout(options)
-    row.addStretch(1)
+    row.addLayout(options, 1)
     row.addWidget(verdict)
     lv.addLayout(row)
 
@@ -96,6 +118,7 @@ def build(w: QMainWindow) -> Widgets:
     latent_sliders = LatentSlidersWidget()
     latent_sliders.setMinimumHeight(80)
     interpolation = InterpolationWidget()
+    bookmarks = BookmarksWidget()
     explore = QWidget()
     ev = QVBoxLayout(explore)
     ev.addWidget(controls)
@@ -104,6 +127,7 @@ def build(w: QMainWindow) -> Widgets:
     tabs = QTabWidget()
     tabs.addTab(explore, "Explore")
     tabs.addTab(interpolation, "Interpolate")
+    tabs.addTab(bookmarks, "Bookmarks")
     # Empty until first shown: the drawing pad and its encoder stay off the cold start.
     find_tab = QScrollArea()
     find_tab.setWidgetResizable(True)
@@ -131,6 +155,7 @@ def build(w: QMainWindow) -> Widgets:
         w.statusBar().addPermanentWidget(widget)
     w.setMinimumSize(*MIN_SIZE)
     w.resize(1120, 740)
-    return Widgets(message_bar, badge, digit_view, grid_box, smooth_box, verdict, controls,
-                   digit_chooser, digit_group, direction_sliders, latent_sliders,
-                   interpolation, explore, find_tab, tabs, right, busy, model_label, stats_label)
+    return Widgets(message_bar, badge, digit_view, compare, grid_box, variations_box, radius,
+                   smooth_box, verdict, controls, digit_chooser, digit_group,
+                   direction_sliders, latent_sliders, interpolation, bookmarks, explore,
+                   find_tab, tabs, right, busy, model_label, stats_label)

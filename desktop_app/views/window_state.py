@@ -1,8 +1,10 @@
 """`WindowState`: what the window remembers between runs (QSettings), saved on close.
 
-Geometry, view and playback choices, the keyframes, and the latent's seed, truncation and class weights
-(the digit or blend). Values are read defensively (settings.value): a damaged settings file
-falls back to defaults.
+Geometry, view and playback choices, the latent's seed, truncation and class weights (the
+digit or blend), and the keyframes, one list per latent size (`keyframes/<n>d`, in the
+latent file format of docs/latent-file-format.md). Values are read defensively
+(settings.value, files.loads): a damaged settings file falls back to defaults, and saved
+keyframes that do not fit the model now loaded are left out.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 
 from PySide6.QtCore import QByteArray
 
+from ..core import files
 from ..core.latent import MAX_SEED
 from ..core.weights import check as check_weights
 from .settings import number, value
@@ -38,6 +41,8 @@ class WindowState:
             w.restoreGeometry(geometry)
         w.ui.grid_box.setChecked(value(s, "grid", False, bool))
         w.ui.smooth_box.setChecked(value(s, "smooth", False, bool))
+        w.studio.set_radius(number(s, "radius", 0.5, 0.0, 2.0))
+        w.studio.set_variations(value(s, "variations", False, bool))
         ip = w.ui.interpolation
         ip.set_method(value(s, "method", "slerp", str))
         w.studio.set_method(ip.method.currentData())
@@ -61,15 +66,54 @@ class WindowState:
         state.set_seed(number(s, "seed", 0, 0, MAX_SEED), keep_weights=weights is not None)
         w.refresh_model_state()
 
+    @staticmethod
+    def _keyframes_key(latent_dim: int) -> str:
+        return f"keyframes/{latent_dim}d"
+
+    def save_keyframes(self) -> None:
+        """Remember the keyframes for the loaded model's latent size (none: forget them)."""
+        studio, s = self.w.studio, self.w.settings
+        if not studio.ready:
+            return
+        key = self._keyframes_key(studio.state.latent_dim)
+        if studio.keyframes:
+            s.setValue(key, files.dumps(studio.to_file()))
+        else:
+            s.remove(key)
+
+    def restore_keyframes(self) -> str:
+        """Bring back the keyframes saved for this latent size; returns a note for the
+        status bar (" · 2 keyframe(s) restored"), empty when there were none. A damaged
+        entry restores nothing."""
+        studio, s = self.w.studio, self.w.settings
+        if not studio.ready:
+            return ""
+        dim = studio.state.latent_dim
+        text = value(s, self._keyframes_key(dim), "", str)
+        if not text:
+            return ""
+        try:
+            saved = files.loads(text, "saved keyframes", expected_dim=dim).keyframes
+        except files.LatentFileError:
+            return ""
+        ignored = studio.adopt_saved_keyframes(saved)
+        note = f" · {len(studio.keyframes)} keyframe(s) restored"
+        if ignored:
+            note += f", {ignored} left out (made for another kind of model)"
+        return note
+
     def save(self) -> None:
         w, s = self.w, self.w.settings
         s.setValue("geometry", w.saveGeometry())
         s.setValue("grid", w.ui.grid_box.isChecked())
         s.setValue("smooth", w.ui.smooth_box.isChecked())
+        s.setValue("variations", w.studio.variation.on)
+        s.setValue("radius", w.studio.variation.radius)
         s.setValue("method", w.studio.method)
         s.setValue("speed_percent", w.ui.interpolation.speed.value())
         s.setValue("loop", w.ui.interpolation.loop.isChecked())
         s.setValue("pingpong", w.ui.interpolation.pingpong.isChecked())
+        self.save_keyframes()
         state = w.studio.state
         if state is not None:
             s.setValue("seed", state.seed if state.seed is not None else 0)

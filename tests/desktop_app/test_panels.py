@@ -85,7 +85,7 @@ def test_keyframes_show_as_thumbnails_and_the_panel_is_filled(loaded, qtbot):
         assert thumb.pixelColor(3 * 14 + 1, 3 * 14 + 1).red() == images[i][14, 14]
     assert not np.array_equal(images[0], images[1])
     # Exports sit at the bottom of the tab; the list and the strip take the height.
-    bottom = panel.gif_button.mapTo(panel, panel.gif_button.rect().bottomLeft()).y()
+    bottom = panel.animation_button.mapTo(panel, panel.animation_button.rect().bottomLeft()).y()
     assert bottom > panel.height() - 12
     assert panel.keyframe_list.height() > 150 and panel.strip.height() > 80
     # Enter on a thumbnail makes that keyframe the digit on screen again.
