@@ -30,7 +30,6 @@ from .training_runner import TrainingRunner
 
 LOG_LINES = 400
 OUTPUT_KEEP = 64 << 10  # the tail of a child's output searched for the resume hint
-GRID_SCALE = 2  # the grid PNG is 2x already; 4x on screen reads well
 
 
 class TrainingPanel(QWidget):
@@ -180,9 +179,10 @@ class TrainingPanel(QWidget):
         if image.isNull():  # a whole PNG Qt cannot decode: say so, keep watching
             self.grid_label.setText(f"epoch {epoch}: the grid cannot be decoded")
             return
+        # Fit the label (the grids are saved already upscaled); never crop, never blur.
+        side = max(64, min(self.grid_label.width(), self.grid_label.height()) - 4)
         self.grid_label.setPixmap(QPixmap.fromImage(image.scaled(
-            image.width() * GRID_SCALE, image.height() * GRID_SCALE,
-            Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)))
+            side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)))
         self.grid_caption.setText(f"epoch {epoch} of {self.snapshot.last_epoch}")
 
     def _update_buttons(self) -> None:
