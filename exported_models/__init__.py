@@ -3,6 +3,6 @@
 from pathlib import Path
 
 MODELS_DIR = Path(__file__).resolve().parent
-DEFAULT_GENERATOR = MODELS_DIR / "generator.onnx"
-CONDITIONAL_GENERATOR = MODELS_DIR / "conditional.onnx"
+DEFAULT_GENERATOR = MODELS_DIR / "generator.onnx"  # conditional: z and class weights
+UNCONDITIONAL_GENERATOR = MODELS_DIR / "unconditional.onnx"  # trained without labels
 CLASSIFIER = MODELS_DIR / "classifier.onnx"

@@ -41,7 +41,8 @@ def _shares(probs: np.ndarray) -> np.ndarray:
 def test_each_shipped_model_is_small_and_documented():
     readme = (MODELS_DIR / "README.md").read_text()
     shipped = sorted(p.name for p in MODELS_DIR.glob("*.onnx"))
-    assert shipped == ["classifier.onnx", "generator.onnx", "unconditional.onnx"]
+    assert shipped == ["classifier.onnx", "generator.encoder.onnx", "generator.onnx",
+                       "unconditional.encoder.onnx", "unconditional.onnx"]
     for name in shipped:
         assert (MODELS_DIR / name).stat().st_size < 8 * 2**20, f"{name} is larger than a few MB"
         assert name in readme
@@ -100,6 +101,22 @@ def test_metadata_carries_the_evaluation_that_the_readme_quotes(path):
     assert {"fid", "fid_real_floor", "inception_score", "class_shares", "smoothness", "ppl"} <= set(metrics)
     beside = json.loads(path.with_suffix(".eval.json").read_text())
     assert {k: v for k, v in beside.items() if k != "model"} == metrics
+
+
+@pytest.mark.parametrize("path", GENERATORS, ids=lambda p: p.name)
+def test_each_generator_ships_with_an_encoder_that_finds_real_digits(path, classifier, mnist_dir):
+    """Find a digit works out of the box: the encoder's latent redraws a test digit as that digit."""
+    from desktop_app.core.encoder import Encoder, encoder_path_for
+    from desktop_app.core.inversion import find_latent
+
+    gen = Generator.from_path(path)
+    enc = Encoder.from_path(encoder_path_for(path), generator=gen)
+    test = load_mnist(mnist_dir)
+    images = test.test_images[:40].astype(np.float32) / 255
+    found = [find_latent(gen, enc, img, refine_ms=0) for img in images]
+    redrawn = np.stack([f.reconstruction for f in found])
+    agree = np.mean(np.argmax(classifier.probs(redrawn), 1) == test.test_labels[:40])
+    assert agree >= (0.9 if gen.conditional else 0.6), agree
 
 
 def test_classifier_metadata_carries_its_accuracy(classifier):
