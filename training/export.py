@@ -111,6 +111,17 @@ def base_metadata(kind: str, architecture: str, epochs: int, num_classes: int,
     return meta
 
 
+def to_unit_range(x):
+    """tanh output (b, 28, 28, 1) -> (b, 28, 28) grey levels in [0, 1].
+
+    Clipped: ONNX Runtime's tanh can return a hair below -1 (an image value of -1.2e-7),
+    and the contract promises [0, 1] exactly.
+    """
+    import tensorflow as tf
+
+    return tf.clip_by_value((tf.reshape(tf.cast(x, tf.float32), [-1, 28, 28]) + 1.0) * 0.5, 0.0, 1.0)
+
+
 def generator_function(generator, latent_dim: int, conditional: bool):
     """The exported computation: z[, class_weights] -> (b, 28, 28) image in [0, 1].
 
@@ -127,7 +138,7 @@ def generator_function(generator, latent_dim: int, conditional: bool):
         sig.append(tf.TensorSpec([None, NUM_CLASSES], tf.float32, name="class_weights"))
 
     def to_unit(x):
-        return (tf.reshape(tf.cast(x, tf.float32), [-1, 28, 28]) + 1.0) * 0.5
+        return to_unit_range(x)
 
     if conditional:
         @tf.function(input_signature=sig)
@@ -236,7 +247,7 @@ def _export_self_conditioned(cfg, gan, epoch, run_dir: Path, out: Path, temperat
     @tf.function(input_signature=sig)
     def fn(z):
         img = generator([z, weights_of(z)], training=False)
-        return (tf.reshape(tf.cast(img, tf.float32), [-1, 28, 28]) + 1.0) * 0.5
+        return to_unit_range(img)
 
     model = convert(fn, sig, ["image"])
     meta = base_metadata("generator", f"{cfg.arch}-selfcond", epoch, 0, cfg.to_json(), None)
