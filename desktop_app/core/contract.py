@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -141,6 +141,12 @@ def read_model_file(path: str | Path, expected_kind: str) -> tuple[bytes, ModelI
 
     Returns the raw bytes (for `InferenceSession`) and the parsed metadata.
     """
+    return read_checked_file(path, lambda p, metadata: parse_metadata(p, metadata, expected_kind))
+
+
+def read_checked_file(path: str | Path, parse: Callable[[Path, dict], Any]) -> tuple[bytes, Any]:
+    """The reading rule every model file goes through: capped read, ONNX skeleton, metadata
+    parsed by `parse(path, metadata)`, no external data. Returns (bytes, what `parse` gave)."""
     path = Path(path)
     data = read_capped(path, MAX_MODEL_BYTES, ContractError,
                        "it is larger than the {mib} MiB a model file may be")
@@ -158,14 +164,14 @@ def read_model_file(path: str | Path, expected_kind: str) -> tuple[bytes, ModelI
     if skel.ir_version is None or not skel.has_graph:
         raise ContractError(path, "it is not an ONNX model (no IR version or no graph); "
                                   "the file may be truncated")
-    info = parse_metadata(path, skel.metadata, expected_kind)
+    parsed = parse(path, skel.metadata)
     if skel.external_data:
         # ONNX Runtime would resolve the weights' relative path against a folder the user
         # never chose; the contract says a model is one self-contained file.
         raise ContractError(path, "its weights point at external data files, and a model "
                                   "must be one self-contained file; re-export it without "
                                   "external data")
-    return data, info
+    return data, parsed
 
 
 def _is_dynamic(dim: Any) -> bool:

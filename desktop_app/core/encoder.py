@@ -22,8 +22,6 @@ import onnxruntime as ort
 from . import contract
 from .contract import ContractError, ModelInfo
 from .messages import first_line
-from .onnx_wire import WireBudgetError, WireError, read_skeleton
-from .reading import read_capped
 from .session import ContractModel, make_session
 
 KIND = "encoder"
@@ -58,28 +56,7 @@ def parse_encoder_metadata(path: Path, meta: dict[str, str]) -> tuple[ModelInfo,
 
 def read_encoder_file(path: str | Path) -> tuple[bytes, ModelInfo, str]:
     """`contract.read_model_file` for an encoder: the bytes, its info, its generator's name."""
-    path = Path(path)
-    data = read_capped(path, contract.MAX_MODEL_BYTES, ContractError,
-                       "it is larger than the {mib} MiB a model file may be")
-    if not data:
-        raise ContractError(path, "the file is empty")
-    try:
-        skel = read_skeleton(data, contract.MAX_METADATA_BYTES)
-    except WireBudgetError as exc:
-        raise ContractError(path, f"{exc}, so it is not parsed") from None
-    except WireError as exc:
-        raise ContractError(path, f"it is not an ONNX file or it is truncated ({exc})") from None
-    except OverflowError as exc:
-        raise ContractError(path, f"its metadata is {exc.args[0]} bytes, "
-                                  f"more than the 1 MiB the contract allows") from None
-    if skel.ir_version is None or not skel.has_graph:
-        raise ContractError(path, "it is not an ONNX model (no IR version or no graph); "
-                                  "the file may be truncated")
-    info, generator = parse_encoder_metadata(path, skel.metadata)
-    if skel.external_data:
-        raise ContractError(path, "its weights point at external data files, and a model "
-                                  "must be one self-contained file; re-export it without "
-                                  "external data")
+    data, (info, generator) = contract.read_checked_file(path, parse_encoder_metadata)
     return data, info, generator
 
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -55,15 +56,26 @@ def test_run_writes_grid_log_checkpoint_gif_and_config(tiny_mnist, tmp_path):
     ("mlp", {"train_samples": 384, "steps_per_execution": 4}),
 ])
 def test_resumed_run_matches_uninterrupted_run(tiny_mnist, tmp_path, arch, extra):
+    # In a fresh process: the claim is "same batches, noise and masks give the same run",
+    # and a long test session's leftovers (thread pools sized by earlier tests) change the
+    # order of float reductions, which Adam turns into visible weight differences.
+    code = ("import json, sys; from tests.training.test_train import check_resume_matches; "
+            "check_resume_matches(sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4]))")
+    proc = subprocess.run([sys.executable, "-c", code, str(tiny_mnist), str(tmp_path), arch, json.dumps(extra)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def check_resume_matches(data, tmp: str, arch: str, extra: dict) -> None:
+    """Train 3 epochs straight and 1 + 2 resumed; losses and every checkpointed array agree."""
     import tensorflow as tf
 
-    # The claim is "same batches, noise and masks give the same run". On a loaded machine
-    # oneDNN may split a reduction differently between two runs, and Adam turns that
-    # last-bit noise into visible weight differences; deterministic ops take it out.
     tf.config.experimental.enable_op_determinism()
-    straight = train(_cfg(tiny_mnist, tmp_path / "a", arch=arch, epochs=3, **extra), verbose=0)
-    train(_cfg(tiny_mnist, tmp_path / "b", arch=arch, epochs=1, **extra), verbose=0)
-    resumed = train(_cfg(tiny_mnist, tmp_path / "b", arch=arch, epochs=3, resume=True, **extra), verbose=0)
+    tmp_path = Path(tmp)
+    straight = train(_cfg(data, tmp_path / "a", arch=arch, epochs=3, **extra), verbose=0)
+    train(_cfg(data, tmp_path / "b", arch=arch, epochs=1, **extra), verbose=0)
+    resumed = train(_cfg(data, tmp_path / "b", arch=arch, epochs=3, resume=True, **extra), verbose=0)
     np.testing.assert_allclose(_losses(resumed), _losses(straight), rtol=1e-4)
     a, _ = checkpoint.read(straight)
     b, _ = checkpoint.read(resumed)
