@@ -214,6 +214,10 @@ def run(model: Path, quick: bool = False) -> dict:
         "machine": f"{platform.machine()} · {os.cpu_count()} CPUs · Python "
                    f"{platform.python_version()} · {platform.system()}",
     }
+    from .bench_find import find_latent_numbers
+
+    _log("find a digit (encoder, refinement) on MNIST test digits")
+    result.update(find_latent_numbers(gen, window.studio.classifier, model, 10 if quick else 100))
     window.close()
     return result
 

@@ -34,3 +34,26 @@ def test_bench_without_a_model_says_so():
                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 2
     assert "no model" in json.loads(result.stdout.strip().splitlines()[-1])["error"]
+
+
+def test_bench_measures_find_a_digit_on_real_digits_when_an_encoder_ships(mnist_dir):
+    """The shipped generator has an encoder beside it: the three Find-a-digit keys appear."""
+    from desktop_app.bench_find import find_latent_numbers
+    from desktop_app.core.classifier import Classifier
+    from desktop_app.core.generator import Generator
+    from exported_models import CLASSIFIER, DEFAULT_GENERATOR
+
+    gen = Generator.from_path(DEFAULT_GENERATOR)
+    numbers = find_latent_numbers(gen, Classifier.from_path(CLASSIFIER), DEFAULT_GENERATOR, 5)
+    assert numbers["find_latent_digits"] == 5
+    assert 0 < numbers["find_latent_encoder_ms_p50"] < numbers["find_latent_refined_ms_p50"]
+    assert numbers["find_latent_digit_agreement"] >= 0.8  # 5 real test digits, redrawn
+
+
+def test_bench_says_why_find_a_digit_is_skipped_without_an_encoder(model_dir):
+    from desktop_app.bench_find import find_latent_numbers
+    from desktop_app.core.generator import Generator
+
+    path = model_dir / "generator.onnx"
+    numbers = find_latent_numbers(Generator.from_path(path), None, path, 5)
+    assert numbers == {"find_latent_skipped": "no encoder beside the model (generator.encoder.onnx)"}
