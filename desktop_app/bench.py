@@ -112,7 +112,7 @@ def directions_running(generator, class_weights):
     """Compute principal directions again and again on a background thread, set up the
     way `DirectionsWorker` sets up its own, for as long as the block runs."""
     from .core.directions import Cancelled, compute_directions
-    from .views.directions_worker import lower_priority
+    from .views.background import lower_priority
 
     stop = threading.Event()
     rounds = [0]

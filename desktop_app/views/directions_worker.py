@@ -11,25 +11,10 @@ exits aborts the process ("terminate called without an active exception", exit c
 
 from __future__ import annotations
 
-import os
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-
 from PySide6.QtCore import QObject, Signal
 
 from ..core.directions import Cancelled, compute_directions
-
-BACKGROUND_NICENESS = 10  # below the UI thread's priority, above idle
-
-
-def lower_priority() -> None:
-    """Make the calling thread yield to the UI thread (Linux: per-thread niceness; elsewhere
-    a no-op, which only costs smoothness while the directions compute)."""
-    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
-        except OSError:
-            pass
+from .background import BackgroundJobs
 
 
 class _Bridge(QObject):
@@ -46,10 +31,7 @@ class DirectionsWorker(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._token = 0
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="directions",
-                                            initializer=lower_priority)
-        self._futures: list[Future] = []
+        self._jobs = BackgroundJobs("directions")
         # No parent: the worker thread holds a reference, so the bridge outlives the
         # window if the window closes mid-computation.
         self._bridge = _Bridge()
@@ -57,12 +39,11 @@ class DirectionsWorker(QObject):
 
     def start(self, generator, class_weights=None) -> None:
         """Compute `generator`'s directions at the fixed `class_weights` (conditional models)."""
-        self._token += 1
-        token, bridge = self._token, self._bridge
+        bridge, jobs = self._bridge, self._jobs
 
-        def work() -> None:
+        def work(token: int) -> None:
             try:
-                result = compute_directions(generator, should_stop=lambda: token != self._token,
+                result = compute_directions(generator, should_stop=lambda: jobs.stale(token),
                                             class_weights=class_weights)
             except Cancelled:
                 return
@@ -73,24 +54,21 @@ class DirectionsWorker(QObject):
             except RuntimeError:  # the receiver is gone; nobody is waiting
                 pass
 
-        self._futures = [f for f in self._futures if not f.done()]
-        self._futures.append(self._executor.submit(work))
+        jobs.submit(work)
 
     @property
     def running(self) -> bool:
-        return any(not f.done() for f in self._futures)
+        return self._jobs.running
 
     def cancel(self) -> None:
-        self._token += 1
+        self._jobs.cancel()
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
         """Cancel, and wait (at most `timeout_s`) until no computation is running."""
-        self.cancel()
-        wait(self._futures, timeout=timeout_s)
-        self._futures = [f for f in self._futures if not f.done()]
+        self._jobs.shutdown(timeout_s)
 
     def _on_done(self, token: int, result: object) -> None:
-        if token != self._token:
+        if self._jobs.stale(token):
             return
         if isinstance(result, Exception):
             self.failed.emit(f"{type(result).__name__}: {result}")

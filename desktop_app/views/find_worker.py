@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Callable
 
 import numpy as np
@@ -28,7 +27,7 @@ from PySide6.QtCore import QObject, Signal
 from ..core.inversion import find_latent
 from ..core.messages import first_line
 from ..core.preprocess import ImageError
-from .directions_worker import lower_priority
+from .background import BackgroundJobs
 
 REFINE_MS = 300.0  # the issue's budget: a visible improvement, an answer within half a second
 PROGRESS_MS = 16.0  # one display frame: refinement steps faster than this are coalesced
@@ -49,10 +48,7 @@ class FindWorker(QObject):
     def __init__(self, parent: QObject | None = None, refine_ms: float = REFINE_MS):
         super().__init__(parent)
         self.refine_ms = refine_ms
-        self._token = 0
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="find-latent",
-                                            initializer=lower_priority)
-        self._futures: list[Future] = []
+        self._jobs = BackgroundJobs("find-latent")
         # No parent: the worker thread holds it, so it outlives a window closed mid-search.
         self._bridge = _Bridge()
         self._bridge.event.connect(self._on_event)
@@ -61,19 +57,18 @@ class FindWorker(QObject):
         """Search for the image `prepare()` makes (it runs on the worker thread and may
         raise `ImageError`), with `encoder` made for `generator` (None: only prepare the
         image). Cancels the last search."""
-        self._token += 1
-        token, bridge, refine_ms = self._token, self._bridge, self.refine_ms
+        bridge, jobs, refine_ms = self._bridge, self._jobs, self.refine_ms
 
-        def stale() -> bool:
-            return token != self._token
+        def work(token: int) -> None:
+            def stale() -> bool:
+                return jobs.stale(token)
 
-        def send(kind: str, payload: object) -> None:
-            try:
-                bridge.event.emit(token, kind, payload)
-            except RuntimeError:  # the receiver is gone; nobody is waiting
-                pass
+            def send(kind: str, payload: object) -> None:
+                try:
+                    bridge.event.emit(token, kind, payload)
+                except RuntimeError:  # the receiver is gone; nobody is waiting
+                    pass
 
-        def work() -> None:
             if stale():
                 return  # a newer stroke arrived while this one waited
             try:
@@ -108,25 +103,21 @@ class FindWorker(QObject):
             if not stale():
                 send("found", result)
 
-        self._futures = [f for f in self._futures if not f.done()]
-        self._futures.append(self._executor.submit(work))
+        jobs.submit(work)
 
     @property
     def running(self) -> bool:
-        return any(not f.done() for f in self._futures)
+        return self._jobs.running
 
     def cancel(self) -> None:
-        self._token += 1
+        self._jobs.cancel()
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
-        """Cancel, and wait (at most `timeout_s`) until no search is running: a thread
-        still inside ONNX Runtime when the interpreter exits aborts the process."""
-        self.cancel()
-        wait(self._futures, timeout=timeout_s)
-        self._futures = [f for f in self._futures if not f.done()]
+        """Cancel, and wait (at most `timeout_s`) until no search is running."""
+        self._jobs.shutdown(timeout_s)
 
     def _on_event(self, token: int, kind: str, payload: object) -> None:
-        if token != self._token:
+        if self._jobs.stale(token):
             return
         if kind == "prepared":
             self.prepared.emit(payload)
