@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from training import checkpoint
+from training.config import lr_factor
 
 GRID = 4  # a 4x4 grid of samples per epoch
 
@@ -54,6 +55,28 @@ class EpochSeconds(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["seconds"] = round(time.perf_counter() - self._t0, 3)
+
+
+class LearningRateDecay(keras.callbacks.Callback):
+    """Sets both optimizers' learning rate at each epoch's start (`config.lr_factor`).
+
+    The rate is a function of the epoch alone, so a resumed run picks up the same schedule.
+    With a decay window, the epoch's rate goes into `logs["lr"]` for the metrics log.
+    """
+
+    def __init__(self, base_lr: float, epochs: int, decay_epochs: int):
+        super().__init__()
+        self.base_lr, self.epochs, self.decay_epochs = base_lr, epochs, decay_epochs
+        self._lr = base_lr
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._lr = self.base_lr * lr_factor(epoch + 1, self.epochs, self.decay_epochs)
+        for opt in (self.model.g_optimizer, self.model.d_optimizer):
+            opt.learning_rate = self._lr
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and self.decay_epochs:
+            logs["lr"] = self._lr
 
 
 class CheckpointEveryEpoch(keras.callbacks.Callback):

@@ -36,7 +36,9 @@ class TrainConfig:
     precision: str = "auto"  # auto (bf16 on Ampere+ GPUs, else float32) | float32 | bf16
     clusters: int = 0  # cdcgan only: >0 conditions on k-means clusters of the pixels, no labels
     cluster_temperature: float = 0.0  # >0: G trains on soft clusters softmax(T·z[:k]+b), as exported
+    hard_critic: bool = False  # soft clusters: D is told each fake's dominant cluster, one-hot like the reals'
     ema: float | None = None  # generator weight EMA decay; 0 disables; smooths GAN jitter
+    lr_decay_epochs: int = 0  # the last N epochs lower both learning rates linearly towards 0 (0: constant)
     seed: int = 0  # one seed drives weights, shuffling and noise
     data: str | None = None  # MNIST folder; None: MNIST_DIR, then keras.datasets download
     out: str = "runs/default"  # run folder: config, checkpoint, samples, metrics
@@ -66,6 +68,8 @@ class TrainConfig:
             raise ConfigError("--clusters needs --arch cdcgan and a count in 2..100 (0: condition on the digit labels)")
         if not 0 <= self.cluster_temperature <= 100 or (self.cluster_temperature and not self.clusters):
             raise ConfigError("--cluster-temperature must be in [0, 100] and needs --clusters")
+        if self.hard_critic and not self.cluster_temperature:
+            raise ConfigError("--hard-critic needs --clusters and --cluster-temperature")
         if self.width is not None and not 1 <= self.width <= 1024:
             raise ConfigError("--width must be between 1 and 1024")
         if self.lr is not None and not 0 < self.lr < 1:  # NaN fails every comparison: refused too
@@ -78,6 +82,8 @@ class TrainConfig:
             raise ConfigError("--ema must be in [0, 1)")
         if self.train_samples < 0:
             raise ConfigError("--train-samples must be 0 (all) or positive")
+        if not 0 <= self.lr_decay_epochs <= self.epochs:
+            raise ConfigError("--lr-decay-epochs must be between 0 and --epochs")
         if self.estimate_every < 0:
             raise ConfigError("--estimate-every must be 0 (no estimates) or a number of epochs")
 
@@ -116,6 +122,16 @@ ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "dcgan": dict(batch_size=128, lr=2e-4, beta_1=0.5, ema=0.999, width=32),
     "cdcgan": dict(batch_size=128, lr=2e-4, beta_1=0.5, ema=0.999, width=32),
 }
+
+
+def lr_factor(epoch: int, epochs: int, decay_epochs: int) -> float:
+    """The learning rate's multiplier in 1-based `epoch` of `epochs`.
+
+    1 until the last `decay_epochs` epochs, which step down linearly: with 4 of them the
+    factors are 4/5, 3/5, 2/5, 1/5, so the last epoch still learns something.
+    """
+    remaining = epochs - epoch + 1  # this epoch included
+    return 1.0 if remaining > decay_epochs else remaining / (decay_epochs + 1)
 
 
 def _check_types(cfg: TrainConfig) -> None:

@@ -17,7 +17,8 @@ from training.models import ARCHITECTURES, NUM_CLASSES
 class GAN(keras.Model):
     def __init__(self, arch: str, latent_dim: int, ema: float = 0.0, seed: int = 0,
                  width: int = 32, minibatch_stddev: bool = False, num_classes: int = NUM_CLASSES,
-                 cluster_offsets=None, cluster_temperature: float = 0.0, **kwargs):
+                 cluster_offsets=None, cluster_temperature: float = 0.0, hard_critic: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         spec = ARCHITECTURES[arch]
         self.arch = arch
@@ -34,6 +35,9 @@ class GAN(keras.Model):
         if self.soft_clusters:
             self.cluster_offsets = tf.constant(cluster_offsets, tf.float32)
             self.cluster_temperature = float(cluster_temperature)
+        # Real images come with one-hot clusters; soft weights on the fakes alone would tell
+        # D which is which without looking at the image. A hard critic sees both one-hot.
+        self.hard_critic = self.soft_clusters and hard_critic
         self.generator = spec.build_generator(latent_dim, width, **extra)
         self.discriminator = spec.build_discriminator(width, minibatch_stddev, **extra)
         # The averaged generator shares the architecture, never gets gradients.
@@ -117,7 +121,8 @@ class GAN(keras.Model):
             fake = self.generator(self._inputs(z, fake_w), training=True)
             real_w = tf.one_hot(labels, self.num_classes) if self.conditional else None
             real_out = tf.cast(self.discriminator(self._inputs(real, real_w), training=True), tf.float32)
-            fake_out = tf.cast(self.discriminator(self._inputs(fake, fake_w), training=True), tf.float32)
+            critic_w = tf.one_hot(tf.argmax(fake_w, -1), self.num_classes) if self.hard_critic else fake_w
+            fake_out = tf.cast(self.discriminator(self._inputs(fake, critic_w), training=True), tf.float32)
             g_loss = self.loss_fn(tf.ones_like(fake_out), fake_out)
             d_loss = (self.loss_fn(tf.ones_like(real_out), real_out)
                       + self.loss_fn(tf.zeros_like(fake_out), fake_out))

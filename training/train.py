@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from training import checkpoint
-from training.config import ConfigError, TrainConfig
+from training.config import ConfigError, TrainConfig, lr_factor
 from training.data import load_mnist
 
 WALL_TIME_FILE = "wall_time.json"
@@ -96,7 +96,8 @@ def build_gan(cfg: TrainConfig, precision: str = "float32", clustering=None):
         gan = GAN(cfg.arch, cfg.latent_dim, ema=cfg.ema, seed=cfg.seed,
                   width=cfg.width or 0, minibatch_stddev=cfg.minibatch_stddev,
                   num_classes=cfg.clusters or NUM_CLASSES,
-                  cluster_offsets=offsets, cluster_temperature=cfg.cluster_temperature)
+                  cluster_offsets=offsets, cluster_temperature=cfg.cluster_temperature,
+                  hard_critic=cfg.hard_critic)
     finally:
         keras.config.set_dtype_policy(previous)
     gan.compile(
@@ -129,12 +130,24 @@ def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
     saved = TrainConfig.load(run_dir / "config.json")
     # What may change between sessions: how long, where, on what, how steps are batched
     # into tf.function calls (the maths per step is the same), and how often it is measured.
-    ignore = {"epochs", "resume", "out", "data", "device", "strategy", "steps_per_execution", "estimate_every"}
+    # The decay window may change too, as long as the epochs already trained keep their rates
+    # (`check_schedule_kept`, once the checkpoint's epoch is known).
+    ignore = {"epochs", "resume", "out", "data", "device", "strategy", "steps_per_execution", "estimate_every",
+              "lr_decay_epochs"}
     a = {k: v for k, v in json.loads(saved.to_json()).items() if k not in ignore}
     b = {k: v for k, v in json.loads(cfg.to_json()).items() if k not in ignore}
     diff = sorted(k for k in a if a[k] != b[k])
     if diff:
         raise ConfigError(f"--resume with a different config than {run_dir}/config.json: {', '.join(diff)}")
+
+
+def check_schedule_kept(saved: TrainConfig, cfg: TrainConfig, trained_epochs: int) -> None:
+    """A resume may add or move a learning-rate decay only over epochs not yet trained."""
+    for e in range(1, trained_epochs + 1):
+        if lr_factor(e, saved.epochs, saved.lr_decay_epochs) != lr_factor(e, cfg.epochs, cfg.lr_decay_epochs):
+            raise ConfigError(f"--epochs {cfg.epochs} --lr-decay-epochs {cfg.lr_decay_epochs} would change the "
+                              f"learning rate of epoch {e}, which this run has already trained "
+                              f"(it recorded --epochs {saved.epochs} --lr-decay-epochs {saved.lr_decay_epochs})")
 
 
 def train(cfg: TrainConfig, verbose: int = 1) -> Path:
@@ -182,6 +195,7 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     first_epoch, wall_seconds = 0, 0.0
     if resuming:
         arrays, first_epoch, wall_seconds = checkpoint.read_with_wall_time(run_dir)
+        check_schedule_kept(TrainConfig.load(run_dir / "config.json"), cfg, first_epoch)
         checkpoint.restore(checkpoint_variables(gan, arrays), arrays, run_dir / checkpoint.CHECKPOINT_NAME)
         if verbose:
             print(f"resuming {run_dir} after epoch {first_epoch}")
@@ -193,14 +207,16 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
         return run_dir
 
     from exported_models import CLASSIFIER
-    from training.callbacks import CheckpointEveryEpoch, EpochSeconds, MetricsLog, SampleGrid
+    from training.callbacks import CheckpointEveryEpoch, EpochSeconds, LearningRateDecay, MetricsLog, SampleGrid
     from training.data import make_dataset
     from training.monitoring import QualityEstimate, TensorBoardLog
 
     ds = make_dataset(images, labels, cfg.batch_size, cfg.seed, first_epoch, cfg.epochs)
     # One `logs` dict per epoch, in this order: the clock, what adds to it, what writes it.
+    decay = LearningRateDecay(cfg.lr, cfg.epochs, cfg.lr_decay_epochs)  # every worker sets its own rates
     callbacks = [
         EpochSeconds(),
+        decay,
         QualityEstimate(CLASSIFIER, mnist.test_images, cfg.latent_dim, gan.conditional, gan.num_classes,
                         every=cfg.estimate_every, seed=cfg.seed),
         MetricsLog(run_dir, first_epoch),
@@ -209,7 +225,7 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
         # Last: a checkpoint only once the epoch's outputs exist. It carries the wall time,
         # so a run killed at any moment and resumed still reports its true training time.
         CheckpointEveryEpoch(run_dir, wall_seconds, WALL_TIME_FILE),
-    ] if chief else []
+    ] if chief else [decay]
     gan.fit(ds, epochs=cfg.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
             callbacks=callbacks, verbose=verbose, shuffle=False)
     return run_dir

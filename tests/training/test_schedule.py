@@ -1,0 +1,84 @@
+"""The learning-rate decay window and the hard critic of soft self-conditioning."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from training.config import ConfigError, TrainConfig, lr_factor
+
+
+def test_decay_window_steps_down_to_a_positive_rate():
+    assert [lr_factor(e, 6, 0) for e in range(1, 7)] == [1.0] * 6
+    assert [lr_factor(e, 6, 4) for e in range(1, 7)] == pytest.approx([1, 1, 4 / 5, 3 / 5, 2 / 5, 1 / 5])
+    assert lr_factor(1, 1, 1) == 0.5  # a one-epoch run that decays still learns
+
+
+def test_decay_window_longer_than_the_run_is_refused():
+    with pytest.raises(ConfigError, match="--lr-decay-epochs"):
+        TrainConfig(epochs=5, lr_decay_epochs=6)
+
+
+def test_hard_critic_needs_soft_clusters():
+    with pytest.raises(ConfigError, match="--hard-critic"):
+        TrainConfig(arch="cdcgan", clusters=5, hard_critic=True)
+
+
+@pytest.mark.slow
+def test_run_logs_the_decayed_rates_and_a_resume_keeps_the_trained_epochs_rates(tiny_mnist, tmp_path):
+    from training import checkpoint
+    from training.train import train
+
+    def cfg(**kw):
+        return TrainConfig(**{**dict(arch="mlp", batch_size=64, data=str(tiny_mnist), out=str(tmp_path / "r"),
+                                     estimate_every=0), **kw})
+
+    run = train(cfg(epochs=3, lr_decay_epochs=2), verbose=0)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["lr"] for r in rows] == pytest.approx([1e-4, 2e-4 / 3, 1e-4 / 3])
+    arrays, _ = checkpoint.read(run)
+    assert float(arrays["g_opt/learning_rate"]) == pytest.approx(1e-4 / 3)
+    assert float(arrays["d_opt/learning_rate"]) == pytest.approx(1e-4 / 3)
+    # Extending it would re-rate epochs 2 and 3, which were trained decayed: refused.
+    with pytest.raises(ConfigError, match="learning rate of epoch 2, which this run has already trained"):
+        train(cfg(epochs=6, lr_decay_epochs=3, resume=True), verbose=0)
+    # A decay window added after the epochs already trained keeps their rates: accepted.
+    plain = cfg(epochs=1, out=str(tmp_path / "plain"))
+    train(plain, verbose=0)
+    train(cfg(epochs=3, lr_decay_epochs=2, resume=True, out=plain.out), verbose=0)
+    rows = [json.loads(line) for line in (tmp_path / "plain" / "metrics.jsonl").read_text().splitlines()]
+    assert "lr" not in rows[0]  # trained at the constant rate, which the config records
+    assert [r["lr"] for r in rows[1:]] == pytest.approx([2e-4 / 3, 1e-4 / 3])
+
+
+def test_hard_critic_shows_the_discriminator_one_hot_clusters_for_fakes():
+    import tensorflow as tf
+
+    from training.clusters import Clustering
+    from training.train import build_gan
+
+    clustering = Clustering(k=5, priors=[0.4, 0.2, 0.2, 0.1, 0.1], inertia=1.0)
+    seen = {}
+    for hard in (False, True):
+        cfg = TrainConfig(arch="cdcgan", clusters=5, cluster_temperature=4.0, hard_critic=hard,
+                          width=4, latent_dim=8).resolved()
+        gan = build_gan(cfg, clustering=clustering)
+        inner = gan.discriminator
+
+        class Recording:
+            trainable_variables = inner.trainable_variables
+
+            def __call__(self, inputs, training=False):
+                seen.setdefault(hard, []).append(np.asarray(inputs[1]))
+                return inner(inputs, training=training)
+
+        gan.discriminator = Recording()
+        real = tf.zeros((16, 28, 28, 1))
+        gan.train_step((real, tf.constant(np.arange(16) % 5, tf.int32)))
+    real_w, soft_fake_w = seen[False]
+    _, hard_fake_w = seen[True]
+    assert set(np.unique(real_w)) == {0.0, 1.0}  # reals: one-hot clusters
+    assert soft_fake_w.max(1).mean() < 0.99  # the soft critic sees blends on fakes only
+    assert set(np.unique(hard_fake_w)) == {0.0, 1.0} and (hard_fake_w.sum(1) == 1).all()
