@@ -55,7 +55,7 @@ def _cmd_train(args) -> int:
 def _cmd_export(args) -> int:
     from training.export import export_run
 
-    path = export_run(args.run_dir, args.out, cluster_temperature=args.cluster_temperature)
+    path = export_run(args.run_dir, args.out, cluster_temperature=args.cluster_temperature, best=args.best)
     print(f"exported {path}")
     return 0
 
@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster-temperature", type=float, default=None,
                    help="self-conditioned runs trained on hard clusters: how sharply z[:k] picks one "
                         "(default 3; runs trained on soft clusters export at their own temperature)")
+    p.add_argument("--best", action="store_true",
+                   help="export the epoch with the lowest FID estimate (best.npz), not the last")
 
     p = sub.add_parser("encoder", help="train an encoder (image -> latent) for a run's generator, export it to ONNX")
     p.add_argument("run_dir")
@@ -112,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster-temperature", type=float, default=3.0,
                    help="self-conditioned runs: the temperature the generator was exported with")
     p.add_argument("--train-samples", type=int, default=0, help="real digits to train on (0: all)")
+    p.add_argument("--best", action="store_true",
+                   help="for the generator exported with export --best (the run's best.npz)")
     p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser("evaluate", help="FID, Inception-score analogue and class balance of a generator")

@@ -99,6 +99,26 @@ class CheckpointEveryEpoch(keras.callbacks.Callback):
         checkpoint.atomic_write_bytes(self.run_dir / self.wall_time_file, lambda f: f.write(record))
 
 
+class KeepBest(keras.callbacks.Callback):
+    """After the checkpoint: keep a copy of it when its FID estimate is the run's lowest.
+
+    GAN quality does not rise monotonically (a late epoch can be worse than an earlier
+    one), so `export --best` ships the epoch the run measured best, not merely the last.
+    List it after `CheckpointEveryEpoch`.
+    """
+
+    def __init__(self, run_dir: Path):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.best = checkpoint.best_estimate(self.run_dir)  # a resumed run continues its record
+
+    def on_epoch_end(self, epoch, logs=None):
+        fid = (logs or {}).get("fid_estimate")
+        if fid is not None and np.isfinite(fid) and fid < self.best:
+            self.best = float(fid)
+            checkpoint.keep_as_best(self.run_dir, epoch + 1, self.best)
+
+
 class SampleGrid(keras.callbacks.Callback):
     """A PNG grid from the same fixed noise after every epoch; a GIF of them at the end."""
 

@@ -7,6 +7,7 @@ never disagree.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -16,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 CHECKPOINT_NAME = "checkpoint.npz"
+BEST_NAME = "best.npz"  # the checkpoint of the epoch with the lowest FID estimate so far
+BEST_RECORD = "best.json"  # which epoch that was, and its estimate
 WALL_KEY = "wall_seconds"  # training wall time up to this checkpoint, across resumes
 
 
@@ -54,6 +57,29 @@ def save(run_dir: Path, variables: dict, epoch: int, wall_seconds: float = 0.0) 
     return path
 
 
+def keep_as_best(run_dir: Path, epoch: int, fid_estimate: float) -> None:
+    """Copy the checkpoint just written to `BEST_NAME`, then record which epoch it is.
+
+    The copy lands before the record, each atomically: a run killed in between leaves a
+    record of the previous best beside a newer best checkpoint, never a broken file, and
+    the export names the epoch from the checkpoint itself.
+    """
+    run_dir = Path(run_dir)
+    data = (run_dir / CHECKPOINT_NAME).read_bytes()
+    atomic_write_bytes(run_dir / BEST_NAME, lambda f: f.write(data))
+    record = json.dumps({"epoch": epoch, "fid_estimate": fid_estimate}).encode()
+    atomic_write_bytes(run_dir / BEST_RECORD, lambda f: f.write(record))
+
+
+def best_estimate(run_dir: Path) -> float:
+    """The FID estimate of the best checkpoint so far (infinity when there is none)."""
+    try:
+        value = float(json.loads((Path(run_dir) / BEST_RECORD).read_bytes())["fid_estimate"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return float("inf")
+    return value if np.isfinite(value) and (Path(run_dir) / BEST_NAME).is_file() else float("inf")
+
+
 def remove_stale_temp_files(folder: Path, name: str = "*") -> None:
     """Temp files of `atomic_write_bytes` (`.NAME.*.tmp`) left by a killed process are garbage:
     the rename never happened. Only our own pattern is touched, in `folder` itself."""
@@ -62,16 +88,20 @@ def remove_stale_temp_files(folder: Path, name: str = "*") -> None:
             tmp.unlink(missing_ok=True)
 
 
-def read(run_dir: Path) -> tuple[dict[str, np.ndarray], int]:
-    """The arrays (keyed like `GAN.state_variables`) and the epoch of the last checkpoint."""
-    arrays, epoch, _ = read_with_wall_time(run_dir)
+def read(run_dir: Path, name: str = CHECKPOINT_NAME) -> tuple[dict[str, np.ndarray], int]:
+    """The arrays (keyed like `GAN.state_variables`) and the epoch of the last checkpoint
+    (or of the best one, with `name=BEST_NAME`)."""
+    arrays, epoch, _ = read_with_wall_time(run_dir, name)
     return arrays, epoch
 
 
-def read_with_wall_time(run_dir: Path) -> tuple[dict[str, np.ndarray], int, float]:
+def read_with_wall_time(run_dir: Path, name: str = CHECKPOINT_NAME) -> tuple[dict[str, np.ndarray], int, float]:
     """`read`, plus the training wall time recorded with the checkpoint (0 for older ones)."""
-    path = Path(run_dir) / CHECKPOINT_NAME
+    path = Path(run_dir) / name
     if not path.is_file():
+        if name == BEST_NAME:
+            raise CheckpointError(f"{path}: no best checkpoint (it is kept only when the run "
+                                  "estimates FID, --estimate-every 1 or more)")
         raise CheckpointError(f"{path}: no checkpoint to resume from")
     try:
         # Our own handle: np.load leaks its file when the zip is damaged.

@@ -145,8 +145,10 @@ def _evaluate(encoder, decode, images: np.ndarray, labels: np.ndarray, condition
 
 
 def train_encoder(run_dir, out, config: EncoderConfig = EncoderConfig(), data=None,
-                  generator_name: str | None = None, verbose: int = 1) -> Path:
+                  generator_name: str | None = None, verbose: int = 1, best: bool = False) -> Path:
     """Train an encoder for the generator of `run_dir` and export it to `out` (checked, atomic).
+
+    best : the run's best-estimate checkpoint (`export --best`) rather than its last.
 
     `generator_name` is the file name of the generator the encoder belongs to (metadata
     `generator`); by default `out`'s name without `.encoder`: `x.encoder.onnx` -> `x.onnx`.
@@ -161,7 +163,7 @@ def train_encoder(run_dir, out, config: EncoderConfig = EncoderConfig(), data=No
         raise ExportError("--train-samples must be 0 (all) or positive")
     out = Path(out)
     generator_name = Path(generator_name).name if generator_name else default_generator_name(out)
-    cfg, gan, run_epochs = load_run(Path(run_dir))
+    cfg, gan, run_epochs = load_run(Path(run_dir), best)
     # A run trained on soft clusters decodes at its own temperature, as its export does.
     decode, conditional = _decoder(cfg, gan, Path(run_dir), cfg.cluster_temperature or config.cluster_temperature)
     mnist = load_mnist(data if data is not None else cfg.data)
@@ -252,6 +254,7 @@ def export_encoder(encoder, out: Path, conditional: bool, cfg, run_epochs: int, 
 def main(args) -> int:
     config = EncoderConfig(epochs=args.epochs, seed=args.seed, cluster_temperature=args.cluster_temperature,
                            train_samples=args.train_samples)
-    path = train_encoder(args.run_dir, args.out, config, data=args.data, generator_name=args.generator)
+    path = train_encoder(args.run_dir, args.out, config, data=args.data, generator_name=args.generator,
+                         best=args.best)
     print(f"exported {path}")
     return 0

@@ -165,19 +165,22 @@ def random_class_weights(rng: np.random.Generator, n: int) -> np.ndarray:
     return w
 
 
-def load_run(run_dir: Path):
-    """(config, GAN with the checkpoint's weights, epochs trained) for a run folder."""
+def load_run(run_dir: Path, best: bool = False):
+    """(config, GAN with the checkpoint's weights, epochs trained) for a run folder.
+
+    best : load the epoch with the lowest FID estimate (`best.npz`) instead of the last.
+    """
     from training.train import build_gan, checkpoint_variables
 
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():
         raise ExportError(f"{run_dir}: not a run folder (no config.json)")
     cfg = TrainConfig.load(run_dir / "config.json").resolved()
-    arrays, epoch = checkpoint.read(run_dir)
+    name = checkpoint.BEST_NAME if best else checkpoint.CHECKPOINT_NAME
+    arrays, epoch = checkpoint.read(run_dir, name)
     gan = build_gan(cfg)
     # The generators are all an export needs; optimizer and discriminator state stay behind.
-    checkpoint.restore(checkpoint_variables(gan, arrays), arrays, run_dir / checkpoint.CHECKPOINT_NAME,
-                       groups=("g", "ema"))
+    checkpoint.restore(checkpoint_variables(gan, arrays), arrays, run_dir / name, groups=("g", "ema"))
     return cfg, gan, epoch
 
 
@@ -202,8 +205,8 @@ def cluster_weights_function(priors, temperature: float):
     return lambda z: tf.nn.softmax(temperature * (z[:, :k] + tf.constant(offsets)), axis=-1)
 
 
-def export_run(run_dir, out, cluster_temperature: float | None = None) -> Path:
-    cfg, gan, epoch = load_run(Path(run_dir))
+def export_run(run_dir, out, cluster_temperature: float | None = None, best: bool = False) -> Path:
+    cfg, gan, epoch = load_run(Path(run_dir), best)
     if cfg.clusters:
         # A run trained on soft clusters is exported at its training temperature.
         temperature = cfg.cluster_temperature or cluster_temperature or 3.0

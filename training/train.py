@@ -207,7 +207,8 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
         return run_dir
 
     from exported_models import CLASSIFIER
-    from training.callbacks import CheckpointEveryEpoch, EpochSeconds, LearningRateDecay, MetricsLog, SampleGrid
+    from training.callbacks import (CheckpointEveryEpoch, EpochSeconds, KeepBest, LearningRateDecay, MetricsLog,
+                                    SampleGrid)
     from training.data import make_dataset
     from training.monitoring import QualityEstimate, TensorBoardLog
 
@@ -225,6 +226,7 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
         # Last: a checkpoint only once the epoch's outputs exist. It carries the wall time,
         # so a run killed at any moment and resumed still reports its true training time.
         CheckpointEveryEpoch(run_dir, wall_seconds, WALL_TIME_FILE),
+        KeepBest(run_dir),
     ] if chief else [decay]
     gan.fit(ds, epochs=cfg.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
             callbacks=callbacks, verbose=verbose, shuffle=False)

@@ -82,3 +82,41 @@ def test_hard_critic_shows_the_discriminator_one_hot_clusters_for_fakes():
     assert set(np.unique(real_w)) == {0.0, 1.0}  # reals: one-hot clusters
     assert soft_fake_w.max(1).mean() < 0.99  # the soft critic sees blends on fakes only
     assert set(np.unique(hard_fake_w)) == {0.0, 1.0} and (hard_fake_w.sum(1) == 1).all()
+
+
+@pytest.mark.slow
+def test_best_checkpoint_follows_the_lowest_estimate_and_exports(tiny_mnist, tmp_path, monkeypatch):
+    """`export --best` ships the epoch the run measured best, not merely the last one."""
+    import onnx
+
+    from training import checkpoint
+    from training.export import export_run
+    from training.monitoring import QualityEstimate
+    from training.train import train
+
+    estimates = iter([50.0, 20.0, 30.0])  # epoch 2 is the best; epoch 3 is worse
+
+    def fake_estimate(self, epoch, logs=None):
+        logs["fid_estimate"] = next(estimates)
+
+    monkeypatch.setattr(QualityEstimate, "on_epoch_end", fake_estimate)
+    run = train(TrainConfig(arch="mlp", batch_size=64, epochs=3, data=str(tiny_mnist), out=str(tmp_path / "r")),
+                verbose=0)
+    assert json.loads((run / "best.json").read_text()) == {"epoch": 2, "fid_estimate": 20.0}
+    _, best_epoch = checkpoint.read(run, checkpoint.BEST_NAME)
+    _, last_epoch = checkpoint.read(run)
+    assert (best_epoch, last_epoch) == (2, 3)
+    meta = {p.key: p.value for p in onnx.load(export_run(run, tmp_path / "best.onnx", best=True)).metadata_props}
+    assert meta["epochs"] == "2"
+    # Resumed, the run keeps its record: a worse epoch does not replace the best.
+    estimates = iter([25.0, 10.0])
+    train(TrainConfig(arch="mlp", batch_size=64, epochs=5, data=str(tiny_mnist), out=str(tmp_path / "r"),
+                      resume=True), verbose=0)
+    assert json.loads((run / "best.json").read_text())["epoch"] == 5
+
+
+def test_export_best_without_estimates_says_why(tmp_path):
+    from training.checkpoint import BEST_NAME, CheckpointError, read
+
+    with pytest.raises(CheckpointError, match="--estimate-every"):
+        read(tmp_path, BEST_NAME)
