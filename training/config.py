@@ -17,6 +17,7 @@ from typing import Any
 ARCH_NAMES = ("mlp", "dcgan", "cdcgan")
 PRECISIONS = ("auto", "float32", "bf16")
 STRATEGIES = ("auto", "one", "mirrored", "multiworker")
+LOSSES = ("bce", "hinge")
 
 
 class ConfigError(ValueError):
@@ -33,6 +34,7 @@ class TrainConfig:
     latent_dim: int = 100  # the reference recipe's latent size
     width: int | None = None  # DCGAN channels at 14x14 (twice that at 7x7); the MLP ignores it
     minibatch_stddev: bool = False  # D sees each batch's feature spread (fights mode collapse)
+    loss: str = "bce"  # bce: the recipe's non-saturating loss | hinge: the projection discriminator's (DCGANs)
     precision: str = "auto"  # auto (bf16 on Ampere+ GPUs, else float32) | float32 | bf16
     clusters: int = 0  # cdcgan only: >0 conditions on k-means clusters of the pixels, no labels
     cluster_temperature: float = 0.0  # >0: G trains on soft clusters softmax(T·z[:k]+b), as exported
@@ -57,6 +59,10 @@ class TrainConfig:
             raise ConfigError(f"--device must be auto, cpu or gpu, not {self.device!r}")
         if self.strategy not in STRATEGIES:
             raise ConfigError(f"--strategy must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"--loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
+        if self.loss == "hinge" and self.arch == "mlp":
+            raise ConfigError("--loss hinge needs logits: the reference recipe's discriminator ends in a sigmoid")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         for name in ("epochs", "latent_dim", "steps_per_execution"):

@@ -67,14 +67,29 @@ class GAN(keras.Model):
     def metrics(self):
         return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
 
-    def compile(self, g_optimizer, d_optimizer, from_logits: bool, **kwargs):
+    def compile(self, g_optimizer, d_optimizer, from_logits: bool, loss: str = "bce", **kwargs):
         super().compile(**kwargs)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
         self.from_logits = from_logits
+        self.loss = loss
         # The plain function, not the Loss class: under a strategy Keras 3's Loss objects
         # divide by the replica count themselves, which would hide the loss we report.
         self.loss_fn = lambda y, p: keras.ops.mean(keras.losses.binary_crossentropy(y, p, from_logits=from_logits))
+
+    def gan_losses(self, real_out, fake_out):
+        """(generator loss, discriminator loss) from D's outputs on reals and fakes.
+
+        bce: the non-saturating loss of the reference recipe. hinge: the loss the
+        projection discriminator was introduced with (Miyato & Koyama 2018): D is pushed
+        to a margin of 1 on each side, G raises D's score of its fakes.
+        """
+        if self.loss == "hinge":
+            d_loss = (tf.reduce_mean(tf.nn.relu(1.0 - real_out)) + tf.reduce_mean(tf.nn.relu(1.0 + fake_out)))
+            return -tf.reduce_mean(fake_out), d_loss
+        g_loss = self.loss_fn(tf.ones_like(fake_out), fake_out)
+        d_loss = self.loss_fn(tf.ones_like(real_out), real_out) + self.loss_fn(tf.zeros_like(fake_out), fake_out)
+        return g_loss, d_loss
 
     def export_generator(self) -> keras.Model:
         """The generator to ship: the averaged one when EMA is on."""
@@ -123,9 +138,7 @@ class GAN(keras.Model):
             real_out = tf.cast(self.discriminator(self._inputs(real, real_w), training=True), tf.float32)
             critic_w = tf.one_hot(tf.argmax(fake_w, -1), self.num_classes) if self.hard_critic else fake_w
             fake_out = tf.cast(self.discriminator(self._inputs(fake, critic_w), training=True), tf.float32)
-            g_loss = self.loss_fn(tf.ones_like(fake_out), fake_out)
-            d_loss = (self.loss_fn(tf.ones_like(real_out), real_out)
-                      + self.loss_fn(tf.zeros_like(fake_out), fake_out))
+            g_loss, d_loss = self.gan_losses(real_out, fake_out)
             # Under a tf.distribute strategy gradients are summed across replicas.
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             g_scaled, d_scaled = g_loss / replicas, d_loss / replicas

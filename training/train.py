@@ -104,6 +104,7 @@ def build_gan(cfg: TrainConfig, precision: str = "float32", clustering=None):
         g_optimizer=keras.optimizers.Adam(cfg.lr, beta_1=cfg.beta_1),
         d_optimizer=keras.optimizers.Adam(cfg.lr, beta_1=cfg.beta_1),
         from_logits=not ARCHITECTURES[cfg.arch].sigmoid_output,
+        loss=cfg.loss,
         steps_per_execution=cfg.steps_per_execution,
     )
     # Optimizer slots exist only after build; a resume assigns into them.

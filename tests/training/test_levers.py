@@ -1,4 +1,5 @@
-"""The learning-rate decay window and the hard critic of soft self-conditioning."""
+"""Training levers: the learning-rate decay window, the best checkpoint, the hinge loss
+and the hard critic of soft self-conditioning."""
 
 from __future__ import annotations
 
@@ -120,3 +121,37 @@ def test_export_best_without_estimates_says_why(tmp_path):
 
     with pytest.raises(CheckpointError, match="--estimate-every"):
         read(tmp_path, BEST_NAME)
+
+
+def test_hinge_loss_has_its_margins_and_refuses_a_sigmoid_discriminator():
+    import tensorflow as tf
+
+    from training.train import build_gan
+
+    gan = build_gan(TrainConfig(arch="cdcgan", loss="hinge", width=4, latent_dim=8).resolved())
+    real, fake = tf.constant([[2.0], [0.5]]), tf.constant([[-2.0], [0.0]])
+    g_loss, d_loss = gan.gan_losses(real, fake)
+    # D: real scores past +1 and fake scores past -1 cost nothing; 0.5 and 0.0 cost 0.5 and 1.
+    assert float(d_loss) == pytest.approx((0 + 0.5) / 2 + (0 + 1.0) / 2)
+    assert float(g_loss) == pytest.approx(1.0)  # G: minus the mean fake score
+    with pytest.raises(ConfigError, match="hinge"):
+        TrainConfig(arch="mlp", loss="hinge")
+    with pytest.raises(ConfigError, match="--loss"):
+        TrainConfig(loss="wasserstein")
+
+
+@pytest.mark.slow
+def test_hinge_run_trains_resumes_and_exports(tiny_mnist, tmp_path):
+    from training.export import export_run
+    from training.train import train
+
+    cfg = dict(arch="cdcgan", loss="hinge", width=8, latent_dim=16, batch_size=64, data=str(tiny_mnist),
+               out=str(tmp_path / "h"), estimate_every=0)
+    train(TrainConfig(epochs=1, **cfg), verbose=0)
+    with pytest.raises(ConfigError, match="loss"):  # the loss is part of the recipe
+        train(TrainConfig(epochs=2, resume=True, **{**cfg, "loss": "bce"}), verbose=0)
+    run = train(TrainConfig(epochs=2, resume=True, **cfg), verbose=0)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(r["d_loss"]) and np.isfinite(r["g_loss"]) for r in rows)
+    assert 0 <= rows[-1]["d_loss"] < 4  # a hinge D loss: non-negative, 2 at chance
+    assert export_run(run, tmp_path / "h.onnx").is_file()
