@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow
 
@@ -82,7 +82,7 @@ class MainWindow(QMainWindow):
         self._restored_latent = False
         self.training = None  # the Training panel, made on first use (show_training)
         self.find = None  # the Find a digit tab's controller, made on first use (show_find)
-        self.window_state = WindowState(self)
+        self.window_state = WindowState(self.settings, self.studio, self.ui, self.playback)
         self.setAcceptDrops(True)
         self.studio.subscribe(self._on_studio_changed)
         self.ui.smooth_box.toggled.connect(self.ui.digit_view.set_smooth)
@@ -99,6 +99,9 @@ class MainWindow(QMainWindow):
         self.ui.tabs.currentChanged.connect(self._on_tab_changed)
         self.watcher.fileChanged.connect(self._on_file_changed)
         self.watcher.fileRemoved.connect(self._on_file_removed)
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
         self.window_state.restore()
         self.refresh_model_state()
 
@@ -364,5 +367,6 @@ class MainWindow(QMainWindow):
             self.training.shutdown()  # a training child checkpoints and exits
             self.training.close()
         self.playback.stop()
+        self.settings.setValue("geometry", self.saveGeometry())
         self.window_state.save()
         super().closeEvent(event)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QSettings
 
 from ..core import files
 from ..core.latent import MAX_SEED
@@ -31,31 +31,34 @@ def _weights(text: str, num_classes: int):
 
 
 class WindowState:
-    def __init__(self, window):
-        self.w = window
+    """Reads and writes the settings of the studio, the view boxes and playback.
+
+    settings : QSettings; studio : the window's `Studio`; ui : its `WindowUi` (the grid
+    and smoothing boxes, the interpolation panel); playback : its `PlaybackClock`. The
+    window's geometry is the window's own business (`MainWindow.closeEvent`).
+    """
+
+    def __init__(self, settings: QSettings, studio, ui, playback):
+        self.settings, self.studio, self.ui, self.playback = settings, studio, ui, playback
 
     def restore(self) -> None:
-        w, s = self.w, self.w.settings
-        geometry = s.value("geometry")
-        if isinstance(geometry, QByteArray):
-            w.restoreGeometry(geometry)
-        w.ui.grid_box.setChecked(value(s, "grid", False, bool))
-        w.ui.smooth_box.setChecked(value(s, "smooth", False, bool))
-        w.studio.set_radius(number(s, "radius", 0.5, 0.0, 2.0))
-        w.studio.set_variations(value(s, "variations", False, bool))
-        ip = w.ui.interpolation
+        s, ui, studio = self.settings, self.ui, self.studio
+        ui.grid_box.setChecked(value(s, "grid", False, bool))
+        ui.smooth_box.setChecked(value(s, "smooth", False, bool))
+        studio.set_radius(number(s, "radius", 0.5, 0.0, 2.0))
+        studio.set_variations(value(s, "variations", False, bool))
+        ip = ui.interpolation
         ip.set_method(value(s, "method", "slerp", str))
-        w.studio.set_method(ip.method.currentData())
+        studio.set_method(ip.method.currentData())
         ip.speed.setValue(number(s, "speed_percent", 100, 1, 400))
         ip.loop.setChecked(value(s, "loop", True, bool))
         ip.pingpong.setChecked(value(s, "pingpong", False, bool))
-        w.playback.speed = ip.speed.value() / 100.0
-        w.playback.mode = ip.mode()
+        self.playback.speed = ip.speed.value() / 100.0
+        self.playback.mode = ip.mode()
 
     def restore_latent(self) -> None:
         """After the first model loaded: the seed, truncation and weights of the last run."""
-        w, s = self.w, self.w.settings
-        state = w.studio.state
+        s, state = self.settings, self.studio.state
         if state is None:
             return
         state.truncation = number(s, "truncation", 1.0, 0.0, 2.0)
@@ -64,7 +67,6 @@ class WindowState:
         if weights is not None:
             state.class_weights = weights  # quietly: set_seed announces the change
         state.set_seed(number(s, "seed", 0, 0, MAX_SEED), keep_weights=weights is not None)
-        w.refresh_model_state()
 
     @staticmethod
     def _keyframes_key(latent_dim: int) -> str:
@@ -72,7 +74,7 @@ class WindowState:
 
     def save_keyframes(self) -> None:
         """Remember the keyframes for the loaded model's latent size (none: forget them)."""
-        studio, s = self.w.studio, self.w.settings
+        studio, s = self.studio, self.settings
         if not studio.ready:
             return
         key = self._keyframes_key(studio.state.latent_dim)
@@ -85,7 +87,7 @@ class WindowState:
         """Bring back the keyframes saved for this latent size; returns a note for the
         status bar (" · 2 keyframe(s) restored"), empty when there were none. A damaged
         entry restores nothing."""
-        studio, s = self.w.studio, self.w.settings
+        studio, s = self.studio, self.settings
         if not studio.ready:
             return ""
         dim = studio.state.latent_dim
@@ -103,18 +105,17 @@ class WindowState:
         return note
 
     def save(self) -> None:
-        w, s = self.w, self.w.settings
-        s.setValue("geometry", w.saveGeometry())
-        s.setValue("grid", w.ui.grid_box.isChecked())
-        s.setValue("smooth", w.ui.smooth_box.isChecked())
-        s.setValue("variations", w.studio.variation.on)
-        s.setValue("radius", w.studio.variation.radius)
-        s.setValue("method", w.studio.method)
-        s.setValue("speed_percent", w.ui.interpolation.speed.value())
-        s.setValue("loop", w.ui.interpolation.loop.isChecked())
-        s.setValue("pingpong", w.ui.interpolation.pingpong.isChecked())
+        s, ui, studio = self.settings, self.ui, self.studio
+        s.setValue("grid", ui.grid_box.isChecked())
+        s.setValue("smooth", ui.smooth_box.isChecked())
+        s.setValue("variations", studio.variation.on)
+        s.setValue("radius", studio.variation.radius)
+        s.setValue("method", studio.method)
+        s.setValue("speed_percent", ui.interpolation.speed.value())
+        s.setValue("loop", ui.interpolation.loop.isChecked())
+        s.setValue("pingpong", ui.interpolation.pingpong.isChecked())
         self.save_keyframes()
-        state = w.studio.state
+        state = studio.state
         if state is not None:
             s.setValue("seed", state.seed if state.seed is not None else 0)
             s.setValue("truncation", state.truncation)
