@@ -9,10 +9,11 @@ dialog blocks on failure.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
-from PySide6.QtCore import QMimeData, QObject
+from PySide6.QtCore import QMimeData, QObject, QSettings
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenuBar, QStatusBar
 
 from ..core import animation, export, files
 from ..core.atomic import OutputError
@@ -25,10 +26,32 @@ ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
 JSON_FILTER = "Digit Studio latents (*.json);;All files (*)"
 
 
-class FileActions(QObject):
-    """Owns the File menu of `window` (a MainWindow)."""
+class FileHost(Protocol):
+    """What the File menu uses of its window, and nothing else (MainWindow provides it).
 
-    def __init__(self, window):
+    The window is the dialogs' parent and owns the menu bar and status bar; the rest are
+    the collaborators the actions work on.
+    """
+
+    settings: QSettings
+    studio: object  # core.studio.Studio
+    history: object  # views.history.History: record(text, change)
+    scheduler: object  # views.frame_scheduler.FrameScheduler: flush()
+    playback: object  # views.playback.PlaybackClock: period_s
+    ui: object  # views.window_layout.WindowUi: digit_view
+
+    def menuBar(self) -> QMenuBar: ...  # noqa: N802 - Qt's name
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt's name
+    def close(self) -> bool: ...
+    def show_message(self, text: str) -> None: ...
+    def open_model(self, path: str | Path) -> bool: ...
+    def refresh_model_state(self) -> None: ...
+
+
+class FileActions(QObject):
+    """Owns the File menu of `window`, through the `FileHost` interface only."""
+
+    def __init__(self, window: FileHost):
         super().__init__(window)
         self.w = window
         menu = window.menuBar().addMenu("&File")
