@@ -39,6 +39,7 @@ class TrainConfig:
     clusters: int = 0  # cdcgan only: >0 conditions on k-means clusters of the pixels, no labels
     cluster_temperature: float = 0.0  # >0: G trains on soft clusters softmax(T·z[:k]+b), as exported
     hard_critic: bool = False  # soft clusters: D is told each fake's dominant cluster, one-hot like the reals'
+    soft_reals: bool = False  # soft clusters: reals get soft responsibilities, as blended as the fakes' weights
     ema: float | None = None  # generator weight EMA decay; 0 disables; smooths GAN jitter
     lr_decay_epochs: int = 0  # the last N epochs lower both learning rates linearly towards 0 (0: constant)
     seed: int = 0  # one seed drives weights, shuffling and noise
@@ -74,8 +75,10 @@ class TrainConfig:
             raise ConfigError("--clusters needs --arch cdcgan and a count in 2..100 (0: condition on the digit labels)")
         if not 0 <= self.cluster_temperature <= 100 or (self.cluster_temperature and not self.clusters):
             raise ConfigError("--cluster-temperature must be in [0, 100] and needs --clusters")
-        if self.hard_critic and not self.cluster_temperature:
-            raise ConfigError("--hard-critic needs --clusters and --cluster-temperature")
+        if (self.hard_critic or self.soft_reals) and not self.cluster_temperature:
+            raise ConfigError("--hard-critic and --soft-reals need --clusters and --cluster-temperature")
+        if self.hard_critic and self.soft_reals:
+            raise ConfigError("--hard-critic (one-hot for all) and --soft-reals (blends for all) exclude each other")
         if self.width is not None and not 1 <= self.width <= 1024:
             raise ConfigError("--width must be between 1 and 1024")
         if self.lr is not None and not 0 < self.lr < 1:  # NaN fails every comparison: refused too

@@ -168,7 +168,8 @@ def _download() -> Mnist:
 
 def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int,
                  first_epoch: int, last_epoch: int):
-    """The training pipeline: (image in [-1, 1] (b, 28, 28, 1), int32 label) batches.
+    """The training pipeline: (image in [-1, 1] (b, 28, 28, 1), label) batches; a label is an
+    int32 digit or cluster, or a float32 row of cluster weights (`clusters.kmeans`).
 
     The arrays live in memory once (the cache); every epoch gets its own permutation,
     drawn statelessly from (seed, epoch), so a run resumed at epoch k sees exactly the
@@ -179,7 +180,8 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: 
 
     n = len(images)
     x = tf.constant(images)
-    y = tf.constant(labels.astype(np.int32))
+    # int32 digits or clusters; float32 rows of soft cluster weights (--soft-reals)
+    y = tf.constant(labels.astype(np.float32 if labels.dtype.kind == "f" else np.int32))
 
     def epoch_indices(epoch):
         order = tf.random.experimental.stateless_shuffle(

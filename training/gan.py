@@ -36,7 +36,8 @@ class GAN(keras.Model):
             self.cluster_offsets = tf.constant(cluster_offsets, tf.float32)
             self.cluster_temperature = float(cluster_temperature)
         # Real images come with one-hot clusters; soft weights on the fakes alone would tell
-        # D which is which without looking at the image. A hard critic sees both one-hot.
+        # D which is which without looking at the image. A hard critic sees both one-hot;
+        # with --soft-reals both are blends (the reals' from `clusters.kmeans`).
         self.hard_critic = self.soft_clusters and hard_critic
         self.generator = spec.build_generator(latent_dim, width, **extra)
         self.discriminator = spec.build_discriminator(width, minibatch_stddev, **extra)
@@ -134,7 +135,9 @@ class GAN(keras.Model):
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake_w = self._class_weights(z, labels) if self.conditional else None
             fake = self.generator(self._inputs(z, fake_w), training=True)
-            real_w = tf.one_hot(labels, self.num_classes) if self.conditional else None
+            real_w = None
+            if self.conditional:  # one-hot digits or clusters, or soft cluster weights as given
+                real_w = tf.one_hot(labels, self.num_classes) if labels.dtype.is_integer else labels
             real_out = tf.cast(self.discriminator(self._inputs(real, real_w), training=True), tf.float32)
             critic_w = tf.one_hot(tf.argmax(fake_w, -1), self.num_classes) if self.hard_critic else fake_w
             fake_out = tf.cast(self.discriminator(self._inputs(fake, critic_w), training=True), tf.float32)

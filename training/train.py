@@ -178,7 +178,8 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
         # Self-conditioning: the GAN never sees a digit label, only the cluster of each image.
         from training.clusters import kmeans
 
-        labels, clustering = kmeans(images, cfg.clusters, cfg.seed)
+        labels, clustering = kmeans(images, cfg.clusters, cfg.seed,
+                                    cfg.cluster_temperature if cfg.soft_reals else 0.0)
         if chief:
             clustering.save(run_dir)
 

@@ -110,3 +110,30 @@ def test_cluster_temperature_needs_clusters():
 
     with pytest.raises(ConfigError, match="needs --clusters"):
         TrainConfig(arch="cdcgan", cluster_temperature=3.0)
+
+
+def test_soft_reals_are_as_blended_as_the_fakes_and_keep_their_cluster():
+    from training.clusters import mean_top_weight
+
+    images, _ = _blobs()
+    hard, clustering = kmeans(images, 3, seed=0)
+    soft, same = kmeans(images, 3, seed=0, soft_temperature=2.0)
+    assert same == clustering and soft.shape == (len(images), 3) and soft.dtype == np.float32
+    np.testing.assert_allclose(soft.sum(1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(soft.argmax(1), hard)  # the blend leans to its own cluster
+    # Calibrated: the reals' own-cluster weight is, on average, the fakes' top weight.
+    assert soft.max(1).mean() == pytest.approx(mean_top_weight(clustering.priors, 2.0), abs=1e-3)
+
+
+@pytest.mark.slow
+def test_soft_reals_run_feeds_the_critic_blends_on_both_sides(tiny_mnist, tmp_path):
+    from training.config import ConfigError, TrainConfig
+    from training.train import train
+
+    with pytest.raises(ConfigError, match="exclude each other"):
+        TrainConfig(arch="cdcgan", clusters=4, cluster_temperature=3.0, hard_critic=True, soft_reals=True)
+    run = train(TrainConfig(arch="cdcgan", clusters=4, cluster_temperature=3.0, soft_reals=True, width=8,
+                            latent_dim=16, epochs=1, batch_size=64, data=str(tiny_mnist),
+                            out=str(tmp_path / "soft"), estimate_every=0), verbose=0)
+    row = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
+    assert np.isfinite(row["d_loss"]) and np.isfinite(row["g_loss"])

@@ -78,11 +78,17 @@ def test_hard_critic_shows_the_discriminator_one_hot_clusters_for_fakes():
         gan.discriminator = Recording()
         real = tf.zeros((16, 28, 28, 1))
         gan.train_step((real, tf.constant(np.arange(16) % 5, tf.int32)))
-    real_w, soft_fake_w = seen[False]
-    _, hard_fake_w = seen[True]
+    real_w, soft_fake_w = seen[False][:2]
+    _, hard_fake_w = seen[True][:2]
     assert set(np.unique(real_w)) == {0.0, 1.0}  # reals: one-hot clusters
     assert soft_fake_w.max(1).mean() < 0.99  # the soft critic sees blends on fakes only
     assert set(np.unique(hard_fake_w)) == {0.0, 1.0} and (hard_fake_w.sum(1) == 1).all()
+    # --soft-reals: the dataset's labels are weight rows, and the critic gets them as they are.
+    blends = np.random.default_rng(0).dirichlet(np.ones(5), 16).astype(np.float32)
+    gan.discriminator = Recording()
+    seen[True] = []
+    gan.train_step((real, tf.constant(blends)))
+    np.testing.assert_allclose(seen[True][0], blends, rtol=1e-6)
 
 
 @pytest.mark.slow
