@@ -10,7 +10,9 @@ Prints progress to stderr and one JSON object as its last stdout line:
   without pause (bursts coalesce, so this is the sustained render rate);
 * grid_latency_ms_p99_busy / slider_latency_ms_p99_busy: the same while principal
   directions are computed over and over in the background, as the app does after a load
-  (the background thread runs at the app's lower priority);
+  (the background thread runs at the app's lower priority, and starts each batch only when
+  frames have paused): one slider change every 40 ms, so the directions progress
+  (`directions_completed_while_busy` counts the rounds finished meanwhile);
 * infer_batch1_us / infer_batch64_us: median `Generator.generate` time;
 * peak_rss_mb: this process's peak resident memory after all of the above.
 
@@ -35,6 +37,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+BUSY_PERIOD_MS = 40.0  # one slider change every 40 ms while background work runs
 
 
 def _log(text: str) -> None:
@@ -75,10 +80,12 @@ class _Probe:
         self.paints += 1
 
 
-def slider_latencies(app, window, probe: _Probe, count: int
+def slider_latencies(app, window, probe: _Probe, count: int, period_ms: float = 0.0
                      ) -> tuple[list[float], list[float]]:
     """Milliseconds from setValue to the end of the resulting paint, `count` times:
-    (wall-clock latencies, CPU time this process spent on each).
+    (wall-clock latencies, CPU time this process spent on each). With `period_ms`, one
+    change every period_ms (a hand on a slider) instead of back to back; the gaps are
+    slept, leaving the CPU to background work.
 
     The CPU figures do not include time the OS gave to other programs, so on a machine
     that is busy (a training run) they show what the app itself costs.
@@ -86,6 +93,10 @@ def slider_latencies(app, window, probe: _Probe, count: int
     slider = window.ui.direction_sliders.rows[0].slider
     wall, cpu = [], []
     for i in range(count):
+        if period_ms and i:
+            while (time.perf_counter() - start) * 1000.0 < period_ms:
+                time.sleep(0.001)
+                app.processEvents()
         target = probe.paints + 1
         start, cpu_start = time.perf_counter(), time.process_time()
         slider.setValue((slider.value() + 37) % (slider.maximum() + 1))
@@ -188,11 +199,15 @@ def run(model: Path, quick: bool = False) -> dict:
     grid, grid_cpu = slider_latencies(app, window, probe, n_grid)
     gen = window.studio.generator
     _log("latencies while directions compute")
-    with directions_running(gen, window.studio.class_weights):
-        grid_busy, _ = slider_latencies(app, window, probe, n_grid)
+    with directions_running(gen, window.studio.class_weights) as rounds:
+        # Paced like a hand on a slider (25 changes a second): background batches start
+        # only in pauses between frames (Generator.QUIET_S), so back-to-back frames would
+        # hold them back entirely; paced, they run, and a frame may meet one in flight.
+        grid_busy, _ = slider_latencies(app, window, probe, n_grid, BUSY_PERIOD_MS)
         window.ui.grid_box.setChecked(False)
         wait_for(lambda: not window.scheduler.pending, 5)
-        single_busy, _ = slider_latencies(app, window, probe, n_single)
+        single_busy, _ = slider_latencies(app, window, probe, n_single, BUSY_PERIOD_MS)
+        busy_rounds = rounds[0]
     result = {
         "cold_start_s": round(statistics.median(cold), 3),
         "slider_latency_ms_p50": round(_percentile(single, 50), 3),
@@ -207,6 +222,7 @@ def run(model: Path, quick: bool = False) -> dict:
         "grid_latency_ms_p50": round(_percentile(grid, 50), 3),
         "slider_cpu_ms_p99": round(_percentile(single_cpu, 99), 3),
         "grid_cpu_ms_p99": round(_percentile(grid_cpu, 99), 3),
+        "directions_completed_while_busy": busy_rounds,
         "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "cold_start_runs_s": [round(t, 3) for t in cold],
         "model": str(model), "architecture": gen.info.architecture,

@@ -31,7 +31,9 @@ from .weights import check as check_weights, one_hot
 
 DEFAULT_COUNT = 12
 SAMPLE_SEED = 20_200_406  # fixed: the same model always gets the same sliders
-_BATCH = 64  # the grid's batch: big enough to use both cores, small enough to stop quickly
+# Small batches: each starts only when frames pause (`Generator.generate_background`), and
+# one that is running when a frame arrives shares a core with it for a few ms at most.
+_BATCH = 16
 
 
 class Cancelled(Exception):

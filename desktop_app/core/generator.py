@@ -11,6 +11,8 @@ renders: finite grey levels in [0, 1] everywhere the app will feed it.
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
@@ -27,6 +29,10 @@ from .weights import check as check_weights, mix, one_hot
 # runs side by side beat one run on ORT's two-thread pool on a 2-core machine (64 digits:
 # p50 3.4 ms against 6.1 ms), and no pool threads are left to spin between frames.
 _SPLIT_THRESHOLD = 16
+# Background work starts a batch only once no frame has been drawn for this long: frames
+# come first. A drag (a frame every ~16 ms) holds it back; path playback at 30 fps (33 ms
+# apart) does not.
+QUIET_S = 0.02
 
 
 class Generator(ContractModel):
@@ -42,6 +48,9 @@ class Generator(ContractModel):
         # by whichever thread came first); its thread starts only when a grid is drawn.
         # Only frames use it: background work never queues in front of a frame's half.
         self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generator-half")
+        self._frames = 0  # `generate` calls running now
+        self._last_frame = 0.0  # time.monotonic() when the last one ended
+        self._frames_changed = threading.Condition()
         self._probe()
 
     @property
@@ -98,16 +107,35 @@ class Generator(ContractModel):
         conditional models and refused otherwise. Returns (n, 28, 28) float32 in [0, 1].
         """
         z, weights = self._checked(z, class_weights)
-        if z.shape[0] >= _SPLIT_THRESHOLD:
-            return self._run_split(z, weights)
-        return self._run(self._session, z, weights)
+        with self._frames_changed:
+            self._frames += 1
+        try:
+            if z.shape[0] >= _SPLIT_THRESHOLD:
+                return self._run_split(z, weights)
+            return self._run(self._session, z, weights)
+        finally:
+            with self._frames_changed:
+                self._frames -= 1
+                self._last_frame = time.monotonic()
+                self._frames_changed.notify_all()
 
     def generate_background(self, z: np.ndarray,
                             class_weights: np.ndarray | Sequence | None = None) -> np.ndarray:
-        """`generate` on the calling thread only, for background work: it leaves the
-        frame helper free, so a frame never waits behind a batch of the directions."""
+        """`generate` for background work: on the calling thread only (the frame helper
+        stays free), and only once frames have paused for `QUIET_S`, so a frame never
+        shares the CPU with a batch of background work that started before it."""
         z, weights = self._checked(z, class_weights)
+        self.wait_for_quiet()
         return self._run(self._session, z, weights)
+
+    def wait_for_quiet(self) -> None:
+        """Block until no frame is being drawn and none has been for `QUIET_S`."""
+        with self._frames_changed:
+            while True:
+                waited = time.monotonic() - self._last_frame
+                if self._frames == 0 and waited >= QUIET_S:
+                    return
+                self._frames_changed.wait(QUIET_S - waited if self._frames == 0 else None)
 
     def close(self) -> None:
         """Stop the helper thread (the session itself is freed with the object)."""
