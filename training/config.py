@@ -33,6 +33,7 @@ class TrainConfig:
     beta_1: float | None = None  # Adam's first moment; 0.5 is the DCGAN paper's value
     latent_dim: int = 100  # the reference recipe's latent size
     width: int | None = None  # DCGAN channels at 14x14 (twice that at 7x7); the MLP ignores it
+    d_width: int | None = None  # the discriminator's width (None: --width); never exported
     minibatch_stddev: bool = False  # D sees each batch's feature spread (fights mode collapse)
     loss: str = "bce"  # bce: the recipe's non-saturating loss | hinge: the projection discriminator's (DCGANs)
     precision: str = "auto"  # auto (bf16 on Ampere+ GPUs, else float32) | float32 | bf16
@@ -81,6 +82,8 @@ class TrainConfig:
             raise ConfigError("--hard-critic (one-hot for all) and --soft-reals (blends for all) exclude each other")
         if self.width is not None and not 1 <= self.width <= 1024:
             raise ConfigError("--width must be between 1 and 1024")
+        if self.d_width is not None and not 1 <= self.d_width <= 1024:
+            raise ConfigError("--d-width must be between 1 and 1024")
         if self.lr is not None and not 0 < self.lr < 1:  # NaN fails every comparison: refused too
             raise ConfigError("--lr must be between 0 and 1")
         if self.beta_1 is not None and not 0 <= self.beta_1 < 1:

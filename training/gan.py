@@ -17,6 +17,7 @@ from training.models import ARCHITECTURES, NUM_CLASSES
 class GAN(keras.Model):
     def __init__(self, arch: str, latent_dim: int, ema: float = 0.0, seed: int = 0,
                  width: int = 32, minibatch_stddev: bool = False, num_classes: int = NUM_CLASSES,
+                 d_width: int | None = None,
                  cluster_offsets=None, cluster_temperature: float = 0.0, hard_critic: bool = False,
                  **kwargs):
         super().__init__(**kwargs)
@@ -40,7 +41,9 @@ class GAN(keras.Model):
         # with --soft-reals both are blends (the reals' from `clusters.kmeans`).
         self.hard_critic = self.soft_clusters and hard_critic
         self.generator = spec.build_generator(latent_dim, width, **extra)
-        self.discriminator = spec.build_discriminator(width, minibatch_stddev, **extra)
+        # The discriminator may be wider than the generator: it trains the generator and is
+        # never exported, so its size costs training time only, never the app's frames.
+        self.discriminator = spec.build_discriminator(d_width or width, minibatch_stddev, **extra)
         # The averaged generator shares the architecture, never gets gradients.
         self.ema_generator = spec.build_generator(latent_dim, width, **extra) if ema > 0 else None
         if self.ema_generator is not None:

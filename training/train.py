@@ -94,7 +94,7 @@ def build_gan(cfg: TrainConfig, precision: str = "float32", clustering=None):
     keras.config.set_dtype_policy(precision_policy(precision))
     try:
         gan = GAN(cfg.arch, cfg.latent_dim, ema=cfg.ema, seed=cfg.seed,
-                  width=cfg.width or 0, minibatch_stddev=cfg.minibatch_stddev,
+                  width=cfg.width or 0, minibatch_stddev=cfg.minibatch_stddev, d_width=cfg.d_width,
                   num_classes=cfg.clusters or NUM_CLASSES,
                   cluster_offsets=offsets, cluster_temperature=cfg.cluster_temperature,
                   hard_critic=cfg.hard_critic)

@@ -161,3 +161,14 @@ def test_hinge_run_trains_resumes_and_exports(tiny_mnist, tmp_path):
     assert all(np.isfinite(r["d_loss"]) and np.isfinite(r["g_loss"]) for r in rows)
     assert 0 <= rows[-1]["d_loss"] < 4  # a hinge D loss: non-negative, 2 at chance
     assert export_run(run, tmp_path / "h.onnx").is_file()
+
+
+def test_discriminator_width_is_its_own_and_stays_out_of_the_export():
+    from training.train import build_gan
+
+    gan = build_gan(TrainConfig(arch="cdcgan", width=4, d_width=12, latent_dim=8).resolved())
+    assert gan.discriminator.get_layer("down14").filters == 12
+    assert gan.discriminator.get_layer("down7").filters == 24
+    assert gan.generator.get_layer("up14").filters == 4  # the generator keeps --width
+    with pytest.raises(ConfigError, match="--d-width"):
+        TrainConfig(d_width=0)
