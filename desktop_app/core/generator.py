@@ -122,8 +122,8 @@ class Generator(ContractModel):
     def generate_background(self, z: np.ndarray,
                             class_weights: np.ndarray | Sequence | None = None) -> np.ndarray:
         """`generate` for background work: on the calling thread only (the frame helper
-        stays free), and only once frames have paused for `QUIET_S`, so a frame never
-        shares the CPU with a batch of background work that started before it."""
+        stays free), and only once frames have paused for `QUIET_S`. A frame that arrives
+        while such a batch runs shares the CPU with it, so callers keep batches small."""
         z, weights = self._checked(z, class_weights)
         self.wait_for_quiet()
         return self._run(self._session, z, weights)
