@@ -27,6 +27,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
+# What a field left unset (None) means, where it is not the architecture's default.
+_UNSET_MEANS = {"data": "MNIST_DIR, else Keras' download", "d_width": "--width"}
+
+
 def _add_train(sub) -> None:
     from training.config import TrainConfig, field_parsers
 
@@ -37,8 +41,9 @@ def _add_train(sub) -> None:
         if typ is bool:
             p.add_argument(flag, action="store_true", help=f"(default {default})")
         else:
+            unset = _UNSET_MEANS.get(name, "per architecture")
             p.add_argument(flag, type=typ, default=default, metavar=typ.__name__.upper(),
-                           help=f"(default {default if default is not None else 'per architecture'})")
+                           help=f"(default {default if default is not None else unset})")
 
 
 def _cmd_train(args) -> int:
