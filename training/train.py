@@ -127,8 +127,8 @@ def tiling_steps_per_execution(steps_per_epoch: int, at_most: int) -> int:
     return max(d for d in range(1, at_most + 1) if steps_per_epoch % d == 0)
 
 
-def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
-    saved = TrainConfig.load(run_dir / "config.json")
+def check_resumable(run_dir: Path, saved: TrainConfig, cfg: TrainConfig) -> None:
+    """`cfg` may resume the run in `run_dir`, whose config.json is `saved`."""
     # What may change between sessions: how long, where, on what, how steps are batched
     # into tf.function calls (the maths per step is the same), and how often it is measured.
     # The decay window may change too, as long as the epochs already trained keep their rates
@@ -168,10 +168,11 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     # In a multi-worker run only the chief writes; the others read the same run folder.
     chief = is_chief()
     resuming = prepare_run_dir(run_dir, cfg) if chief else bool(cfg.resume and (run_dir / checkpoint.CHECKPOINT_NAME).exists())
-    if resuming and cfg.precision == "auto":  # a resumed run keeps the precision it was trained in
-        cfg = dataclasses.replace(cfg, precision=TrainConfig.load(run_dir / "config.json").precision)
-    if resuming:
-        check_resumable(run_dir, cfg)
+    saved = TrainConfig.load(run_dir / "config.json") if resuming else None
+    if saved is not None:
+        if cfg.precision == "auto":  # a resumed run keeps the precision it was trained in
+            cfg = dataclasses.replace(cfg, precision=saved.precision)
+        check_resumable(run_dir, saved, cfg)
 
     clustering = None
     if cfg.clusters:
@@ -197,7 +198,7 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     first_epoch, wall_seconds = 0, 0.0
     if resuming:
         arrays, first_epoch, wall_seconds = checkpoint.read_with_wall_time(run_dir)
-        check_schedule_kept(TrainConfig.load(run_dir / "config.json"), cfg, first_epoch)
+        check_schedule_kept(saved, cfg, first_epoch)
         checkpoint.restore(checkpoint_variables(gan, arrays), arrays, run_dir / checkpoint.CHECKPOINT_NAME)
         if verbose:
             print(f"resuming {run_dir} after epoch {first_epoch}")
