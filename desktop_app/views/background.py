@@ -1,4 +1,5 @@
-"""`BackgroundJobs`: one low-priority thread, the latest job wins, shutdown waits.
+"""`BackgroundJobs`: one low-priority thread, the latest job wins, shutdown waits;
+`BackgroundWorker`: the QObject base of the workers that own one.
 
 Shared by the workers that run long ONNX Runtime loops off the GUI thread (principal
 directions, finding a digit's latent). Each `submit` takes a new token; a job compares
@@ -14,6 +15,8 @@ import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Callable
+
+from PySide6.QtCore import QObject
 
 BACKGROUND_NICENESS = 10  # below the UI thread's priority, above idle
 
@@ -58,3 +61,26 @@ class BackgroundJobs:
         self.cancel()
         wait(self._futures, timeout=timeout_s)
         self._futures = [f for f in self._futures if not f.done()]
+
+
+class BackgroundWorker(QObject):
+    """A GUI-side worker that owns one `BackgroundJobs` (`self._jobs`) under `name`.
+
+    Subclasses add `start` and their signals; running, cancelling and shutting down are
+    the same for all of them.
+    """
+
+    def __init__(self, name: str, parent: QObject | None = None):
+        super().__init__(parent)
+        self._jobs = BackgroundJobs(name)
+
+    @property
+    def running(self) -> bool:
+        return self._jobs.running
+
+    def cancel(self) -> None:
+        self._jobs.cancel()
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Cancel, and wait (at most `timeout_s`) until no job is running."""
+        self._jobs.shutdown(timeout_s)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from ..core.directions import Cancelled, compute_directions
-from .background import BackgroundJobs
+from .background import BackgroundWorker
 
 
 class _Bridge(QObject):
@@ -23,15 +23,14 @@ class _Bridge(QObject):
     done = Signal(int, object)
 
 
-class DirectionsWorker(QObject):
+class DirectionsWorker(BackgroundWorker):
     """`ready(Directions)` or `failed(message)` for the latest `start(generator)`."""
 
     ready = Signal(object)
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._jobs = BackgroundJobs("directions")
+        super().__init__("directions", parent)
         # No parent: the worker thread holds a reference, so the bridge outlives the
         # window if the window closes mid-computation.
         self._bridge = _Bridge()
@@ -55,17 +54,6 @@ class DirectionsWorker(QObject):
                 pass
 
         jobs.submit(work)
-
-    @property
-    def running(self) -> bool:
-        return self._jobs.running
-
-    def cancel(self) -> None:
-        self._jobs.cancel()
-
-    def shutdown(self, timeout_s: float = 5.0) -> None:
-        """Cancel, and wait (at most `timeout_s`) until no computation is running."""
-        self._jobs.shutdown(timeout_s)
 
     def _on_done(self, token: int, result: object) -> None:
         if self._jobs.stale(token):

@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, Signal
 from ..core.inversion import find_latent
 from ..core.messages import first_line
 from ..core.preprocess import ImageError
-from .background import BackgroundJobs
+from .background import BackgroundWorker
 
 REFINE_MS = 300.0  # the issue's budget: a visible improvement, an answer within half a second
 PROGRESS_MS = 16.0  # one display frame: refinement steps faster than this are coalesced
@@ -39,16 +39,15 @@ class _Bridge(QObject):
     event = Signal(int, str, object)
 
 
-class FindWorker(QObject):
+class FindWorker(BackgroundWorker):
     prepared = Signal(object)
     improved = Signal(object)
     found = Signal(object)
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None, refine_ms: float = REFINE_MS):
-        super().__init__(parent)
+        super().__init__("find-latent", parent)
         self.refine_ms = refine_ms
-        self._jobs = BackgroundJobs("find-latent")
         # No parent: the worker thread holds it, so it outlives a window closed mid-search.
         self._bridge = _Bridge()
         self._bridge.event.connect(self._on_event)
@@ -104,17 +103,6 @@ class FindWorker(QObject):
                 send("found", result)
 
         jobs.submit(work)
-
-    @property
-    def running(self) -> bool:
-        return self._jobs.running
-
-    def cancel(self) -> None:
-        self._jobs.cancel()
-
-    def shutdown(self, timeout_s: float = 5.0) -> None:
-        """Cancel, and wait (at most `timeout_s`) until no search is running."""
-        self._jobs.shutdown(timeout_s)
 
     def _on_event(self, token: int, kind: str, payload: object) -> None:
         if self._jobs.stale(token):
