@@ -41,6 +41,7 @@ class TrainConfig:
     cluster_temperature: float = 0.0  # >0: G trains on soft clusters softmax(T·z[:k]+b), as exported
     hard_critic: bool = False  # soft clusters: D is told each fake's dominant cluster, one-hot like the reals'
     soft_reals: bool = False  # soft clusters: reals get soft responsibilities, as blended as the fakes' weights
+    path_reg: float = 0.0  # >0: StyleGAN2's path-length penalty on G at this weight (evens out how fast images change with z)
     ema: float | None = None  # generator weight EMA decay; 0 disables; smooths GAN jitter
     lr_decay_epochs: int = 0  # the last N epochs lower both learning rates linearly towards 0 (0: constant)
     seed: int = 0  # one seed drives weights, shuffling and noise
@@ -80,6 +81,8 @@ class TrainConfig:
             raise ConfigError("--hard-critic and --soft-reals need --clusters and --cluster-temperature")
         if self.hard_critic and self.soft_reals:
             raise ConfigError("--hard-critic (one-hot for all) and --soft-reals (blends for all) exclude each other")
+        if not 0 <= self.path_reg <= 100:  # NaN fails the comparison: refused too
+            raise ConfigError("--path-reg must be between 0 (off) and 100")
         if self.width is not None and not 1 <= self.width <= 1024:
             raise ConfigError("--width must be between 1 and 1024")
         if self.d_width is not None and not 1 <= self.d_width <= 1024:

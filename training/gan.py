@@ -19,7 +19,7 @@ class GAN(keras.Model):
                  width: int = 32, minibatch_stddev: bool = False, num_classes: int = NUM_CLASSES,
                  d_width: int | None = None,
                  cluster_offsets=None, cluster_temperature: float = 0.0, hard_critic: bool = False,
-                 **kwargs):
+                 path_reg: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         spec = ARCHITECTURES[arch]
         self.arch = arch
@@ -49,10 +49,19 @@ class GAN(keras.Model):
         if self.ema_generator is not None:
             self.ema_generator.set_weights(self.generator.get_weights())
         self.noise_seed = keras.random.SeedGenerator(seed)
+        # Path-length regularisation (StyleGAN2, Karras et al. 2020): the generator is pushed
+        # to change its image by the same amount for the same small step in z everywhere, the
+        # running mean of those amounts being the target. Sharp switches between modes (a
+        # self-conditioned generator jumping from one cluster's digit to another's) are
+        # where that amount spikes, and what a morph shows as a jump.
+        self.path_reg = float(path_reg)
+        self.path_mean = keras.Variable(0.0, trainable=False, name="path_mean", aggregation="mean") \
+            if self.path_reg > 0 else None
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")  # D's mean belief real is real
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")  # ... and that fakes are real
+        self.path_tracker = keras.metrics.Mean(name="path_penalty") if self.path_reg > 0 else None
         # Both networks are functional models, built on construction. Saying so stops Keras
         # from building the GAN symbolically through call() under a tf.distribute strategy.
         self.built = True
@@ -69,7 +78,8 @@ class GAN(keras.Model):
 
     @property
     def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+        trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+        return trackers + ([self.path_tracker] if self.path_tracker is not None else [])
 
     def compile(self, g_optimizer, d_optimizer, from_logits: bool, loss: str = "bce", **kwargs):
         super().compile(**kwargs)
@@ -131,6 +141,35 @@ class GAN(keras.Model):
         seed = seed + tf.cast(tf.stack([0, replica]), tf.int64)
         return tf.random.stateless_normal((batch, self.latent_dim), seed=seed)
 
+    PATH_BATCH_FRACTION = 4  # the penalty's batch: a quarter of the training batch
+    PATH_MEAN_DECAY = 0.01  # the target's running-mean rate (StyleGAN2's)
+
+    def path_lengths(self, z, labels, seed):
+        """|J(z)ᵀ y| per sample, J the generator's Jacobian with respect to all of z (and,
+        self-conditioned, through the cluster weights z picks), y a random image direction
+        scaled so that the lengths do not depend on the image size."""
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            w = self._class_weights(z, labels) if self.conditional else None
+            # Inference-mode batch norm: each sample's image depends on its own z alone (batch
+            # statistics would tie the samples together), as in the exported generator.
+            images = tf.cast(self.generator(self._inputs(z, w), training=False), tf.float32)
+            pixels = tf.cast(tf.reduce_prod(tf.shape(images)[1:]), tf.float32)
+            y = tf.random.stateless_normal(tf.shape(images), seed=seed) / tf.sqrt(pixels)
+            projected = tf.reduce_sum(images * y)
+        grad = tape.gradient(projected, z)
+        return tf.sqrt(tf.reduce_sum(tf.square(grad), axis=1) + 1e-8)
+
+    def path_penalty(self, z, labels):
+        """The mean squared deviation of the path lengths from their running mean, which
+        moves towards this batch's mean. Call inside the generator's tape."""
+        n = tf.maximum(tf.shape(z)[0] // self.PATH_BATCH_FRACTION, 1)
+        seed = tf.cast(self.noise_seed.next(), tf.int64)
+        lengths = self.path_lengths(z[:n], None if labels is None else labels[:n], seed)
+        target = self.path_mean + self.PATH_MEAN_DECAY * (tf.stop_gradient(tf.reduce_mean(lengths)) - self.path_mean)
+        self.path_mean.assign(target)
+        return tf.reduce_mean(tf.square(lengths - target))
+
     def train_step(self, data):
         real, labels = data
         batch = tf.shape(real)[0]
@@ -145,9 +184,14 @@ class GAN(keras.Model):
             critic_w = tf.one_hot(tf.argmax(fake_w, -1), self.num_classes) if self.hard_critic else fake_w
             fake_out = tf.cast(self.discriminator(self._inputs(fake, critic_w), training=True), tf.float32)
             g_loss, d_loss = self.gan_losses(real_out, fake_out)
+            g_total = g_loss
+            if self.path_reg > 0:
+                penalty = self.path_penalty(z, labels if self.conditional else None)
+                self.path_tracker.update_state(penalty)
+                g_total = g_loss + self.path_reg * penalty
             # Under a tf.distribute strategy gradients are summed across replicas.
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            g_scaled, d_scaled = g_loss / replicas, d_loss / replicas
+            g_scaled, d_scaled = g_total / replicas, d_loss / replicas
         g_vars = self.generator.trainable_variables
         d_vars = self.discriminator.trainable_variables
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_scaled, g_vars), g_vars))
@@ -191,6 +235,8 @@ class GAN(keras.Model):
             for v in opt.variables:  # named after the model variable they shadow
                 add(f"{group}/{v.name}", v)
         add("noise/state", self.noise_seed.state)
+        if self.path_mean is not None:
+            add("path/mean", self.path_mean)
         if self.ema_generator is not None:
             for layer in self.ema_generator.layers:
                 for v in layer.weights:

@@ -97,7 +97,7 @@ def build_gan(cfg: TrainConfig, precision: str = "float32", clustering=None):
                   width=cfg.width or 0, minibatch_stddev=cfg.minibatch_stddev, d_width=cfg.d_width,
                   num_classes=cfg.clusters or NUM_CLASSES,
                   cluster_offsets=offsets, cluster_temperature=cfg.cluster_temperature,
-                  hard_critic=cfg.hard_critic)
+                  hard_critic=cfg.hard_critic, path_reg=cfg.path_reg)
     finally:
         keras.config.set_dtype_policy(previous)
     gan.compile(

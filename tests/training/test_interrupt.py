@@ -36,7 +36,7 @@ def _sigint_not_ignored():
         signal.signal(signal.SIGINT, previous)
 
 
-def _interrupt_after_first_checkpoint(proc, ckpt, deadline) -> int:
+def _interrupt_after_first_checkpoint(proc, ckpt, deadline, log) -> int:
     """SIGINT once epoch 1's checkpoint exists; returns the epoch checkpointed at that moment.
 
     The child is frozen (SIGSTOP) from the look at its checkpoint until Ctrl-C is queued, so
@@ -45,7 +45,9 @@ def _interrupt_after_first_checkpoint(proc, ckpt, deadline) -> int:
     while not ckpt.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail("no checkpoint appeared before the run ended or the deadline passed")
+            proc.wait()
+            pytest.fail(f"no checkpoint appeared before the run ended (exit code {proc.returncode}) or the "
+                        f"deadline passed; its stderr ends:\n{log.read_text(errors='replace')[-3000:]}")
         time.sleep(0.01)  # a polling interval, not a guess at how long an epoch takes
     proc.send_signal(signal.SIGSTOP)
     _, epoch = checkpoint.read(ckpt.parent)  # renamed into place whole: never half a file
@@ -64,7 +66,7 @@ def test_ctrl_c_checkpoints_says_how_to_resume_and_the_command_finishes_the_run(
     with log.open("wb") as stderr, _sigint_not_ignored():
         proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     with proc:
-        seen = _interrupt_after_first_checkpoint(proc, out / checkpoint.CHECKPOINT_NAME, time.monotonic() + 240)
+        seen = _interrupt_after_first_checkpoint(proc, out / checkpoint.CHECKPOINT_NAME, time.monotonic() + 240, log)
         proc.wait(timeout=120)
     err = log.read_text()
     assert 1 <= seen < EPOCHS, "the run must still have been training when Ctrl-C landed"

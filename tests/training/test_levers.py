@@ -172,3 +172,54 @@ def test_discriminator_width_is_its_own_and_stays_out_of_the_export():
     assert gan.generator.get_layer("up14").filters == 4  # the generator keeps --width
     with pytest.raises(ConfigError, match="--d-width"):
         TrainConfig(d_width=0)
+
+
+def test_path_lengths_are_the_jacobian_transpose_applied_to_a_random_image():
+    """|Jᵀy| per sample, through the cluster weights that z picks (soft self-conditioning)."""
+    import tensorflow as tf
+
+    from training.clusters import Clustering
+    from training.train import build_gan
+
+    clustering = Clustering(k=3, priors=[0.5, 0.3, 0.2], inertia=1.0)
+    cfg = TrainConfig(arch="cdcgan", clusters=3, cluster_temperature=4.0, path_reg=2.0,
+                      width=4, latent_dim=6).resolved()
+    gan = build_gan(cfg, clustering=clustering)
+    z = tf.constant(np.random.default_rng(1).standard_normal((3, 6)), tf.float32)
+    seed = tf.constant([7, 11], tf.int64)
+    lengths = gan.path_lengths(z, None, seed).numpy()
+
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        images = gan.generator([z, gan._class_weights(z, None)], training=False)
+    jacobian = tape.batch_jacobian(images, z).numpy().reshape(3, -1, 6)  # (n, pixels, latent)
+    y = tf.random.stateless_normal(images.shape, seed=seed).numpy().reshape(3, -1) / np.sqrt(28 * 28)
+    expected = np.linalg.norm(np.einsum("npl,np->nl", jacobian, y), axis=1)
+    np.testing.assert_allclose(lengths, expected, rtol=1e-4)
+    assert gan.path_lengths(z[:1], None, seed).shape == (1,)
+
+
+def test_path_penalty_is_refused_out_of_range():
+    for bad in (-1.0, 101.0, float("nan")):
+        with pytest.raises(ConfigError, match="--path-reg"):
+            TrainConfig(path_reg=bad)
+
+
+@pytest.mark.slow
+def test_path_regularised_run_logs_its_penalty_resumes_and_exports(tiny_mnist, tmp_path):
+    from training import checkpoint
+    from training.export import export_run
+    from training.train import train
+
+    cfg = dict(arch="cdcgan", path_reg=2.0, width=8, latent_dim=16, batch_size=64, data=str(tiny_mnist),
+               out=str(tmp_path / "p"), estimate_every=0)
+    train(TrainConfig(epochs=1, **cfg), verbose=0)
+    arrays, _ = checkpoint.read(tmp_path / "p")
+    assert float(arrays["path/mean"]) > 0  # the target moved off zero towards the lengths
+    with pytest.raises(ConfigError, match="path_reg"):  # the penalty is part of the recipe
+        train(TrainConfig(epochs=2, resume=True, **{**cfg, "path_reg": 0.0}), verbose=0)
+    run = train(TrainConfig(epochs=2, resume=True, **cfg), verbose=0)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2]
+    assert all(np.isfinite(r["path_penalty"]) and r["path_penalty"] >= 0 for r in rows)
+    assert export_run(run, tmp_path / "p.onnx").is_file()
