@@ -2,10 +2,15 @@
 and keeps the frame-time / FPS statistics shown in the status bar.
 
 A slider drag can deliver many `valueChanged` signals between two paints; each only calls
-`request()`, which arms a zero-delay single-shot timer. The render then runs once, for the
-latest state, when the event loop is next idle: never one render per event, and no fixed
-frame-rate cap adding latency. (superqt's `qthrottled` would do the same, but importing
-superqt pulls in qtpy and added about 0.25 s to cold start.)
+`request()`, which posts one event to the scheduler (never a second while one is pending).
+The render then runs once, for the latest state, on the event loop's next turn: never one
+render per event, and no fixed frame-rate cap adding latency. (superqt's `qthrottled` would
+do the same, but importing superqt pulls in qtpy and added about 0.25 s to cold start.)
+
+A posted event rather than a zero-delay timer: Qt delivers posted events before it fires
+timers, and delivers its own repaint request (posted at low priority) after ours. With a
+timer, the window was painted twice per frame, once for the moved slider and once more
+for the digit; with the event, the render comes first and one paint shows both.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ import time
 from collections import deque
 from typing import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 
 STATS_INTERVAL_MS = 250
+_RENDER = QEvent.Type(QEvent.registerEventType())
 
 
 class FrameScheduler(QObject):
@@ -27,8 +33,7 @@ class FrameScheduler(QObject):
     def __init__(self, render: Callable[[], None], parent: QObject | None = None):
         super().__init__(parent)
         self._render = render
-        self._timer = QTimer(self, singleShot=True, interval=0)
-        self._timer.timeout.connect(self._on_timeout)
+        self._pending = False
         self._stats_timer = QTimer(self, interval=STATS_INTERVAL_MS)
         self._stats_timer.timeout.connect(self._on_stats)
         self._frames: deque[float] = deque(maxlen=1000)
@@ -36,8 +41,17 @@ class FrameScheduler(QObject):
         self.renders = 0
 
     def request(self) -> None:
-        if not self._timer.isActive():
-            self._timer.start()
+        if not self._pending:
+            self._pending = True
+            QCoreApplication.postEvent(self, QEvent(_RENDER))
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == _RENDER:
+            if self._pending:  # else a flush() already drew it
+                self._pending = False
+                self._on_render()
+            return True
+        return super().event(event)
 
     @property
     def reporting(self) -> bool:
@@ -46,15 +60,15 @@ class FrameScheduler(QObject):
 
     @property
     def pending(self) -> bool:
-        return self._timer.isActive()
+        return self._pending
 
     def flush(self) -> None:
         """Render now if a request is pending (used before screenshots and exports)."""
-        if self._timer.isActive():
-            self._timer.stop()
-            self._on_timeout()
+        if self._pending:
+            self._pending = False
+            self._on_render()
 
-    def _on_timeout(self) -> None:
+    def _on_render(self) -> None:
         start = time.perf_counter()
         self._render()
         now = time.perf_counter()

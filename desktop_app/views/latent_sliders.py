@@ -3,6 +3,11 @@
 It is the view of `LatentState.raw` (the drawn vector plus edits). Rows are built in
 batches from a zero-delay timer rather than all at once, so a 4096-dimensional model does
 not freeze the window or delay the first painted digit.
+
+A new vector reaches the rows in view at once, in the frame that draws it; the rows
+scrolled out of view follow when they scroll into view, or once frames pause for
+`SETTLE_MS`. Moving a principal direction changes every dimension, and setting all 100
+rows on every frame of a drag cost more than drawing the digit.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from ..core.latent import RAW_RANGE
 from .float_slider import SliderRow
 
 _BATCH = 48
+SETTLE_MS = 120  # frames paused this long: the rows out of view catch up
 
 
 class LatentSlidersWidget(QScrollArea):
@@ -39,6 +45,10 @@ class LatentSlidersWidget(QScrollArea):
         self._values = np.zeros(0, np.float32)
         self._build_timer = QTimer(self, singleShot=True, interval=0)
         self._build_timer.timeout.connect(self._on_build_more)
+        self._stale: set[int] = set()  # rows out of view still showing an older vector
+        self._settle_timer = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._settle_timer.timeout.connect(self.catch_up)
+        self.verticalScrollBar().valueChanged.connect(self._sync_visible)
 
     @property
     def complete(self) -> bool:
@@ -51,6 +61,7 @@ class LatentSlidersWidget(QScrollArea):
             row.setParent(None)
             row.deleteLater()
         self.rows = []
+        self._stale.clear()
         self._values = np.asarray(values, np.float32).copy()
         self.status.hide()
         self._build_timer.start()
@@ -72,7 +83,49 @@ class LatentSlidersWidget(QScrollArea):
         self.valueChanged.emit(dim, value)
 
     def set_values(self, values: np.ndarray) -> None:
-        """Show `values` (latent_dim,) without emitting; rows built later pick them up too."""
+        """Show `values` (latent_dim,) without emitting: at once in the rows in view, and in
+        the others when they scroll into view or frames pause (rows built later pick them
+        up too)."""
         self._values = np.asarray(values, np.float32).copy()
-        for dim, row in enumerate(self.rows):
-            row.set_value(float(self._values[dim]))
+        top, bottom = self._visible_span()
+        self._stale.update(range(len(self.rows)))
+        for dim in self._rows_between(top, bottom):
+            self._show_row(dim)
+        if self._stale:
+            self._settle_timer.start()
+
+    @property
+    def pending(self) -> bool:
+        """True while some rows out of view still show an older vector."""
+        return bool(self._stale)
+
+    def catch_up(self) -> None:
+        """Bring every row up to date now."""
+        self._settle_timer.stop()
+        for dim in sorted(self._stale):
+            self._show_row(dim)
+
+    def _show_row(self, dim: int) -> None:
+        self._stale.discard(dim)
+        self.rows[dim].set_value(float(self._values[dim]))
+
+    def _visible_span(self) -> tuple[int, int]:
+        """The inner widget's y range that the viewport shows."""
+        top = self.verticalScrollBar().value()
+        return top, top + self.viewport().height()
+
+    def _rows_between(self, top: int, bottom: int) -> range:
+        """Rows whose geometry meets [top, bottom] (all rows before the first layout)."""
+        if not self.rows or self.rows[-1].height() <= 0 or not self.isVisible():
+            return range(len(self.rows))
+        first = next((i for i, r in enumerate(self.rows) if r.geometry().bottom() >= top), len(self.rows))
+        last = first
+        while last < len(self.rows) and self.rows[last].geometry().top() <= bottom:
+            last += 1
+        return range(first, last)
+
+    def _sync_visible(self) -> None:
+        if self._stale:
+            for dim in self._rows_between(*self._visible_span()):
+                if dim in self._stale:
+                    self._show_row(dim)

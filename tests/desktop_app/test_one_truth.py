@@ -25,7 +25,9 @@ def assert_controls_match(w) -> None:
     if c.coeffs.size:
         z = z + c.coeffs @ studio.state.steps
     np.testing.assert_allclose(z, shown.z, atol=1e-5)
-    # The widgets show those numbers.
+    # The widgets show those numbers (the latent rows out of view catch up once frames
+    # pause: test_latent_rows_out_of_view_follow_on_scroll_or_pause holds that).
+    ui.latent_sliders.catch_up()
     for d, row in enumerate(ui.latent_sliders.rows):
         assert abs(row.value() - np.clip(c.raw[d], -RAW_RANGE, RAW_RANGE)) <= STEP, d
     for i, row in enumerate(ui.direction_sliders.rows):
@@ -154,3 +156,40 @@ def test_the_wheel_scrolls_the_list_instead_of_editing_a_slider(cond_window, qtb
     qtbot.waitUntil(slider.hasFocus)
     QApplication.sendEvent(slider, event)  # a focused slider does take the wheel
     assert w.studio.state.raw[5] != before[5]
+
+
+def test_latent_rows_out_of_view_follow_on_scroll_or_pause(window, qtbot, tmp_path):
+    """Moving a principal direction changes every dimension. The rows in view show the new
+    vector in the frame that draws it; a row scrolled into view shows it at once; and once
+    frames pause, every row does."""
+    from tests.desktop_app import onnx_models as om
+
+    om.save(om.generator_model(64, seed=4), tmp_path / "wide.onnx")
+    window.resize(900, 620)
+    with qtbot.waitSignal(window.directionsReady, timeout=10_000):
+        assert window.open_model(tmp_path / "wide.onnx")
+    panel = window.ui.latent_sliders
+    qtbot.waitUntil(lambda: panel.complete and window.ui.digit_view.pixels() is not None, timeout=5000)
+    window.ui.tabs.setCurrentWidget(window.ui.explore)
+    panel.verticalScrollBar().setValue(0)
+    qtbot.waitUntil(lambda: panel.rows[0].isVisible() and panel.rows[-1].height() > 0)
+
+    def in_view(row) -> bool:
+        top = panel.verticalScrollBar().value()
+        g = row.geometry()
+        return g.bottom() >= top and g.top() <= top + panel.viewport().height()
+
+    def shows(d: int) -> bool:
+        raw = window.studio.controls().raw
+        return abs(panel.rows[d].value() - np.clip(raw[d], -RAW_RANGE, RAW_RANGE)) <= STEP
+
+    assert not in_view(panel.rows[-1]), "the test needs rows out of view"
+    _slider(window.ui.direction_sliders.rows[0]).setValue(150)
+    window.scheduler.flush()
+    visible = [d for d, row in enumerate(panel.rows) if in_view(row)]
+    assert visible and all(shows(d) for d in visible)
+    assert panel.pending  # the rows out of view were left for later, not set in this frame
+    panel.verticalScrollBar().setValue(panel.verticalScrollBar().maximum())
+    assert shows(len(panel.rows) - 1)  # scrolled into view: up to date at once
+    qtbot.waitUntil(lambda: not panel.pending, timeout=3000)  # frames paused: all rows
+    assert all(shows(d) for d in range(len(panel.rows)))

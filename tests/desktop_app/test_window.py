@@ -30,6 +30,34 @@ def test_moving_a_direction_slider_changes_the_digit(loaded, qtbot):
     assert loaded.ui.direction_sliders.rows[0].value_label.text() == "+3.00σ"
 
 
+def test_the_moved_slider_and_its_digit_reach_the_screen_in_one_repaint(loaded, qtbot):
+    """The frame is drawn before Qt repaints the window for the slider's own move, so one
+    repaint shows both (the frame scheduler's event is delivered before Qt's repaint request)."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    class Repaints(QObject):
+        count = 0
+
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt override
+            if event.type() == QEvent.Type.UpdateRequest:
+                self.count += 1
+            return False
+
+    repaints = Repaints()
+    loaded.installEventFilter(repaints)
+    slider = loaded.ui.direction_sliders.rows[0].slider
+    for value in (slider.minimum(), slider.maximum()):
+        QApplication.processEvents()
+        repaints.count = 0
+        renders = loaded.scheduler.renders
+        slider.setValue(value)
+        qtbot.waitUntil(lambda: loaded.scheduler.renders == renders + 1 and repaints.count >= 1)
+        QApplication.processEvents()
+        assert repaints.count == 1
+    loaded.removeEventFilter(repaints)
+
+
 def test_moving_a_raw_slider_changes_the_digit(loaded, qtbot):
     qtbot.waitUntil(lambda: loaded.ui.latent_sliders.complete)
     assert len(loaded.ui.latent_sliders.rows) == 8
