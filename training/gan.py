@@ -145,15 +145,19 @@ class GAN(keras.Model):
     PATH_MEAN_DECAY = 0.01  # the target's running-mean rate (StyleGAN2's)
 
     def path_lengths(self, z, labels, seed):
-        """|J(z)ᵀ y| per sample, J the generator's Jacobian with respect to all of z (and,
-        self-conditioned, through the cluster weights z picks), y a random image direction
-        scaled so that the lengths do not depend on the image size."""
+        """|∂⟨G(z), y⟩/∂z_i| per sample i: |J(z_i)ᵀ y_i| up to the batch statistics' coupling,
+        J the generator's Jacobian with respect to all of z (self-conditioned, through the
+        cluster weights z picks too), y a random image direction scaled so that the
+        lengths do not depend on the image size."""
         with tf.GradientTape() as tape:
             tape.watch(z)
             w = self._class_weights(z, labels) if self.conditional else None
-            # Inference-mode batch norm: each sample's image depends on its own z alone (batch
-            # statistics would tie the samples together), as in the exported generator.
-            images = tf.cast(self.generator(self._inputs(z, w), training=False), tf.float32)
+            # Training-mode batch norm, as the adversarial loss sees the generator: through
+            # the batch statistics each sample's length also carries a little of the others'
+            # (the gradient of the whole batch's projection). Inference mode, tried first,
+            # trained normalisation parameters that the critic never sees, and the averaged
+            # generator's samples went grey within three epochs.
+            images = tf.cast(self.generator(self._inputs(z, w), training=True), tf.float32)
             pixels = tf.cast(tf.reduce_prod(tf.shape(images)[1:]), tf.float32)
             y = tf.random.stateless_normal(tf.shape(images), seed=seed) / tf.sqrt(pixels)
             projected = tf.reduce_sum(images * y)

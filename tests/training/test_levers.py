@@ -175,7 +175,7 @@ def test_discriminator_width_is_its_own_and_stays_out_of_the_export():
 
 
 def test_path_lengths_are_the_jacobian_transpose_applied_to_a_random_image():
-    """|Jᵀy| per sample, through the cluster weights that z picks (soft self-conditioning)."""
+    """∂⟨G(z), y⟩/∂z per sample, through the cluster weights that z picks (soft self-conditioning)."""
     import tensorflow as tf
 
     from training.clusters import Clustering
@@ -191,12 +191,13 @@ def test_path_lengths_are_the_jacobian_transpose_applied_to_a_random_image():
 
     with tf.GradientTape() as tape:
         tape.watch(z)
-        images = gan.generator([z, gan._class_weights(z, None)], training=False)
-    jacobian = tape.batch_jacobian(images, z).numpy().reshape(3, -1, 6)  # (n, pixels, latent)
+        images = gan.generator([z, gan._class_weights(z, None)], training=True)
+    # The whole batch's Jacobian: with batch statistics, sample i's image depends on every z_j.
+    jacobian = tape.jacobian(images, z).numpy().reshape(3, -1, 3, 6)  # (n, pixels, n, latent)
     y = tf.random.stateless_normal(images.shape, seed=seed).numpy().reshape(3, -1) / np.sqrt(28 * 28)
-    expected = np.linalg.norm(np.einsum("npl,np->nl", jacobian, y), axis=1)
+    expected = np.linalg.norm(np.einsum("npjl,np->jl", jacobian, y), axis=1)
     np.testing.assert_allclose(lengths, expected, rtol=1e-4)
-    assert gan.path_lengths(z[:1], None, seed).shape == (1,)
+    assert gan.path_lengths(z[:2], None, seed).shape == (2,)
 
 
 def test_path_penalty_is_refused_out_of_range():
