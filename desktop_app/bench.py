@@ -9,9 +9,9 @@ Prints progress to stderr and one JSON object as its last stdout line:
 * drag_fps: painted frames per second while the slider moves on every event-loop turn
   without pause (bursts coalesce, so this is the sustained render rate);
 * grid_latency_ms_p99_busy / slider_latency_ms_p99_busy: the same while principal
-  directions are computed over and over in the background, as the app does after a load
-  (the background thread runs at the app's lower priority, and starts each batch only when
-  frames have paused): one slider change every 40 ms, so the directions progress
+  directions are computed over and over on the app's own directions thread, as after a
+  load (it runs at the app's lower priority, and starts each batch only when frames have
+  paused): one slider change every 40 ms, so the directions progress
   (`directions_completed_while_busy` counts the rounds finished meanwhile);
 * grid_latency_ms_p99_paced / slider_latency_ms_p99_paced: the same pacing with nothing in
   the background, the baseline of the busy figures (a frame after a pause is slower);
@@ -121,17 +121,16 @@ def drag_fps(app, window, probe: _Probe, seconds: float) -> float:
 
 
 @contextmanager
-def directions_running(generator, class_weights):
-    """Compute principal directions again and again on a background thread, set up the
-    way `DirectionsWorker` sets up its own, for as long as the block runs."""
+def directions_running(worker, generator, class_weights):
+    """Compute principal directions again and again on the window's own directions thread
+    (`worker`: its `DirectionsWorker`), for as long as the block runs. The results are
+    not shown: the sliders being measured stay as they are."""
     from .core.directions import Cancelled, compute_directions
-    from .views.background import lower_priority
 
     stop = threading.Event()
     rounds = [0]
 
-    def loop() -> None:
-        lower_priority()
+    def loop(token: int) -> None:
         while not stop.is_set():
             try:
                 compute_directions(generator, should_stop=stop.is_set,
@@ -140,13 +139,12 @@ def directions_running(generator, class_weights):
             except Cancelled:
                 return
 
-    thread = threading.Thread(target=loop, name="bench-directions", daemon=True)
-    thread.start()
+    worker.submit_job(loop)
     try:
         yield rounds
     finally:
         stop.set()
-        thread.join(30)
+        worker.shutdown(30)
 
 
 def inference_us(generator, batch: int, repeats: int) -> float:
@@ -210,7 +208,7 @@ def run(model: Path, quick: bool = False) -> dict:
     window.ui.grid_box.setChecked(True)
     wait_for(lambda: not window.scheduler.pending, 5)
     _log("latencies while directions compute")
-    with directions_running(gen, window.studio.class_weights) as rounds:
+    with directions_running(window.directions_worker, gen, window.studio.class_weights) as rounds:
         # Paced like a hand on a slider (25 changes a second): background batches start
         # only in pauses between frames (Generator.QUIET_S), so back-to-back frames would
         # hold them back entirely; paced, they run, and a frame may meet one in flight.

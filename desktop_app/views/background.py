@@ -78,6 +78,10 @@ class BackgroundWorker(QObject):
     def running(self) -> bool:
         return self._jobs.running
 
+    def submit_job(self, job: Callable[[int], None]) -> int:
+        """Run `job(token)` on this worker's thread (the benchmark's load, for one)."""
+        return self._jobs.submit(job)
+
     def cancel(self) -> None:
         self._jobs.cancel()
 
