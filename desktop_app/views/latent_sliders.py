@@ -87,9 +87,8 @@ class LatentSlidersWidget(QScrollArea):
         the others when they scroll into view or frames pause (rows built later pick them
         up too)."""
         self._values = np.asarray(values, np.float32).copy()
-        top, bottom = self._visible_span()
         self._stale.update(range(len(self.rows)))
-        for dim in self._rows_between(top, bottom):
+        for dim in self._visible_rows():
             self._show_row(dim)
         if self._stale:
             self._settle_timer.start()
@@ -109,15 +108,12 @@ class LatentSlidersWidget(QScrollArea):
         self._stale.discard(dim)
         self.rows[dim].set_value(float(self._values[dim]))
 
-    def _visible_span(self) -> tuple[int, int]:
-        """The inner widget's y range that the viewport shows."""
-        top = self.verticalScrollBar().value()
-        return top, top + self.viewport().height()
-
-    def _rows_between(self, top: int, bottom: int) -> range:
-        """Rows whose geometry meets [top, bottom] (all rows before the first layout)."""
+    def _visible_rows(self) -> range:
+        """Rows the viewport shows (all rows before the first layout)."""
         if not self.rows or self.rows[-1].height() <= 0 or not self.isVisible():
             return range(len(self.rows))
+        top = self.verticalScrollBar().value()
+        bottom = top + self.viewport().height()
         first = next((i for i, r in enumerate(self.rows) if r.geometry().bottom() >= top), len(self.rows))
         last = first
         while last < len(self.rows) and self.rows[last].geometry().top() <= bottom:
@@ -126,6 +122,6 @@ class LatentSlidersWidget(QScrollArea):
 
     def _sync_visible(self) -> None:
         if self._stale:
-            for dim in self._rows_between(*self._visible_span()):
+            for dim in self._visible_rows():
                 if dim in self._stale:
                     self._show_row(dim)
