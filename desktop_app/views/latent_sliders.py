@@ -5,8 +5,8 @@ batches from a zero-delay timer rather than all at once, so a 4096-dimensional m
 not freeze the window or delay the first painted digit.
 
 A new vector reaches the rows in view at once, in the frame that draws it; the rows
-scrolled out of view follow when they scroll into view, or once frames pause for
-`SETTLE_MS`. Moving a principal direction changes every dimension, and setting all 100
+out of view follow when a scroll or a resize brings them into view, or once frames pause
+for `SETTLE_MS`. Moving a principal direction changes every dimension, and setting all 100
 rows on every frame of a drag cost more than drawing the digit.
 """
 
@@ -119,6 +119,10 @@ class LatentSlidersWidget(QScrollArea):
         while last < len(self.rows) and self.rows[last].geometry().top() <= bottom:
             last += 1
         return range(first, last)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._sync_visible()  # rows a taller panel reveals are current when first seen
 
     def _sync_visible(self) -> None:
         if self._stale:

@@ -190,5 +190,11 @@ def test_latent_rows_out_of_view_follow_on_scroll_or_pause(window, qtbot, tmp_pa
     assert visible and all(shows(d) for d in visible)
     panel.verticalScrollBar().setValue(panel.verticalScrollBar().maximum())
     assert shows(len(panel.rows) - 1)  # scrolled into view: up to date at once
+    panel.verticalScrollBar().setValue(0)
+    window.studio.go_to(np.random.default_rng(7).uniform(-2, 2, len(panel.rows)))
+    window.scheduler.flush()
+    panel.resize(panel.width(), panel.height() + 300)  # a taller panel shows more rows
+    revealed = [d for d, row in enumerate(panel.rows) if in_view(row) and d not in visible]
+    assert revealed and all(shows(d) for d in revealed)  # current when first seen
     qtbot.waitUntil(lambda: not panel.pending, timeout=3000)  # frames paused: all rows
     assert all(shows(d) for d in range(len(panel.rows)))
