@@ -85,7 +85,11 @@ class LatentSlidersWidget(QScrollArea):
     def set_values(self, values: np.ndarray) -> None:
         """Show `values` (latent_dim,) without emitting: at once in the rows in view, and in
         the others when they scroll into view or frames pause (rows built later pick them
-        up too)."""
+        up too). A vector of another size (a model with another latent size) rebuilds
+        the rows rather than writing into rows of the old size."""
+        if len(values) != len(self._values):
+            self.set_dimension(len(values), values)
+            return
         self._values = np.asarray(values, np.float32).copy()
         self._stale.update(range(len(self.rows)))
         for dim in self._visible_rows():

@@ -130,8 +130,8 @@ class MainWindow(QMainWindow):
             self.window_state.restore_latent()
         self._load_classifier(classifier_for(generator.path))
         self.files.remember(generator.path)
-        self.refresh_model_state()
         self.ui.latent_sliders.set_dimension(generator.latent_dim, self.studio.state.raw)
+        self.refresh_model_state()
         self._start_directions()
         self.watch_files([generator.path])
         note = " (latent kept)" if kept else ""

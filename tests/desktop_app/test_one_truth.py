@@ -198,3 +198,27 @@ def test_latent_rows_out_of_view_follow_on_scroll_or_pause(window, qtbot, tmp_pa
     assert revealed and all(shows(d) for d in revealed)  # current when first seen
     qtbot.waitUntil(lambda: not panel.pending, timeout=3000)  # frames paused: all rows
     assert all(shows(d) for d in range(len(panel.rows)))
+
+
+def test_a_smaller_model_opened_from_another_tab_gets_its_own_sliders(window, qtbot, tmp_path):
+    """Opening a 16-d model while a 64-d one is loaded and the Find tab is in front (every
+    old row counts as out of view) once wrote 16 values into 64 rows and raised IndexError,
+    leaving 64 rows, no directions and the old model's name in the status bar."""
+    from tests.desktop_app import onnx_models as om
+
+    om.save(om.generator_model(64, seed=4), tmp_path / "wide.onnx")
+    om.save(om.generator_model(16, seed=5), tmp_path / "narrow.onnx")
+    with qtbot.waitSignal(window.directionsReady, timeout=10_000):
+        assert window.open_model(tmp_path / "wide.onnx")
+    panel = window.ui.latent_sliders
+    qtbot.waitUntil(lambda: panel.complete, timeout=5000)
+    window.ui.tabs.setCurrentWidget(window.ui.find_tab)
+    with qtbot.waitSignal(window.directionsReady, timeout=10_000):
+        assert window.open_model(tmp_path / "narrow.onnx")
+    qtbot.waitUntil(lambda: panel.complete, timeout=5000)
+    panel.catch_up()
+    raw = window.studio.controls().raw
+    assert len(panel.rows) == 16 == len(raw)
+    assert all(abs(row.value() - np.clip(v, -RAW_RANGE, RAW_RANGE)) <= STEP
+               for row, v in zip(panel.rows, raw))
+    assert "narrow.onnx" in window.statusBar().currentMessage()
