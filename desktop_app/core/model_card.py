@@ -82,7 +82,10 @@ def _created(text: str) -> str:
     except ValueError:
         return _text(text)
     if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc)
+        try:
+            when = when.astimezone(timezone.utc)
+        except OverflowError:  # e.g. 9999-12-31T23:59-12:00 is past year 9999 in UTC
+            return _text(text)
         return when.strftime("%Y-%m-%d %H:%M UTC")
     return when.strftime("%Y-%m-%d %H:%M")
 

@@ -21,6 +21,13 @@ def _info(**changes) -> ModelInfo:
     return dataclasses.replace(base, **changes)
 
 
+def test_a_timestamp_past_the_calendar_in_utc_is_shown_as_written():
+    """The contract accepts any ISO 8601 time; converting one at the calendar's edge to
+    UTC overflows, and the About box then raised instead of opening."""
+    for created in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+12:00"):
+        assert dict(model_rows(_info(created=created)))["Created"] == created
+
+
 def test_rows_name_the_model_and_format_its_metrics():
     rows = dict(model_rows(_info(
         metrics={"fid": 5.0258, "inception_score": 9.7151, "n": 10000, "epochs": 20,
