@@ -20,6 +20,14 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
+def _name_max(folder: Path) -> int:
+    """The longest file name (bytes) the folder's file system takes; 255 where unknown."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):  # Windows has no pathconf
+        return 255
+
+
 def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
     """Call `write(fileobj)` on a temporary file beside `path`, then move it into place.
 
@@ -28,13 +36,29 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        why = "is not a folder" if folder.exists() else "does not exist"
-        raise OutputError(f"Cannot write {path.name}: {folder} {why}.")
-    if path.is_dir():
-        raise OutputError(f"Cannot write {path}: a folder of that name is in the way.")
+    limit = _name_max(folder)
+    if len(os.fsencode(path.name)) > limit:
+        raise OutputError(f"Cannot write {path.name[:40]}…: the name is longer than this "
+                          f"folder allows ({len(os.fsencode(path.name))} bytes, at most {limit}).")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))  # update the file the link points to
+            folder = path.parent
+        if not folder.is_dir():
+            why = "is not a folder" if folder.exists() else "does not exist"
+            raise OutputError(f"Cannot write {path.name}: {folder} {why}.")
+        if path.is_dir():
+            raise OutputError(f"Cannot write {path}: a folder of that name is in the way.")
+        if path.exists() and not path.is_file():
+            raise OutputError(f"Cannot write {path}: something that is not a file is in the way.")
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"Cannot write {path.name}: {_reason(exc)}.") from None
+    try:
+        # The temporary name keeps only the start of the file's name, so a name near the
+        # length limit still leaves room for the prefix and the random part.
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name[:32]}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise OutputError(f"Cannot write {path.name}: the folder {folder} is not writable "
                           f"({_reason(exc)}).") from None

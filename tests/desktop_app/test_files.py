@@ -205,6 +205,26 @@ def test_unwritable_folder_gives_a_clear_error_and_no_file(tmp_path):
         assert list(locked.iterdir()) == []
 
 
+def test_long_names_are_written_up_to_the_limit_and_refused_past_it(tmp_path):
+    """A name near the 255-byte limit is written (the temporary name must not push past it);
+    a longer one, such as 90 CJK characters (270 bytes), is one sentence, not an OSError."""
+    longest = "a" * 250 + ".json"
+    files.save(tmp_path / longest, _sample())
+    assert (tmp_path / longest).is_file()
+    with pytest.raises(OutputError, match="longer than this folder allows"):
+        files.save(tmp_path / ("数" * 90 + ".json"), _sample())
+    assert [p.name for p in tmp_path.iterdir() if p.suffix in (".json", ".tmp")] == [longest]
+
+
+def test_saving_over_a_link_updates_the_file_it_points_to(tmp_path):
+    real = tmp_path / "real.json"
+    real.write_text("{}")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    files.save(link, _sample())
+    assert link.is_symlink() and files.load(real, 8).current.z.shape == (8,)
+
+
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     folder = tmp_path / "out"
     folder.mkdir()
