@@ -39,21 +39,28 @@ class LatentControlsWidget(QWidget):
         grid.addWidget(self.random_button, 0, 2)
         grid.addWidget(self.reset_button, 0, 3)
         grid.addWidget(self.truncation, 1, 0, 1, 4)
-        self.seed_box.valueChanged.connect(self.seedChanged)
+        self.seed_box.valueChanged.connect(self._on_seed)
         self.random_button.clicked.connect(self.draw_random)
         self.truncation.valueChanged.connect(self.truncationChanged)
         self.reset_button.clicked.connect(self.resetRequested)
+
+    def _on_seed(self, value: int) -> None:
+        if value >= 0:  # -1 is "custom", never a seed
+            self.seedChanged.emit(value)
 
     def draw_random(self) -> None:
         """Pick a random seed; the draw itself stays reproducible from the seed shown."""
         self.seed_box.setValue(random.randint(0, MAX_SEED))
 
     def show_state(self, seed: int | None, truncation: float) -> None:
-        """Reflect the model without emitting (a loaded latent has no seed: box shows -)."""
+        """Reflect the model without emitting. A latent without a seed (a path frame, a
+        loaded or found latent) shows "custom", held one below the lowest seed so that
+        typing any seed, 0 included, is a change that draws it."""
         special = "" if seed is not None else "custom"
         blocked = self.seed_box.blockSignals(True)
         if self.seed_box.specialValueText() != special:  # a re-layout: only on a change
             self.seed_box.setSpecialValueText(special)
-        self.seed_box.setValue(seed if seed is not None else 0)
+        self.seed_box.setMinimum(0 if seed is not None else -1)
+        self.seed_box.setValue(seed if seed is not None else -1)
         self.seed_box.blockSignals(blocked)
         self.truncation.set_value(truncation)

@@ -222,3 +222,20 @@ def test_a_smaller_model_opened_from_another_tab_gets_its_own_sliders(window, qt
     assert all(abs(row.value() - np.clip(v, -RAW_RANGE, RAW_RANGE)) <= STEP
                for row, v in zip(panel.rows, raw))
     assert "narrow.onnx" in window.statusBar().currentMessage()
+
+
+def test_seed_zero_can_be_typed_over_custom(cond_window, qtbot):
+    """A found or loaded latent has no seed and the box says "custom"; typing 0 and Enter
+    once changed nothing, because "custom" was held as the value 0."""
+    box = cond_window.ui.controls.seed_box
+    cond_window.studio.edit("set_seed", 5)
+    cond_window.studio.go_to(np.full(cond_window.studio.state.latent_dim, 0.5, np.float32),
+                             cond_window.studio.class_weights)
+    cond_window.scheduler.flush()
+    assert box.text() == "custom" and cond_window.studio.state.seed is None
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, "0")
+    qtbot.keyClick(box, Qt.Key_Return)
+    cond_window.scheduler.flush()
+    assert cond_window.studio.state.seed == 0 and box.text() == "0"
