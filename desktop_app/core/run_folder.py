@@ -111,6 +111,17 @@ class RunSnapshot:
         return self.epochs[-1] if self.epochs else 0
 
     @property
+    def planned_epochs(self) -> int:
+        """config.json's `epochs` when it is a whole number of epochs a run could log
+        (1 ≤ epochs < 10**7, as for metrics lines); 0 otherwise ("thirty", [5], 1e12)."""
+        value = self.config.get("epochs")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value < 10**7:
+            return 0
+        return value
+
+    @property
     def grid_epochs(self) -> tuple[int, ...]:
         return tuple(sorted(self.grids))
 

@@ -154,7 +154,7 @@ class TrainingPanel(QWidget):
             self.scrubber.setValue(self.scrubber.maximum())
         self.scrubber.blockSignals(False)
         self._show_grid()
-        target = self.target_epochs if self._mode == "train" else int(snapshot.config.get("epochs") or 0)
+        target = self.target_epochs if self._mode == "train" else snapshot.planned_epochs
         self.progress.setRange(0, max(target, snapshot.last_epoch, 1))
         self.progress.setValue(snapshot.last_epoch)
         self._update_eta()

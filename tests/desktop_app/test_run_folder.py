@@ -118,3 +118,15 @@ def test_without_tensorflow_the_install_command_is_named(monkeypatch):
 
 def test_clean_log_keeps_the_last_redraw_of_a_progress_line():
     assert clean_log("a\r\nstep 1\rstep 2\rstep 3\n\x1b[1mbold\x1b[0m\n\n") == ["a", "step 3", "bold"]
+
+
+def test_planned_epochs_are_a_sane_whole_number_or_zero():
+    """The Training panel sets its progress range from config.json's epochs; "thirty", [5]
+    or 1e12 raised ValueError, TypeError or OverflowError there."""
+    from desktop_app.core.run_folder import RunSnapshot
+
+    assert RunSnapshot(config={"epochs": 30}).planned_epochs == 30
+    assert RunSnapshot(config={"epochs": 30.0}).planned_epochs == 30
+    for bad in ("thirty", [5], 1e12, 10**12, -3, 0, True, None, 2.5, float("nan")):
+        assert RunSnapshot(config={"epochs": bad}).planned_epochs == 0
+    assert RunSnapshot().planned_epochs == 0
