@@ -187,10 +187,13 @@ class MainWindow(QMainWindow):
 
     def _on_file_changed(self, path: str) -> None:
         gen = self.studio.generator
-        if gen is None or resolve_path(path) == resolve_path(gen.path):
-            self.open_model(path if gen is None else gen.path)
+        if gen is not None and resolve_path(path) == resolve_path(gen.path):
+            self.open_model(gen.path)
         elif Path(path).name == CLASSIFIER_NAME:
-            self._load_classifier(classifier_for(gen.path))
+            if gen is not None:  # without a generator it waits for one to pair with
+                self._load_classifier(classifier_for(gen.path))
+        elif gen is None:
+            self.open_model(path)
 
     def _on_file_removed(self, path: str) -> None:
         self.show_message(f"{Path(path).name} was deleted or moved; the model already "

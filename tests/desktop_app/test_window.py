@@ -293,6 +293,28 @@ def test_an_empty_start_opens_the_model_once_it_is_exported(qtbot, model_dir,
     assert window.ui.message_bar.text() == ""
 
 
+def test_an_empty_start_does_not_open_a_classifier_as_its_model(qtbot, model_dir,
+                                                                isolated_app_env):
+    """With no model yet, a classifier.onnx exported first is the classifier of the
+    generator to come, not a generator that fails to load."""
+    from desktop_app.views.app import launch
+
+    window = launch()
+    qtbot.addWidget(window)
+    failures = []
+    window.modelFailed.connect(failures.append)
+    with qtbot.waitSignal(window.watcher.fileChanged, timeout=5000):
+        (isolated_app_env / "classifier.onnx").write_bytes(
+            (model_dir / "classifier.onnx").read_bytes())
+    assert failures == [] and "No model found" in window.ui.message_bar.text()
+    staging = isolated_app_env / "generator.onnx.tmp"
+    staging.write_bytes((model_dir / "generator.onnx").read_bytes())
+    with qtbot.waitSignal(window.modelLoaded, timeout=5000):
+        staging.replace(isolated_app_env / "generator.onnx")
+    assert failures == []
+    qtbot.waitUntil(lambda: window.ui.verdict.verdict is not None, timeout=5000)
+
+
 def test_a_classifier_exported_later_turns_verdicts_on(window, qtbot, model_dir,
                                                         lone_generator):
     window.open_model(lone_generator)
