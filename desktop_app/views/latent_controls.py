@@ -60,7 +60,7 @@ class LatentControlsWidget(QWidget):
         blocked = self.seed_box.blockSignals(True)
         if self.seed_box.specialValueText() != special:  # a re-layout: only on a change
             self.seed_box.setSpecialValueText(special)
-        self.seed_box.setMinimum(0 if seed is not None else -1)
+            self.seed_box.setMinimum(0 if seed is not None else -1)
         self.seed_box.setValue(seed if seed is not None else -1)
         self.seed_box.blockSignals(blocked)
         self.truncation.set_value(truncation)

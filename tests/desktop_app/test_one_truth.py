@@ -239,3 +239,36 @@ def test_seed_zero_can_be_typed_over_custom(cond_window, qtbot):
     qtbot.keyClick(box, Qt.Key_Return)
     cond_window.scheduler.flush()
     assert cond_window.studio.state.seed == 0 and box.text() == "0"
+
+
+def test_drawing_frames_does_not_lay_the_window_out_again(cond_window, qtbot):
+    """A frame updates values, never geometry: a control that re-lays out the window on
+    every frame (the seed box's range set on each frame did) made a slider's frame cost
+    5 ms instead of about 1 ms. Twenty frames may let one earlier change settle, no more."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    class Counter(QObject):
+        count = 0
+
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt override
+            if event.type() == QEvent.LayoutRequest and obj is cond_window:
+                Counter.count += 1
+            return False
+
+    direction = _slider(cond_window.ui.direction_sliders.rows[0])
+    cond_window.studio.go_to(np.full(cond_window.studio.state.latent_dim, 0.3, np.float32),
+                             cond_window.studio.class_weights)  # no seed: "custom"
+    cond_window.scheduler.flush()
+    QApplication.sendPostedEvents()  # the switch to "custom" may lay out once: let it
+    QApplication.processEvents()
+    counter = Counter()
+    QApplication.instance().installEventFilter(counter)
+    try:
+        for value in range(100, 400, 15):
+            direction.setValue(value)
+            cond_window.scheduler.flush()
+            QApplication.processEvents()
+    finally:
+        QApplication.instance().removeEventFilter(counter)
+    assert Counter.count <= 1  # the regression laid the window out on each of the 20 frames
