@@ -36,10 +36,10 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    limit = _name_max(folder)
-    if len(os.fsencode(path.name)) > limit:
+    size, limit = len(os.fsencode(path.name)), _name_max(folder)
+    if size > limit:
         raise OutputError(f"Cannot write {path.name[:40]}…: the name is longer than this "
-                          f"folder allows ({len(os.fsencode(path.name))} bytes, at most {limit}).")
+                          f"folder allows ({size} bytes, at most {limit}).")
     try:
         if path.is_symlink():
             path = Path(os.path.realpath(path))  # update the file the link points to

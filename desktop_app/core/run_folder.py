@@ -58,6 +58,16 @@ def grid_path(run_dir: Path, epoch: int) -> Path:
     return Path(run_dir) / SAMPLES_DIR / f"epoch_{epoch:04d}.png"
 
 
+def epoch_number(value) -> int | None:
+    """`value` as an epoch count a run could log (1 ≤ n < 10**7, a whole number, possibly
+    written as a float: MetricsLog writes every log as one); None for anything else."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value < 10**7:
+        return None
+    return value
+
+
 def parse_metrics(data: bytes) -> dict[int, dict[str, float]]:
     """Complete epochs of a metrics.jsonl's bytes: {epoch: {name: value}}.
 
@@ -74,10 +84,8 @@ def parse_metrics(data: bytes) -> dict[int, dict[str, float]]:
             continue
         if not isinstance(row, dict):
             continue
-        epoch = row.get("epoch")
-        if isinstance(epoch, float) and epoch.is_integer():
-            epoch = int(epoch)  # MetricsLog writes every log as a float, epoch aside
-        if not isinstance(epoch, int) or isinstance(epoch, bool) or not 1 <= epoch < 10**7:
+        epoch = epoch_number(row.get("epoch"))
+        if epoch is None:
             continue
         epochs[epoch] = {k: float(v) for k, v in row.items()
                          if k != "epoch" and isinstance(v, (int, float)) and not isinstance(v, bool)}
@@ -112,14 +120,9 @@ class RunSnapshot:
 
     @property
     def planned_epochs(self) -> int:
-        """config.json's `epochs` when it is a whole number of epochs a run could log
-        (1 ≤ epochs < 10**7, as for metrics lines); 0 otherwise ("thirty", [5], 1e12)."""
-        value = self.config.get("epochs")
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value < 10**7:
-            return 0
-        return value
+        """config.json's `epochs` when it is an `epoch_number`; 0 otherwise ("thirty",
+        [5], 1e12)."""
+        return epoch_number(self.config.get("epochs")) or 0
 
     @property
     def grid_epochs(self) -> tuple[int, ...]:
