@@ -104,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("--out", required=True, help="the .onnx file to write")
     p.add_argument("--cluster-temperature", type=float, default=None,
-                   help="self-conditioned runs trained on hard clusters: how sharply z[:k] picks one "
-                        "(default 3; runs trained on soft clusters export at their own temperature)")
+                   help="self-conditioned runs trained on hard clusters: export z-only, z[:k] picking "
+                        "the cluster this sharply (default: keep the class_weights input, one class per "
+                        "cluster; runs trained on soft clusters export z-only at their own temperature)")
     p.add_argument("--best", action="store_true",
                    help="export the epoch with the lowest FID estimate (best.npz), not the last")
 
@@ -116,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, help="MNIST folder (default: the run's, else MNIST_DIR)")
     p.add_argument("--generator", default=None,
                    help="file name of the generator it belongs to (default: --out's name without .encoder)")
-    p.add_argument("--cluster-temperature", type=float, default=3.0,
-                   help="self-conditioned runs: the temperature the generator was exported with")
+    p.add_argument("--cluster-temperature", type=float, default=None,
+                   help="self-conditioned runs: the temperature the generator was exported z-only with "
+                        "(default: as export's default)")
     p.add_argument("--train-samples", type=int, default=0, help="real digits to train on (0: all)")
     p.add_argument("--best", action="store_true",
                    help="for the generator exported with export --best (the run's best.npz)")

@@ -7,7 +7,11 @@ and the GAN is conditioned on the cluster instead of the digit. No label is ever
 `kmeans` sees pixels only.
 
 The clustering is PCA (fitted on a fixed subset) to `PCA_DIMS` dimensions, then k-means++
-and Lloyd iterations, all seeded, so a resumed run recomputes the same clusters.
+and Lloyd iterations, all seeded, so a resumed run recomputes the same clusters. With
+`space="deskewed"` the images are first straightened by their second moments (the
+classical deskew of MNIST kNN classifiers; no label involved): a slanted 1 and an upright
+1 then fall into one cluster instead of two, and each cluster holds fewer kinds of digit.
+The GAN still trains on the images as they are; only the cluster assignment changes.
 """
 
 from __future__ import annotations
@@ -50,8 +54,8 @@ class Clustering:
         return out
 
 
-def kmeans(images: np.ndarray, k: int, seed: int, soft_temperature: float = 0.0
-           ) -> tuple[np.ndarray, Clustering]:
+def kmeans(images: np.ndarray, k: int, seed: int, soft_temperature: float = 0.0,
+           space: str = "pixels") -> tuple[np.ndarray, Clustering]:
     """images (n, 28, 28) uint8 -> (each image's cluster, the clustering).
 
     The clusters are (n,) int32 indices, or with `soft_temperature` > 0 (n, k) float32
@@ -61,7 +65,11 @@ def kmeans(images: np.ndarray, k: int, seed: int, soft_temperature: float = 0.0
     largest weight at that temperature (`mean_top_weight`): the critic cannot tell reals
     from fakes by how blended their weights are, and has to look at the image.
     """
-    d2 = _fit(images, k, seed)
+    from training.config import CLUSTER_SPACES
+
+    if space not in CLUSTER_SPACES:
+        raise ValueError(f"cluster space must be one of {CLUSTER_SPACES}, not {space!r}")
+    d2 = _fit(deskew(images) if space == "deskewed" else images, k, seed)
     assign = d2.argmin(1)
     priors = kmeans_priors(d2)  # no cluster may have zero mass at export
     inertia = float(d2[np.arange(len(d2)), assign].mean())
@@ -78,6 +86,47 @@ def kmeans(images: np.ndarray, k: int, seed: int, soft_temperature: float = 0.0
         else:
             hi = beta
     return _softmax(-np.sqrt(lo * hi) * d2).astype(np.float32), clustering
+
+
+def deskew(images: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """(n, 28, 28) uint8 -> (n, 28, 28) float32 in [0, 255]: each image sheared so that
+    its ink's row/column covariance is zero, about its centre of mass moved to the
+    centre, by bilinear resampling. A blank image is returned as it is.
+    """
+    n, h, w = images.shape
+    rows, cols = np.mgrid[:h, :w].astype(np.float32)
+    out = np.empty((n, h, w), np.float32)
+    for start in range(0, n, chunk):
+        im = images[start:start + chunk].astype(np.float32)
+        mass = np.maximum(im.sum((1, 2)), 1e-6)
+        r0 = (im * rows).sum((1, 2)) / mass
+        c0 = (im * cols).sum((1, 2)) / mass
+        var_r = (im * (rows - r0[:, None, None]) ** 2).sum((1, 2)) / mass
+        cov = (im * (rows - r0[:, None, None]) * (cols - c0[:, None, None])).sum((1, 2)) / mass
+        alpha = np.where(var_r > 1e-6, cov / np.maximum(var_r, 1e-6), 0.0)
+        # Output pixel (r, c) samples the input at (r', c') = (r - cr + r0, c + alpha·(r - cr) - cc + c0).
+        cr, cc = (h - 1) / 2, (w - 1) / 2
+        src_r = rows[None] - cr + r0[:, None, None]
+        src_c = cols[None] - cc + c0[:, None, None] + alpha[:, None, None] * (rows[None] - cr)
+        out[start:start + chunk] = _bilinear(im, src_r, src_c)
+    return out
+
+
+def _bilinear(im: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Sample each image of `im` (m, h, w) at (r, c) (m, h, w); outside the image is 0."""
+    m, h, w = im.shape
+    r0, c0 = np.floor(r), np.floor(c)
+    fr, fc = r - r0, c - c0
+    r0, c0 = r0.astype(np.int64), c0.astype(np.int64)
+    idx = np.arange(m)[:, None, None]
+    out = np.zeros_like(r)
+    for dr, wr in ((0, 1 - fr), (1, fr)):
+        for dc, wc in ((0, 1 - fc), (1, fc)):
+            rr, cc = r0 + dr, c0 + dc
+            inside = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+            vals = im[idx, np.clip(rr, 0, h - 1), np.clip(cc, 0, w - 1)]
+            out += np.where(inside, vals, 0.0) * wr * wc
+    return out
 
 
 def kmeans_priors(d2: np.ndarray) -> np.ndarray:
@@ -109,7 +158,9 @@ def _fit(images: np.ndarray, k: int, seed: int) -> np.ndarray:
     centroids = y[[rng.integers(len(y))]]
     for _ in range(1, k):  # k-means++: spread the starting centroids out
         d2 = np.maximum(_sq_dist(y, centroids).min(1), 0.0).astype(np.float64)
-        centroids = np.vstack([centroids, y[rng.choice(len(y), p=d2 / d2.sum())]])
+        # Fewer distinct images than clusters leave every distance 0: any image will do.
+        pick = rng.choice(len(y), p=d2 / d2.sum()) if d2.sum() > 0 else rng.integers(len(y))
+        centroids = np.vstack([centroids, y[pick]])
     for _ in range(ITERATIONS):
         assign = _sq_dist(y, centroids).argmin(1)
         for c in range(k):

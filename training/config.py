@@ -18,6 +18,7 @@ ARCH_NAMES = ("mlp", "dcgan", "cdcgan")
 PRECISIONS = ("auto", "float32", "bf16")
 STRATEGIES = ("auto", "one", "mirrored", "multiworker")
 LOSSES = ("bce", "hinge")
+CLUSTER_SPACES = ("pixels", "deskewed")  # what k-means clusters (training/clusters.py)
 
 
 class ConfigError(ValueError):
@@ -38,6 +39,7 @@ class TrainConfig:
     loss: str = "bce"  # bce: the recipe's non-saturating loss | hinge: the projection discriminator's (DCGANs)
     precision: str = "auto"  # auto (bf16 on Ampere+ GPUs, else float32) | float32 | bf16
     clusters: int = 0  # cdcgan only: >0 conditions on k-means clusters of the pixels, no labels
+    cluster_space: str = "pixels"  # pixels | deskewed: what k-means clusters (deskewed: purer clusters)
     cluster_temperature: float = 0.0  # >0: G trains on soft clusters softmax(T·z[:k]+b), as exported
     hard_critic: bool = False  # soft clusters: D is told each fake's dominant cluster, one-hot like the reals'
     soft_reals: bool = False  # soft clusters: reals get soft responsibilities, as blended as the fakes' weights
@@ -75,6 +77,10 @@ class TrainConfig:
             raise ConfigError("--batch-size must be at least 1")
         if self.clusters and (self.arch != "cdcgan" or not 2 <= self.clusters <= 100):
             raise ConfigError("--clusters needs --arch cdcgan and a count in 2..100 (0: condition on the digit labels)")
+        if self.cluster_space not in CLUSTER_SPACES:
+            raise ConfigError(f"--cluster-space must be one of {', '.join(CLUSTER_SPACES)}, not {self.cluster_space!r}")
+        if self.cluster_space != "pixels" and not self.clusters:
+            raise ConfigError("--cluster-space needs --clusters")
         if not 0 <= self.cluster_temperature <= 100 or (self.cluster_temperature and not self.clusters):
             raise ConfigError("--cluster-temperature must be in [0, 100] and needs --clusters")
         if (self.hard_critic or self.soft_reals) and not self.cluster_temperature:

@@ -4,11 +4,12 @@
     python -m training encoder runs/selfcond64 --out exported_models/unconditional.encoder.onnx
 
 The encoder is a small CNN: image (b, 28, 28) in [0, 1] -> z (b, latent_dim), and for
-conditional (digit) runs also class_weights (b, 10), a softmax. It is the app's first
-guess of the latent that draws a given digit (desktop_app/core/inversion.py refines it).
+conditional runs also class_weights (b, k), a softmax over the digits or, for a
+self-conditioned run exported with its class input, over the clusters. It is the app's
+first guess of the latent that draws a given digit (desktop_app/core/inversion.py refines it).
 
 The run's generator is loaded frozen, in float32 (`training.export.load_run`), exactly as
-it is exported: a self-conditioned run (`clusters` in its config) is shipped z-only, its
+it is exported: a self-conditioned run exported z-only (`export.exports_z_only`) has its
 cluster weights computed from z inside the graph (`export.cluster_weights_function`), so
 its encoder maps image -> z only and reconstructs through that same z-only computation.
 
@@ -17,7 +18,8 @@ Each step trains on two batches:
   the pixel error of G(E(G(z))) against G(z);
 - real MNIST images x: the pixel error of G(E(x)) against x (the encoder must find a
   latent for digits the generator never drew), and for digit runs the cross-entropy of
-  the encoder's class weights against x's label.
+  the encoder's class weights against x's label (a cluster run reads no label: its class
+  weights learn from the generated pairs and the pixel error alone).
 A loss in classifier-feature space is left out: the shipped classifier is an ONNX file,
 which TensorFlow cannot differentiate through, and pixel + latent losses reach the
 targets measured in the report (metrics in the file's metadata).
@@ -32,10 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from training.export import (ExportError, base_metadata, cluster_weights_function, convert, finish,
-                             load_run)
+from training.export import (ExportError, base_metadata, cluster_metadata, cluster_weights_function, convert,
+                             exports_z_only, finish, load_run)
 
-NUM_CLASSES = 10
 EVAL_IMAGES = 1000  # real MNIST test digits scored after training (metadata `metrics`)
 
 
@@ -49,11 +50,11 @@ class EncoderConfig:
     width: int = 32  # channels of the first convolution (the second has twice as many)
     seed: int = 0
     train_samples: int = 0  # 0: all real training digits; fewer for smoke tests
-    cluster_temperature: float = 3.0  # self-conditioned runs: must equal the generator export's
+    cluster_temperature: float | None = None  # self-conditioned runs: the z-only export's, if it was one
 
 
-def build_encoder(latent_dim: int, conditional: bool, width: int):
-    """image (b, 28, 28) in [0, 1] -> z (b, latent_dim)[, class logits (b, 10)]."""
+def build_encoder(latent_dim: int, num_classes: int, width: int):
+    """image (b, 28, 28) in [0, 1] -> z (b, latent_dim)[, class logits (b, num_classes) if num_classes]."""
     import keras
     from keras import layers
 
@@ -68,14 +69,14 @@ def build_encoder(latent_dim: int, conditional: bool, width: int):
     x = layers.Dense(256, name="hidden")(x)
     x = layers.LeakyReLU(0.2)(x)
     outputs = [layers.Dense(latent_dim, name="z")(x)]
-    if conditional:
-        outputs.append(layers.Dense(NUM_CLASSES, name="class_logits")(x))
-    return keras.Model(image, outputs if conditional else outputs[0], name="encoder")
+    if num_classes:
+        outputs.append(layers.Dense(num_classes, name="class_logits")(x))
+    return keras.Model(image, outputs if num_classes else outputs[0], name="encoder")
 
 
-def _decoder(cfg, gan, run_dir: Path, temperature: float):
+def _decoder(cfg, gan, run_dir: Path, temperature: float | None):
     """The exported generator as a TF function (z, class_weights or None) -> (b, 28, 28) in [0, 1],
-    and whether the encoder must also find class weights."""
+    and how many class weights the encoder must find (0: none)."""
     import tensorflow as tf
 
     generator = gan.export_generator()
@@ -84,29 +85,33 @@ def _decoder(cfg, gan, run_dir: Path, temperature: float):
     def to_unit(x):
         return (tf.reshape(tf.cast(x, tf.float32), [-1, 28, 28]) + 1.0) * 0.5
 
-    if cfg.clusters:
+    if exports_z_only(cfg, temperature):
         from training.clusters import Clustering
 
+        temperature = cfg.cluster_temperature or temperature
         if not (np.isfinite(temperature) and 0 < temperature <= 100):
             raise ExportError("--cluster-temperature must be in (0, 100]")
         weights_of = cluster_weights_function(Clustering.load(run_dir).priors, temperature)
-        return (lambda z, w: to_unit(generator([z, weights_of(z)], training=False))), False
+        return (lambda z, w: to_unit(generator([z, weights_of(z)], training=False))), 0
     if gan.conditional:
-        return (lambda z, w: to_unit(generator([z, w], training=False))), True
-    return (lambda z, w: to_unit(generator(z, training=False))), False
+        return (lambda z, w: to_unit(generator([z, w], training=False))), gan.num_classes
+    return (lambda z, w: to_unit(generator(z, training=False))), 0
 
 
-def _train_step_fn(encoder, decode, optimizer, conditional: bool, pixel_weight: float, latent_weight: float):
+def _train_step_fn(encoder, decode, optimizer, num_classes: int, real_labels: bool, pixel_weight: float,
+                   latent_weight: float):
     import keras
     import tensorflow as tf
+
+    conditional = num_classes > 0
 
     def encode(x):
         out = encoder(x, training=True)
         return (out[0], out[1]) if conditional else (out, None)
 
     @tf.function
-    def step(z, labels, real, real_labels):
-        onehot = tf.one_hot(labels, NUM_CLASSES)
+    def step(z, labels, real, real_label):
+        onehot = tf.one_hot(labels, max(num_classes, 1))
         fake = decode(z, onehot)
         with tf.GradientTape() as tape:
             z_hat, logits = encode(fake)
@@ -120,7 +125,8 @@ def _train_step_fn(encoder, decode, optimizer, conditional: bool, pixel_weight: 
             if conditional:
                 ce = keras.losses.categorical_crossentropy
                 loss += tf.reduce_mean(ce(onehot, logits, from_logits=True))
-                loss += tf.reduce_mean(ce(tf.one_hot(real_labels, NUM_CLASSES), logits_r, from_logits=True))
+                if real_labels:
+                    loss += tf.reduce_mean(ce(tf.one_hot(real_label, num_classes), logits_r, from_logits=True))
         variables = encoder.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return latent, pix_real
@@ -128,7 +134,8 @@ def _train_step_fn(encoder, decode, optimizer, conditional: bool, pixel_weight: 
 
 
 def _evaluate(encoder, decode, images: np.ndarray, labels: np.ndarray, conditional: bool) -> dict:
-    """Pixel MSE of G(E(x)) against x on real test digits, and the encoder's digit accuracy."""
+    """Pixel MSE of G(E(x)) against x on real test digits, and the encoder's digit accuracy
+    (`labels` None: the classes are clusters, which no test label names)."""
     out = encoder(images, training=False)
     z, logits = (out[0], out[1]) if conditional else (out, None)
     w = None
@@ -139,7 +146,7 @@ def _evaluate(encoder, decode, images: np.ndarray, labels: np.ndarray, condition
     recon = np.asarray(decode(z, w))
     metrics = {"test_images": int(len(images)),
                "pixel_mse_test": round(float(np.mean((recon - images) ** 2)), 5)}
-    if conditional:
+    if conditional and labels is not None:
         metrics["digit_accuracy_test"] = round(float(np.mean(np.argmax(np.asarray(logits), 1) == labels)), 4)
     return metrics
 
@@ -165,7 +172,14 @@ def train_encoder(run_dir, out, config: EncoderConfig = EncoderConfig(), data=No
     generator_name = Path(generator_name).name if generator_name else default_generator_name(out)
     cfg, gan, run_epochs = load_run(Path(run_dir), best)
     # A run trained on soft clusters decodes at its own temperature, as its export does.
-    decode, conditional = _decoder(cfg, gan, Path(run_dir), cfg.cluster_temperature or config.cluster_temperature)
+    decode, num_classes = _decoder(cfg, gan, Path(run_dir), config.cluster_temperature)
+    conditional, digits = num_classes > 0, num_classes > 0 and not cfg.clusters
+    priors = None
+    if conditional and cfg.clusters:  # generated pairs draw clusters as often as the data has them
+        from training.clusters import Clustering
+
+        priors = np.asarray(Clustering.load(Path(run_dir)).priors, np.float64)
+        priors /= priors.sum()
     mnist = load_mnist(data if data is not None else cfg.data)
     real = mnist.train_images.astype(np.float32) / 255.0
     real_labels = mnist.train_labels.astype(np.int32)
@@ -173,9 +187,9 @@ def train_encoder(run_dir, out, config: EncoderConfig = EncoderConfig(), data=No
         real, real_labels = real[:config.train_samples], real_labels[:config.train_samples]
 
     keras.utils.set_random_seed(config.seed)
-    encoder = build_encoder(cfg.latent_dim, conditional, config.width)
+    encoder = build_encoder(cfg.latent_dim, num_classes, config.width)
     optimizer = keras.optimizers.Adam(config.lr)
-    step = _train_step_fn(encoder, decode, optimizer, conditional, config.pixel_weight,
+    step = _train_step_fn(encoder, decode, optimizer, num_classes, digits, config.pixel_weight,
                           config.latent_weight)
     rng = np.random.default_rng(config.seed)
     steps_per_epoch = max(1, len(real) // config.batch_size)
@@ -185,7 +199,8 @@ def train_encoder(run_dir, out, config: EncoderConfig = EncoderConfig(), data=No
         for i in range(steps_per_epoch):
             idx = order[i * config.batch_size:(i + 1) * config.batch_size]
             z = rng.standard_normal((len(idx), cfg.latent_dim)).astype(np.float32)
-            labels = rng.integers(0, NUM_CLASSES, len(idx)).astype(np.int32)
+            labels = (rng.choice(num_classes, len(idx), p=priors) if priors is not None
+                      else rng.integers(0, max(num_classes, 1), len(idx))).astype(np.int32)
             latent, pix = step(z, labels, real[idx], real_labels[idx])
         if verbose:
             print(f"encoder epoch {epoch + 1}/{config.epochs}: latent MSE {float(latent):.3f}, "
@@ -194,11 +209,12 @@ def train_encoder(run_dir, out, config: EncoderConfig = EncoderConfig(), data=No
 
     n_eval = min(EVAL_IMAGES, len(mnist.test_images))
     metrics = _evaluate(encoder, decode, mnist.test_images[:n_eval].astype(np.float32) / 255.0,
-                        mnist.test_labels[:n_eval].astype(np.int64), conditional)
+                        mnist.test_labels[:n_eval].astype(np.int64) if digits else None, conditional)
     metrics["train_seconds"] = round(seconds, 1)
     if verbose:
         print(f"encoder trained in {seconds:.0f} s; {json.dumps(metrics)}", flush=True)
-    return export_encoder(encoder, out, conditional, cfg, run_epochs, generator_name, config, metrics)
+    return export_encoder(encoder, out, num_classes, cfg, run_epochs, generator_name, config, metrics,
+                          Path(run_dir))
 
 
 def default_generator_name(out: Path) -> str:
@@ -209,8 +225,8 @@ def default_generator_name(out: Path) -> str:
     return name[:-len(".encoder.onnx")] + ".onnx"
 
 
-def export_encoder(encoder, out: Path, conditional: bool, cfg, run_epochs: int, generator_name: str,
-                   config: EncoderConfig, metrics: dict | None) -> Path:
+def export_encoder(encoder, out: Path, num_classes: int, cfg, run_epochs: int, generator_name: str,
+                   config: EncoderConfig, metrics: dict | None, run_dir: Path | None = None) -> Path:
     """image -> z[, class_weights] to ONNX with the contract's names and metadata."""
     import tensorflow as tf
 
@@ -226,17 +242,22 @@ def export_encoder(encoder, out: Path, conditional: bool, cfg, run_epochs: int, 
     def encode_plain(image):
         return encoder(image, training=False)
 
+    conditional = num_classes > 0
     fn = encode_conditional if conditional else encode_plain
     names = ["z", "class_weights"] if conditional else ["z"]
     model = convert(fn, sig, names)
-    want = {"z": cfg.latent_dim, "class_weights": NUM_CLASSES}
+    want = {"z": cfg.latent_dim, "class_weights": num_classes}
     for vi in model.graph.output:  # tf2onnx keeps the return order; a swap would misname them
         if vi.type.tensor_type.shape.dim[1].dim_value != want[vi.name]:
             raise ExportError(f"converted encoder output {vi.name!r} has the wrong width")
     encoder_config = {**asdict(config), "run_epochs": run_epochs, "generator_config": json.loads(cfg.to_json())}
-    meta = base_metadata("encoder", "cnn-encoder", config.epochs, NUM_CLASSES if conditional else 0,
+    meta = base_metadata("encoder", "cnn-encoder", config.epochs, num_classes,
                          json.dumps(encoder_config, sort_keys=True), metrics)
     meta["latent_dim"] = str(cfg.latent_dim)
+    if conditional and cfg.clusters:
+        from training.clusters import Clustering
+
+        meta.update(cluster_metadata(Clustering.load(Path(run_dir)), cfg.cluster_space))
     meta["generator"] = generator_name
 
     rng = np.random.default_rng(1234)

@@ -13,7 +13,9 @@ All numbers use the project's MNIST classifier (exported_models/classifier.onnx)
 - perceptual path length (StyleGAN's definition, epsilon 1e-4, in classifier-feature
   space, 1 %/99 % trimmed mean).
 Conditional models get both measures within one digit and across digits (z and class
-weights interpolated together). Only ONNX Runtime and NumPy run here: an evaluation
+weights interpolated together); a model whose classes are clusters (docs/model-contract.md)
+draws each sample's cluster from its `class_priors`, and gets both measures within one
+cluster and across clusters, and no "requested digit" score (a cluster names no digit). Only ONNX Runtime and NumPy run here: an evaluation
 never needs TensorFlow.
 """
 
@@ -31,6 +33,7 @@ MAX_LATENT_DIM = 4096  # the contract's bound; a bigger claim is refused before 
 PATH_STEPS = 64
 PPL_EPSILON = 1e-4
 NUM_CLASSES = 10
+MAX_CLASSES = 100
 
 
 class EvaluationError(Exception):
@@ -85,7 +88,16 @@ class _Generator:
                                   "`python -m training export RUN_DIR --out FILE.onnx`")
         self.session, self.model, self.meta = session, model, meta
         self.latent_dim = _metadata_int(meta, "latent_dim", model, 1, MAX_LATENT_DIM)
-        self.conditional = _metadata_int(meta, "num_classes", model, 0, NUM_CLASSES) > 0
+        self.num_classes = _metadata_int(meta, "num_classes", model, 0, MAX_CLASSES)
+        self.conditional = self.num_classes > 0
+        self.clusters = meta.get("classes", "digits") == "clusters"
+        self.priors = _priors(meta, model, self.num_classes) if self.clusters else None
+        if self.conditional and not self.clusters and self.num_classes != NUM_CLASSES:
+            raise EvaluationError(f"{model}: a digit generator has num_classes 10, not {self.num_classes}")
+
+    def draw_classes(self, rng, n: int) -> np.ndarray:
+        """n class indices: a cluster model's by its priors, a digit model's uniformly."""
+        return rng.choice(self.num_classes, n, p=self.priors) if self.clusters else rng.integers(0, NUM_CLASSES, n)
 
     def __call__(self, z: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         out = []
@@ -100,13 +112,30 @@ class _Generator:
         return images
 
 
+def _priors(meta: dict[str, str], model: Path, k: int) -> np.ndarray:
+    try:
+        priors = np.asarray(json.loads(meta.get("class_priors", "")), np.float64)
+    except (ValueError, TypeError):
+        priors = np.zeros(0)
+    if priors.shape != (k,) or not np.isfinite(priors).all() or (priors <= 0).any() \
+            or abs(priors.sum() - 1) > 1e-3:
+        raise EvaluationError(f"{model}: metadata 'class_priors' must be {k} positive shares summing to 1")
+    return priors / priors.sum()
+
+
 def generate(gen: _Generator, n: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """n samples with z ~ N(0, I); conditional models get one-hot digits 0..9 in equal shares."""
+    """n samples with z ~ N(0, I). Digit models get one-hot digits 0..9 in equal shares
+    (returned as the labels asked for); cluster models one-hot clusters drawn by their
+    priors (no labels returned: a cluster asks for no digit)."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, gen.latent_dim)).astype(np.float32)
-    labels = (np.arange(n) % NUM_CLASSES).astype(np.int64) if gen.conditional else None
-    weights = None if labels is None else np.eye(NUM_CLASSES, dtype=np.float32)[labels]
-    return gen(z, weights), labels
+    if not gen.conditional:
+        return gen(z), None
+    if gen.clusters:
+        classes = np.random.default_rng([seed, 1]).choice(gen.num_classes, n, p=gen.priors)
+        return gen(z, np.eye(gen.num_classes, dtype=np.float32)[classes]), None
+    labels = (np.arange(n) % NUM_CLASSES).astype(np.int64)
+    return gen(z, np.eye(NUM_CLASSES, dtype=np.float32)[labels]), labels
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -126,14 +155,19 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _endpoints(gen: _Generator, n: int, rng, across: bool):
-    """Random (z_a, z_b, w_a, w_b): same one-hot digit at both ends, or two different digits."""
+    """Random (z_a, z_b, w_a, w_b): the same one-hot class at both ends, or two different ones."""
     za = rng.standard_normal((n, gen.latent_dim))
     zb = rng.standard_normal((n, gen.latent_dim))
     if not gen.conditional:
         return za, zb, None, None
-    a = rng.integers(0, NUM_CLASSES, n)
-    b = (a + rng.integers(1, NUM_CLASSES, n)) % NUM_CLASSES if across else a
-    eye = np.eye(NUM_CLASSES)
+    a = gen.draw_classes(rng, n)
+    b = a.copy()
+    if across:  # redraw b where it equals a: two different classes, each drawn as samples are
+        same = np.ones(n, bool)
+        while same.any():
+            b[same] = gen.draw_classes(rng, int(same.sum()))
+            same = b == a
+    eye = np.eye(gen.num_classes)
     return za, zb, eye[a], eye[b]
 
 
@@ -143,7 +177,7 @@ def path_smoothness(gen: _Generator, paths: int, seed: int, across: bool = False
     za, zb, wa, wb = _endpoints(gen, paths, rng, across)
     t = np.linspace(0.0, 1.0, PATH_STEPS + 1)
     z = slerp(za, zb, t).reshape(-1, gen.latent_dim)
-    w = None if wa is None else ((1 - t)[None, :, None] * wa[:, None] + t[None, :, None] * wb[:, None]).reshape(-1, NUM_CLASSES)
+    w = None if wa is None else ((1 - t)[None, :, None] * wa[:, None] + t[None, :, None] * wb[:, None]).reshape(-1, gen.num_classes)
     images = gen(z, w).reshape(paths, PATH_STEPS + 1, -1).astype(np.float64)
     steps = np.linalg.norm(np.diff(images, axis=1), axis=2)  # (paths, 64)
     ratio = steps.max(1) / np.maximum(np.median(steps, 1), 1e-12)
@@ -164,7 +198,7 @@ def perceptual_path_length(gen: _Generator, clf, samples: int, seed: int, across
     z = slerp(za, zb, pair).reshape(-1, gen.latent_dim)
     w = None
     if wa is not None:
-        w = ((1 - pair)[:, :, None] * wa[:, None] + pair[:, :, None] * wb[:, None]).reshape(-1, NUM_CLASSES)
+        w = ((1 - pair)[:, :, None] * wa[:, None] + pair[:, :, None] * wb[:, None]).reshape(-1, gen.num_classes)
     _, feats = classify(clf, gen(z, w))
     feats = feats.reshape(samples, 2, -1)
     d = np.sum((feats[:, 0] - feats[:, 1]) ** 2, axis=1) / PPL_EPSILON ** 2
@@ -177,11 +211,12 @@ def smoothness_report(gen: _Generator, clf, paths: int, ppl_samples: int, seed: 
     if not gen.conditional:
         return {"smoothness": path_smoothness(gen, paths, seed),
                 "ppl": perceptual_path_length(gen, clf, ppl_samples, seed)}
+    within, across = ("within_cluster", "across_clusters") if gen.clusters else ("within_digit", "across_digits")
     return {
-        "smoothness": {"within_digit": path_smoothness(gen, paths, seed),
-                       "across_digits": path_smoothness(gen, paths, seed + 1, across=True)},
-        "ppl": {"within_digit": perceptual_path_length(gen, clf, ppl_samples, seed),
-                "across_digits": perceptual_path_length(gen, clf, ppl_samples, seed + 1, across=True)},
+        "smoothness": {within: path_smoothness(gen, paths, seed),
+                       across: path_smoothness(gen, paths, seed + 1, across=True)},
+        "ppl": {within: perceptual_path_length(gen, clf, ppl_samples, seed),
+                across: perceptual_path_length(gen, clf, ppl_samples, seed + 1, across=True)},
     }
 
 
@@ -264,11 +299,13 @@ def _smoothness_rows(r: dict) -> list[tuple[str, str]]:
         return f"p50 {s['p50']:.2f}  p95 {s['p95']:.2f}  p99 {s['p99']:.2f}  above 5x {100 * s['share_above_5']:.1f} %"
 
     sm, ppl = r["smoothness"], r["ppl"]
-    if "within_digit" not in sm:
-        return [("path smoothness, max/median step", one(sm)), ("perceptual path length", f"{ppl:.1f}")]
-    return [("path smoothness within a digit", one(sm["within_digit"])),
-            ("path smoothness across digits", one(sm["across_digits"])),
-            ("perceptual path length within / across", f"{ppl['within_digit']:.1f} / {ppl['across_digits']:.1f}")]
+    for noun, within, across in (("digit", "within_digit", "across_digits"),
+                                 ("cluster", "within_cluster", "across_clusters")):
+        if within in sm:
+            return [(f"path smoothness within a {noun}", one(sm[within])),
+                    (f"path smoothness across {noun}s", one(sm[across])),
+                    ("perceptual path length within / across", f"{ppl[within]:.1f} / {ppl[across]:.1f}")]
+    return [("path smoothness, max/median step", one(sm)), ("perceptual path length", f"{ppl:.1f}")]
 
 
 def format_table(r: dict) -> str:

@@ -122,7 +122,7 @@ def to_unit_range(x):
     return tf.clip_by_value((tf.reshape(tf.cast(x, tf.float32), [-1, 28, 28]) + 1.0) * 0.5, 0.0, 1.0)
 
 
-def generator_function(generator, latent_dim: int, conditional: bool):
+def generator_function(generator, latent_dim: int, conditional: bool, num_classes: int = 10):
     """The exported computation: z[, class_weights] -> (b, 28, 28) image in [0, 1].
 
     A conditional generator's first layer on `class_weights` is a bias-free Dense, so the
@@ -131,11 +131,9 @@ def generator_function(generator, latent_dim: int, conditional: bool):
     """
     import tensorflow as tf
 
-    from training.models import NUM_CLASSES
-
     sig = [tf.TensorSpec([None, latent_dim], tf.float32, name="z")]
     if conditional:
-        sig.append(tf.TensorSpec([None, NUM_CLASSES], tf.float32, name="class_weights"))
+        sig.append(tf.TensorSpec([None, num_classes], tf.float32, name="class_weights"))
 
     def to_unit(x):
         return to_unit_range(x)
@@ -151,18 +149,31 @@ def generator_function(generator, latent_dim: int, conditional: bool):
     return fn, sig
 
 
-def random_class_weights(rng: np.random.Generator, n: int) -> np.ndarray:
-    """(n, 10) float32 rows on the simplex: one-hot rows, pairwise blends and random mixes.
+def random_class_weights(rng: np.random.Generator, n: int, k: int = 10) -> np.ndarray:
+    """(n, k) float32 rows on the simplex: one-hot rows, pairwise blends and random mixes.
 
     The parity check feeds these, so the export is checked off the one-hot corners too.
     """
-    w = np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)]
+    eye = np.eye(k, dtype=np.float32)
+    w = eye[rng.integers(0, k, n)]
     pairs = np.arange(n) % 3 == 1
     t = rng.uniform(0, 1, (int(pairs.sum()), 1)).astype(np.float32)
-    w[pairs] = (1 - t) * w[pairs] + t * np.eye(10, dtype=np.float32)[rng.integers(0, 10, int(pairs.sum()))]
+    w[pairs] = (1 - t) * w[pairs] + t * eye[rng.integers(0, k, int(pairs.sum()))]
     mixes = np.arange(n) % 3 == 2
-    w[mixes] = rng.dirichlet(np.ones(10), int(mixes.sum())).astype(np.float32)
+    w[mixes] = rng.dirichlet(np.ones(k), int(mixes.sum())).astype(np.float32)
     return w
+
+
+def cluster_metadata(clustering, space: str) -> dict[str, str]:
+    """The contract's keys for a generator (or its encoder) whose classes are clusters."""
+    priors = np.asarray(clustering.priors, np.float64)
+    return {
+        "classes": "clusters",
+        "class_priors": json.dumps([round(float(p), 6) for p in priors / priors.sum()]),
+        "self_conditioning": (f"trained without labels on {clustering.k} k-means clusters of the "
+                              f"{'deskewed ' if space == 'deskewed' else ''}training images; "
+                              "class_weights chooses the cluster"),
+    }
 
 
 def load_run(run_dir: Path, best: bool = False):
@@ -205,26 +216,40 @@ def cluster_weights_function(priors, temperature: float):
     return lambda z: tf.nn.softmax(temperature * (z[:, :k] + tf.constant(offsets)), axis=-1)
 
 
+def exports_z_only(cfg, cluster_temperature: float | None) -> bool:
+    """Whether a run's generator is shipped z-only, its cluster weights picked from z.
+
+    A run trained on soft clusters (`--cluster-temperature`) always is, at its training
+    temperature. A run trained on hard clusters keeps its `class_weights` input (classes
+    that are clusters, docs/model-contract.md) unless an export temperature is asked for.
+    """
+    return bool(cfg.clusters) and (bool(cfg.cluster_temperature) or cluster_temperature is not None)
+
+
 def export_run(run_dir, out, cluster_temperature: float | None = None, best: bool = False) -> Path:
     cfg, gan, epoch = load_run(Path(run_dir), best)
-    if cfg.clusters:
+    if exports_z_only(cfg, cluster_temperature):
         # A run trained on soft clusters is exported at its training temperature.
-        temperature = cfg.cluster_temperature or cluster_temperature or 3.0
+        temperature = cfg.cluster_temperature or cluster_temperature
         if cfg.cluster_temperature and cluster_temperature not in (None, cfg.cluster_temperature):
             raise ExportError(f"{run_dir} was trained at --cluster-temperature {cfg.cluster_temperature:g}; "
                               "it exports at that temperature only")
         return _export_self_conditioned(cfg, gan, epoch, Path(run_dir), Path(out), temperature)
-    fn, sig = generator_function(gan.export_generator(), cfg.latent_dim, gan.conditional)
+    k = gan.num_classes
+    fn, sig = generator_function(gan.export_generator(), cfg.latent_dim, gan.conditional, k)
     model = convert(fn, sig, ["image"])
-    meta = base_metadata("generator", cfg.arch, epoch, 10 if gan.conditional else 0, cfg.to_json(), None)
+    arch = f"{cfg.arch}-selfcond" if cfg.clusters else cfg.arch
+    meta = base_metadata("generator", arch, epoch, k if gan.conditional else 0, cfg.to_json(), None)
     meta["latent_dim"] = str(cfg.latent_dim)
+    if cfg.clusters:
+        meta.update(cluster_metadata(_clustering(cfg, Path(run_dir)), cfg.cluster_space))
 
     rng = np.random.default_rng(1234)
 
     def feeds(n):
         f = {"z": rng.standard_normal((n, cfg.latent_dim)).astype(np.float32)}
         if gan.conditional:
-            f["class_weights"] = random_class_weights(rng, n)
+            f["class_weights"] = random_class_weights(rng, n, k)
         return f
 
     def reference(f):
@@ -233,16 +258,24 @@ def export_run(run_dir, out, cluster_temperature: float | None = None, best: boo
     return finish(model, meta, Path(out), reference, feeds)
 
 
+def _clustering(cfg, run_dir: Path):
+    """The run's clusters.json, checked against its config."""
+    from training.clusters import Clustering
+
+    clustering = Clustering.load(run_dir)
+    if clustering.k != cfg.clusters:
+        raise ExportError(f"{run_dir}: clusters.json holds {clustering.k} clusters, the config {cfg.clusters}")
+    return clustering
+
+
 def _export_self_conditioned(cfg, gan, epoch, run_dir: Path, out: Path, temperature: float) -> Path:
     import tensorflow as tf
 
-    from training.clusters import Clustering
-
     if not (np.isfinite(temperature) and 0 < temperature <= 100):
         raise ExportError("--cluster-temperature must be in (0, 100]")
-    clustering = Clustering.load(run_dir)
-    if clustering.k != cfg.clusters or cfg.latent_dim < clustering.k:
-        raise ExportError(f"{run_dir}: clusters.json holds {clustering.k} clusters, the config {cfg.clusters}")
+    clustering = _clustering(cfg, run_dir)
+    if cfg.latent_dim < clustering.k:
+        raise ExportError(f"{run_dir}: {clustering.k} clusters cannot be picked from {cfg.latent_dim} latent dimensions")
     generator = gan.export_generator()
     weights_of = cluster_weights_function(clustering.priors, temperature)
     sig = [tf.TensorSpec([None, cfg.latent_dim], tf.float32, name="z")]

@@ -180,7 +180,8 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
         from training.clusters import kmeans
 
         labels, clustering = kmeans(images, cfg.clusters, cfg.seed,
-                                    cfg.cluster_temperature if cfg.soft_reals else 0.0)
+                                    cfg.cluster_temperature if cfg.soft_reals else 0.0,
+                                    space=cfg.cluster_space)
         if chief:
             clustering.save(run_dir)
 

@@ -1,4 +1,5 @@
-"""Self-conditioning without labels: k-means on pixels, a cluster-conditioned GAN, a z-only export."""
+"""Self-conditioning without labels: k-means on pixels, a cluster-conditioned GAN, its two exports
+(classes that are clusters, or z-only)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,64 @@ def test_self_conditioned_run_trains_on_clusters_and_exports_z_only(tiny_mnist, 
     nudged = z.copy()
     nudged[:, :4] += 1e-3
     assert np.abs(gen.generate(nudged) - images).max() < 0.05
+
+
+def test_a_hard_cluster_run_exports_its_clusters_as_classes_and_evaluates_by_their_priors(tiny_mnist, tmp_path):
+    """The default export of a run trained on hard clusters keeps `class_weights`: k columns,
+    `classes` "clusters" and the run's priors in the metadata (docs/model-contract.md).
+    The evaluator draws clusters by those priors and names its measures after clusters."""
+    import onnxruntime as ort
+
+    from exported_models import CLASSIFIER
+    from training.config import TrainConfig
+    from training.evaluate import evaluate
+    from training.export import export_run
+    from training.train import train
+
+    run = train(TrainConfig(arch="cdcgan", clusters=4, cluster_space="deskewed", width=8, latent_dim=16, epochs=1,
+                            batch_size=64, data=str(tiny_mnist), out=str(tmp_path / "sc")), verbose=0)
+    out = export_run(run, tmp_path / "clusters.onnx")
+    sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert [(i.name, i.shape[1]) for i in sess.get_inputs()] == [("z", 16), ("class_weights", 4)]
+    meta = dict(sess.get_modelmeta().custom_metadata_map)
+    priors = json.loads(meta["class_priors"])
+    assert meta["num_classes"] == "4" and meta["classes"] == "clusters"
+    assert priors == pytest.approx(json.loads((run / "clusters.json").read_text())["priors"], abs=1e-6)
+    assert meta["architecture"] == "cdcgan-selfcond" and "deskewed" in meta["self_conditioning"]
+    # A blend of two clusters is drawn by the generator: finite, in [0, 1], unlike both ends.
+    z = np.zeros((3, 16), np.float32)
+    w = np.array([[1, 0, 0, 0], [0.5, 0.5, 0, 0], [0, 1, 0, 0]], np.float32)
+    a, mid, b = sess.run(["image"], {"z": z, "class_weights": w})[0]
+    assert np.isfinite(mid).all() and 0 <= mid.min() and mid.max() <= 1
+    assert not np.allclose(mid, (a + b) / 2, atol=1e-4)
+
+    result = evaluate(out, CLASSIFIER, tiny_mnist, n=200, paths=20, ppl_samples=100)
+    assert "conditional_accuracy" not in result  # a cluster asks for no digit
+    assert set(result["smoothness"]) == set(result["ppl"]) == {"within_cluster", "across_clusters"}
+    assert result["smoothness"]["across_clusters"]["paths"] == 20 and np.isfinite(result["fid"])
+
+
+def test_deskewing_straightens_a_slanted_stroke_and_leaves_a_blank_image_blank():
+    from training.clusters import deskew
+
+    slanted = np.zeros((28, 28), np.uint8)
+    for r in range(4, 24):  # a stroke leaning right by one column every two rows
+        slanted[r, 10 + (24 - r) // 2: 12 + (24 - r) // 2] = 255
+    out = deskew(np.stack([slanted, np.zeros((28, 28), np.uint8)]))
+    rows, cols = np.nonzero(out[0] > 64)
+    lean = np.polyfit(rows, cols, 1)[0]  # columns per row along the stroke
+    assert abs(lean) < 0.1 < abs(np.polyfit(*np.nonzero(slanted), 1)[0])
+    assert abs(np.average(np.arange(28), weights=out[0].sum(0)) - 13.5) < 0.5  # centred
+    assert not out[1].any()
+
+
+def test_a_cluster_space_needs_clusters_and_a_known_name():
+    from training.config import ConfigError, TrainConfig
+
+    with pytest.raises(ConfigError, match="needs --clusters"):
+        TrainConfig(arch="cdcgan", cluster_space="deskewed")
+    with pytest.raises(ConfigError, match="pixels, deskewed"):
+        TrainConfig(arch="cdcgan", clusters=4, cluster_space="hog")
 
 
 def test_cluster_weights_follow_the_priors_and_stay_on_the_simplex():

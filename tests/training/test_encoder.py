@@ -7,6 +7,7 @@ hundred steps on the fake digits of `tiny_mnist`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -27,13 +28,13 @@ def _session(path):
 
 
 def _reconstruction_errors(gen: ort.InferenceSession, enc: ort.InferenceSession, latent_dim: int,
-                           conditional: bool, n: int = 128):
+                           conditional: bool, n: int = 128, num_classes: int = 10):
     """(pixel MSE of G(E(G(z))) against G(z), pixel MSE of G(random z) against G(z))."""
     rng = np.random.default_rng(7)
     z = rng.standard_normal((n, latent_dim)).astype(np.float32)
     feeds = {"z": z}
     if conditional:
-        feeds["class_weights"] = np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)]
+        feeds["class_weights"] = np.eye(num_classes, dtype=np.float32)[rng.integers(0, num_classes, n)]
     target = gen.run(["image"], feeds)[0]
     encoded = enc.run(None, {"image": target})
     back = {"z": encoded[0]}
@@ -94,20 +95,49 @@ def test_an_unconditional_runs_encoder_finds_z_only(exported_tiny, tiny_mnist, t
         app_gen.close()
 
 
-def test_a_self_conditioned_runs_encoder_maps_to_z_through_the_z_only_export(tiny_mnist, tmp_path):
+@pytest.fixture
+def cluster_run(tiny_mnist, tmp_path):
     from training.config import TrainConfig
-    from training.export import export_run
     from training.train import train
 
-    run = train(TrainConfig(arch="cdcgan", clusters=4, width=8, latent_dim=16, epochs=1, batch_size=64,
-                            data=str(tiny_mnist), out=str(tmp_path / "sc")), verbose=0)
-    gen_path = export_run(run, tmp_path / "selfcond.onnx")
-    out = train_encoder(run, tmp_path / "selfcond.encoder.onnx", QUICK, data=tiny_mnist, verbose=0)
+    return train(TrainConfig(arch="cdcgan", clusters=4, width=8, latent_dim=16, epochs=1, batch_size=64,
+                             data=str(tiny_mnist), out=str(tmp_path / "sc")), verbose=0)
+
+
+def test_a_self_conditioned_runs_encoder_maps_to_z_through_the_z_only_export(cluster_run, tiny_mnist, tmp_path):
+    from training.export import export_run
+
+    gen_path = export_run(cluster_run, tmp_path / "selfcond.onnx", cluster_temperature=3.0)
+    out = train_encoder(cluster_run, tmp_path / "selfcond.encoder.onnx",
+                        dataclasses.replace(QUICK, cluster_temperature=3.0), data=tiny_mnist, verbose=0)
     enc = _session(out)
     assert [(o.name, o.shape[1]) for o in enc.get_outputs()] == [("z", 16)]
     assert dict(enc.get_modelmeta().custom_metadata_map)["num_classes"] == "0"
     mse_encoded, mse_random = _reconstruction_errors(_session(gen_path), enc, 16, conditional=False)
     assert mse_encoded < 0.25 * mse_random, (mse_encoded, mse_random)
+
+
+def test_a_cluster_generators_encoder_finds_z_and_the_cluster(cluster_run, tiny_mnist, tmp_path):
+    """Exported with its class input, a self-conditioned run's encoder outputs k cluster
+    weights and carries the generator's cluster keys (the app checks them against it)."""
+    from training.export import export_run
+
+    gen_path = export_run(cluster_run, tmp_path / "clusters.onnx")
+    out = train_encoder(cluster_run, tmp_path / "clusters.encoder.onnx", QUICK, data=tiny_mnist, verbose=0)
+    enc, gen = _session(out), _session(gen_path)
+    assert [(o.name, o.shape[1]) for o in enc.get_outputs()] == [("z", 16), ("class_weights", 4)]
+    enc_meta = dict(enc.get_modelmeta().custom_metadata_map)
+    gen_meta = dict(gen.get_modelmeta().custom_metadata_map)
+    for key in ("num_classes", "classes", "class_priors"):
+        assert enc_meta[key] == gen_meta[key]
+    assert enc_meta["classes"] == "clusters" and enc_meta["num_classes"] == "4"
+    metrics = json.loads(enc_meta["metrics"])
+    assert "digit_accuracy_test" not in metrics and metrics["pixel_mse_test"] < 0.2  # no label names a cluster
+    image = np.random.default_rng(0).uniform(0, 1, (8, 28, 28)).astype(np.float32)
+    w = enc.run(["class_weights"], {"image": image})[0]
+    np.testing.assert_allclose(w.sum(1), 1.0, atol=1e-5)
+    mse_encoded, mse_random = _reconstruction_errors(gen, enc, 16, conditional=True, num_classes=4)
+    assert mse_encoded < 0.5 * mse_random, (mse_encoded, mse_random)
 
 
 def test_the_command_line_names_its_errors_in_one_line(exported_tiny, tmp_path, capsys):
