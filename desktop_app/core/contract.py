@@ -29,6 +29,12 @@ MAX_METADATA_BYTES = 1 << 20
 MAX_MODEL_BYTES = 64 << 20
 IMAGE_SIZE = 28
 NUM_DIGITS = 10
+# Classes that are clusters (self-conditioned generators): k in 2..MAX_CLASSES, and their
+# priors must sum to 1 within PRIORS_TOLERANCE.
+MIN_CLUSTERS = 2
+MAX_CLASSES = 100
+PRIORS_TOLERANCE = 1e-3
+CLASS_KINDS = ("digits", "clusters")
 _REQUIRED = ("contract_version", "kind", "num_classes", "architecture", "epochs",
              "dataset", "created", "config")
 
@@ -56,11 +62,23 @@ class ModelInfo:
     latent_dim: int = 0
     config: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] | None = None
+    classes: str = "digits"  # what the classes are: "digits" or "clusters"
+    class_priors: tuple[float, ...] | None = None  # clusters only: each one's share, sum 1
 
     @property
     def conditional(self) -> bool:
         """True for a generator fed `class_weights` (num_classes > 0)."""
         return self.kind == "generator" and self.num_classes > 0
+
+    @property
+    def clusters(self) -> bool:
+        """True when the classes are k-means clusters, not digits (the model names no digit)."""
+        return self.classes == "clusters" and self.num_classes > 0
+
+    @property
+    def class_noun(self) -> str:
+        """What one class is called: "cluster" or "digit"."""
+        return "cluster" if self.clusters else "digit"
 
 
 def _reject_constant(name: str):
@@ -115,11 +133,16 @@ def parse_metadata(path: Path, meta: dict[str, str], expected_kind: str) -> Mode
     latent_dim = 0
     if expected_kind == "generator":
         latent_dim = _int(path, meta, "latent_dim", 1, MAX_LATENT_DIM)
-    num_classes = _int(path, meta, "num_classes", 0, NUM_DIGITS)
-    allowed = (0, NUM_DIGITS) if expected_kind == "generator" else (NUM_DIGITS,)
-    if num_classes not in allowed:
-        raise ContractError(path, f"metadata 'num_classes' must be one of {allowed}, "
-                                  f"not {num_classes}")
+    num_classes = _int(path, meta, "num_classes", 0,
+                       MAX_CLASSES if expected_kind == "generator" else NUM_DIGITS)
+    classes, priors = "digits", None
+    if expected_kind == "generator":
+        classes, priors = _classes(path, meta, num_classes)
+    if classes == "digits":
+        allowed = (0, NUM_DIGITS) if expected_kind == "generator" else (NUM_DIGITS,)
+        if num_classes not in allowed:
+            raise ContractError(path, f"metadata 'num_classes' must be one of {allowed} "
+                                      f"when the classes are digits, not {num_classes}")
     for key in ("architecture", "dataset"):
         if not meta[key].strip():
             raise ContractError(path, f"metadata '{key}' is empty")
@@ -133,7 +156,62 @@ def parse_metadata(path: Path, meta: dict[str, str], expected_kind: str) -> Mode
         architecture=meta["architecture"], epochs=_int(path, meta, "epochs", 0, 10**9),
         dataset=meta["dataset"], created=meta["created"], latent_dim=latent_dim,
         config=_json_object(path, "config", meta["config"]), metrics=metrics,
+        classes=classes, class_priors=priors,
     )
+
+
+def _classes(path: Path, meta: dict[str, str], num_classes: int
+             ) -> tuple[str, tuple[float, ...] | None]:
+    """A generator's `classes` word and, for clusters, its checked `class_priors`."""
+    classes = meta.get("classes", "digits")
+    if classes not in CLASS_KINDS:
+        raise ContractError(path, f"metadata 'classes' is {classes[:20]!r}, not 'digits' or "
+                                  f"'clusters'")
+    if classes == "digits":
+        return classes, None
+    if not MIN_CLUSTERS <= num_classes <= MAX_CLASSES:
+        raise ContractError(path, f"metadata 'num_classes' is {num_classes}, but a generator "
+                                  f"whose classes are clusters has {MIN_CLUSTERS}..{MAX_CLASSES}")
+    return classes, _priors(path, meta, num_classes)
+
+
+def _priors(path: Path, meta: dict[str, str], k: int) -> tuple[float, ...]:
+    """`class_priors`: a JSON list of k positive finite numbers summing to 1 (±0.001),
+    returned renormalised to sum exactly to 1."""
+    if "class_priors" not in meta:
+        raise ContractError(path, "its metadata lacks 'class_priors', which a generator "
+                                  "whose classes are clusters requires")
+    try:
+        value = json.loads(meta["class_priors"], parse_constant=_reject_constant)
+    except ValueError as exc:
+        if "is not allowed" in str(exc):  # NaN or Infinity
+            raise ContractError(path, "metadata 'class_priors' must hold positive finite "
+                                      "numbers, not NaN or Infinity") from None
+        value = None
+    except RecursionError:
+        value = None
+    if not isinstance(value, list):
+        raise ContractError(path, "metadata 'class_priors' must be a JSON list of numbers")
+    if len(value) != k:
+        raise ContractError(path, f"metadata 'class_priors' has {len(value)} values, but "
+                                  f"'num_classes' is {k}")
+    numbers = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ContractError(path, "metadata 'class_priors' must hold only numbers")
+        try:
+            numbers.append(float(v))
+        except OverflowError:  # a 400-digit JSON integer
+            numbers.append(float("inf"))
+    priors = np.array(numbers, np.float64)
+    if not np.isfinite(priors).all() or (priors <= 0).any():
+        raise ContractError(path, "metadata 'class_priors' must hold positive finite numbers "
+                                  "(every cluster has a share of the training images)")
+    total = float(priors.sum())
+    if abs(total - 1.0) > PRIORS_TOLERANCE:
+        raise ContractError(path, f"metadata 'class_priors' sums to {total:.6g}, not 1 "
+                                  f"(±{PRIORS_TOLERANCE:g})")
+    return tuple(float(p) for p in priors / total)
 
 
 def read_model_file(path: str | Path, expected_kind: str) -> tuple[bytes, ModelInfo]:

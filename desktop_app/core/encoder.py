@@ -1,10 +1,11 @@
 """`Encoder`: a generator's encoder (image -> latent) behind a small NumPy API.
 
     enc = Encoder.from_path("exported_models/generator.encoder.onnx", generator=gen)
-    z, weights = enc.encode(images)   # (n, 28, 28) in [0, 1] -> (n, latent_dim), (n, 10) or None
+    z, weights = enc.encode(images)   # (n, 28, 28) in [0, 1] -> (n, latent_dim), (n, k) or None
 
 An encoder belongs to one generator (docs/model-contract.md, "Encoders"): its metadata
-names the generator's file (`generator`) and repeats its `latent_dim` and `num_classes`.
+names the generator's file (`generator`) and repeats its `latent_dim` and `num_classes`
+(and, for a generator whose classes are clusters, `classes` and `class_priors`).
 Given the generator, loading refuses an encoder made for another one, with one sentence,
 because its latents would draw some other digit. `encoder_path_for(model)` is where an
 encoder is looked for: beside the generator, as `<stem>.encoder.onnx`.
@@ -28,6 +29,10 @@ KIND = "encoder"
 TRAIN = "python -m training encoder RUN_DIR --out {name}"
 
 
+def _kind(info: ModelInfo) -> str:
+    return "clusters" if info.clusters else "digits"
+
+
 def encoder_path_for(model_path: str | Path) -> Path:
     """Where the encoder of `model_path` lives: `dir/x.onnx` -> `dir/x.encoder.onnx`."""
     model_path = Path(model_path)
@@ -37,7 +42,8 @@ def encoder_path_for(model_path: str | Path) -> Path:
 def parse_encoder_metadata(path: Path, meta: dict[str, str]) -> tuple[ModelInfo, str]:
     """Check an encoder's metadata; returns its `ModelInfo` and the generator file it names.
 
-    An encoder's table is a generator's (latent_dim required, num_classes 0 or 10) plus the
+    An encoder's table is a generator's (latent_dim required, num_classes 0 or 10 digits, or
+    2..100 clusters with their `classes` and `class_priors`) plus the
     `generator` key, so the generator's rules check it and only `kind` is the encoder's own.
     """
     kind = meta.get("kind")
@@ -120,6 +126,16 @@ class Encoder(ContractModel):
             raise ContractError(self.path, f"it has latent_dim {self.latent_dim} and num_classes "
                                            f"{self.num_classes}, but {gen_name} has "
                                            f"{generator.latent_dim} and {generator.num_classes}")
+        gen_info = generator.info
+        if self.conditional and self.info.clusters != gen_info.clusters:
+            raise ContractError(self.path, f"its classes are {_kind(self.info)}, but "
+                                           f"{gen_name}'s are {_kind(gen_info)}; train one with "
+                                           f"`{TRAIN.format(name=encoder_path_for(gen_name))}`")
+        if self.info.clusters and not np.allclose(self.info.class_priors, gen_info.class_priors,
+                                                  rtol=0, atol=contract.PRIORS_TOLERANCE):
+            raise ContractError(self.path, f"its cluster priors differ from {gen_name}'s, so it "
+                                           f"was made for another clustering; train one with "
+                                           f"`{TRAIN.format(name=encoder_path_for(gen_name))}`")
 
     def encode(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """images : (n, 28, 28) or (28, 28) float in [0, 1], ink bright on black.

@@ -4,7 +4,9 @@ Loading is strict: anything that is not exactly the documented format is refused
 `LatentFileError` whose text is one sentence naming the file and the problem. NaN and
 infinity are rejected (JSON has no such numbers, but Python's `json` would accept them),
 and so are integers too large for a float. Reading is generous about one thing: a
-version-1 file's integer `label` k is read as one-hot weights for digit k.
+version-1 file's integer `label` k is read as one-hot weights for digit k. `class_weights`
+may have any width 1..100 (ten digits, or a self-conditioned model's clusters): whether
+they fit the model loaded is the caller's check (`Studio.misfit_weights`).
 Saving is atomic (see atomic.py).
 """
 
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import write_bytes_atomic
-from .contract import MAX_LATENT_DIM, NUM_DIGITS
+from .contract import MAX_CLASSES, MAX_LATENT_DIM, NUM_DIGITS
 from .interpolation import METHODS, Keyframe
 from .reading import read_capped
 from .latent import MAX_SEED
@@ -154,14 +156,17 @@ class _Reader:
             if label is not None and not 0 <= label < NUM_DIGITS:
                 self.fail(f"{where} 'label' is {_short(label)}, not a digit 0..{NUM_DIGITS - 1}")
             return None if label is None else one_hot(label, NUM_DIGITS)
-        if len(values) != NUM_DIGITS:
-            self.fail(f"{where} 'class_weights' has {len(values)} values, not {NUM_DIGITS}")
+        # Any width a model may have (10 digits, or 2..100 clusters); whether it fits the
+        # model loaded is checked where the weights are applied (Studio.apply_file).
+        if not 1 <= len(values) <= MAX_CLASSES:
+            self.fail(f"{where} 'class_weights' has {len(values)} values, not 1..{MAX_CLASSES}")
         arr = self.numbers(values, where, "class_weights")
         if (arr < 0).any():
             self.fail(f"{where} 'class_weights' holds a negative weight")
         if abs(arr.sum() - 1.0) > SUM_TOLERANCE:
-            self.fail(f"{where} 'class_weights' sums to {arr.sum():.4g}, not 1")
-        return check_weights(arr, NUM_DIGITS)[0]  # renormalised: exactly on the simplex
+            self.fail(f"{where} 'class_weights' ({len(arr)} values) sums to {arr.sum():.4g}, "
+                      f"not 1")
+        return check_weights(arr, len(arr))[0]  # renormalised: exactly on the simplex
 
     def frame(self, obj: Any, where: str, dim: int) -> Keyframe:
         if not isinstance(obj, dict):

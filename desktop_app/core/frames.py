@@ -38,7 +38,7 @@ def draw(generator, z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
 
 
 def layout(images: np.ndarray) -> np.ndarray:
-    """uint8 pixels of the big view: one digit, or the grid of them."""
+    """uint8 pixels of the big view: one image, or the grid of them."""
     pixels = to_uint8(images)
     return tile(pixels, GRID_SIDE, GRID_GAP, GRID_LINE) if len(pixels) > 1 else pixels[0]
 
@@ -60,14 +60,20 @@ def images(generator, points: Sequence[PathPoint]) -> np.ndarray:
 
 def why_not_side_by_side(current, other) -> str | None:
     """One sentence saying why `other` cannot draw the latents of `current`, or None when it
-    can (same latent size and the same number of digit classes)."""
+    can (same latent size, the same number of classes, and the same kind of class: digits
+    or clusters)."""
     a, b = current.path.name, other.path.name
     if other.latent_dim != current.latent_dim:
         return (f"{b} takes {other.latent_dim}-d latents and {a} {current.latent_dim}-d, so "
                 f"they cannot draw the same latent side by side.")
-    if other.num_classes != current.num_classes:
+    clusters = bool(getattr(current, "clusters", False) or getattr(other, "clusters", False))
+    if other.num_classes != current.num_classes \
+            or bool(getattr(current, "clusters", False)) != bool(getattr(other, "clusters", False)):
         def kind(g) -> str:
+            if getattr(g, "clusters", False):
+                return f"{g.num_classes} clusters"
             return f"{g.num_classes} digit classes" if g.num_classes else "no digit classes"
+        what = "class" if clusters else "digit"
         return (f"{b} has {kind(other)} and {a} {kind(current)}, so they cannot draw the "
-                f"same digit side by side.")
+                f"same {what} side by side.")
     return None

@@ -2,7 +2,7 @@
 
     gen = Generator.from_path("exported_models/generator.onnx")
     images = gen.generate(z)            # z : (n, latent_dim) float32 -> (n, 28, 28) in [0, 1]
-    images = gen.generate(z, weights)   # conditional: weights (n, 10) or (10,) on the simplex
+    images = gen.generate(z, weights)   # conditional: weights (n, k) or (k,) on the simplex
 
 Loading checks the file against the contract (see `contract.py`) and runs a small probe
 (random latents; one-hot and blended weights), so a model that loads is a model that
@@ -65,6 +65,16 @@ class Generator(ContractModel):
     def num_classes(self) -> int:
         """Width of `class_weights`: 0 for unconditional models."""
         return self.info.num_classes
+
+    @property
+    def clusters(self) -> bool:
+        """True when the classes are k-means clusters (metadata `classes` "clusters")."""
+        return self.info.clusters
+
+    @property
+    def class_priors(self) -> tuple[float, ...] | None:
+        """A cluster model's priors (random samples draw their cluster by them); else None."""
+        return self.info.class_priors if self.info.clusters else None
 
     def _probe(self) -> None:
         # Random non-zero latents (seeded: the verdict on a file never changes), because a

@@ -11,8 +11,10 @@ The effective latent is
 * `coeffs` are the principal-direction sliders, in standard deviations (see directions.py).
 
 Conditional models also get `class_weights` (num_classes,), the digit or blend of digits
-drawn. Truncation and directions act on z only, never on the weights. A seed draws a digit
-too (`seed_digit`), so a random sample is a random digit, reproducibly.
+drawn (or the cluster or blend of clusters, for a generator whose classes are clusters).
+Truncation and directions act on z only, never on the weights. A seed draws a class too
+(`seed_digit`), so a random sample is a random digit, reproducibly: uniformly over the
+digits, or by the model's `class_priors` over its clusters.
 
 Views register a callback with `subscribe`; every setter notifies once, passing a reason
 ("seed", "truncation", "raw", "coeff", "class_weights", "directions", "z", "reset",
@@ -39,10 +41,19 @@ def seed_vector(seed: int, latent_dim: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(latent_dim).astype(np.float32)
 
 
-def seed_digit(seed: int, num_classes: int) -> int:
-    """The digit a conditional model draws for `seed`: uniform over the classes, and from
-    its own stream, so it never disturbs `seed_vector(seed)`."""
-    return int(np.random.default_rng([int(seed), 0xD161]).integers(num_classes))
+def seed_digit(seed: int, num_classes: int, priors=None) -> int:
+    """The class a conditional model draws for `seed`, from its own stream so it never
+    disturbs `seed_vector(seed)`: uniform over the classes (digits), or, given `priors`
+    (a cluster model's `class_priors`, num_classes positive shares), by those shares."""
+    rng = np.random.default_rng([int(seed), 0xD161])
+    if priors is None:
+        return int(rng.integers(num_classes))
+    cumulative = np.cumsum(np.asarray(priors, np.float64))
+    if cumulative.shape != (num_classes,):
+        raise ValueError(f"priors must have {num_classes} values, got {cumulative.shape}")
+    pick = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    return min(pick, num_classes - 1)
+
 
 
 @dataclass(frozen=True)
@@ -73,20 +84,27 @@ class LatentState:
     """Seed, truncation, raw edits and direction coefficients of the current latent."""
 
     def __init__(self, latent_dim: int, seed: int = 0, truncation: float = 1.0,
-                 num_classes: int = 0):
+                 num_classes: int = 0, class_priors=None):
         self._listeners: list[Callable[[str], None]] = []
         self.latent_dim = latent_dim
         self.num_classes = num_classes
+        # A cluster model's priors (random classes follow them); None: uniform digits.
+        self.class_priors: tuple[float, ...] | None = (
+            None if class_priors is None or not num_classes else tuple(class_priors))
         self.seed: int | None = seed
         self.truncation = float(truncation)
         self._base = seed_vector(seed, latent_dim)
         self.delta = np.zeros(latent_dim, np.float32)
         self.class_weights: np.ndarray | None = (
-            one_hot(seed_digit(seed, num_classes), num_classes) if num_classes else None)
+            self._seed_weights(seed) if num_classes else None)
         self._steps = np.zeros((0, latent_dim), np.float32)
         self.coeffs = np.zeros(0, np.float32)
         self._grid_key: tuple[int, int] | None = None
         self._grid_bases = np.zeros((0, latent_dim), np.float32)
+
+    def _seed_weights(self, seed: int) -> np.ndarray:
+        """One-hot weights of the class `seed` draws (see `seed_digit`)."""
+        return one_hot(seed_digit(seed, self.num_classes, self.class_priors), self.num_classes)
 
     # -- observers ------------------------------------------------------------------
     def subscribe(self, callback: Callable[[str], None]) -> None:
@@ -140,15 +158,15 @@ class LatentState:
     def set_seed(self, seed: int, keep_weights: bool = False) -> None:
         """A new draw; clears raw edits (they belonged to the old draw) but keeps directions.
 
-        Conditional models also draw the seed's digit, unless `keep_weights` (restoring a
-        saved session, whose digit or blend is restored separately).
+        Conditional models also draw the seed's class (digit or cluster), unless
+        `keep_weights` (restoring a saved session, whose class or blend is restored
+        separately).
         """
         self.seed = int(seed) % (MAX_SEED + 1)
         self._base = seed_vector(self.seed, self.latent_dim)
         self.delta[:] = 0
         if self.num_classes and not keep_weights:
-            self.class_weights = one_hot(seed_digit(self.seed, self.num_classes),
-                                         self.num_classes)
+            self.class_weights = self._seed_weights(self.seed)
         self._changed("seed")
 
     def set_truncation(self, value: float) -> None:
@@ -174,13 +192,17 @@ class LatentState:
         self._changed("class_weights")
 
     def set_digit(self, digit: int) -> None:
-        """Draw the pure digit: one-hot weights."""
+        """Draw the pure digit (or cluster): one-hot weights."""
         self.set_class_weights(one_hot(digit, self.num_classes) if self.num_classes else [])
 
-    def set_num_classes(self, num_classes: int, weights=None) -> None:
-        """Adopt another model's class count (same latent_dim). Weights are kept when the
-        width matches, else `weights` or the seed's digit (or None for unconditional)."""
-        if num_classes == self.num_classes and weights is None:
+    def set_num_classes(self, num_classes: int, weights=None, class_priors=None) -> None:
+        """Adopt another model's classes (same latent_dim): their count and, for clusters,
+        their priors (None: digits). Weights are kept when the width and the kind of class
+        match, else `weights` or the seed's class (or None for unconditional)."""
+        priors = None if class_priors is None or not num_classes else tuple(class_priors)
+        same_kind = (priors is None) == (self.class_priors is None)
+        self.class_priors = priors
+        if num_classes == self.num_classes and same_kind and weights is None:
             return
         self.num_classes = num_classes
         if not num_classes:
@@ -188,7 +210,7 @@ class LatentState:
         elif weights is not None:
             self.class_weights = check_weights(weights, num_classes)[0]
         else:
-            self.class_weights = one_hot(seed_digit(self.seed or 0, num_classes), num_classes)
+            self.class_weights = self._seed_weights(self.seed or 0)
         self._changed("class_weights")
 
     def set_directions(self, steps: np.ndarray) -> None:

@@ -5,7 +5,8 @@ here (numbers rounded, lists summarised, anything odd shown as short text), and 
 escapes it before display. Metrics are optional (`python -m training evaluate --embed`
 writes them); known keys get a readable name and unit, unknown ones are listed as they are.
 Path smoothness and PPL come flat (unconditional models) or split into `within_digit` and
-`across_digits` (conditional ones); each part found gets its own row, none is required.
+`across_digits` (conditional ones; `within_cluster` and `across_clusters` for a model whose
+classes are clusters); each part found gets its own row, none is required.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ _METRICS = {
     "train_seconds": ("Training time", "seconds"),
 }
 _SKIPPED = {"architecture", "epochs"}  # repeated in the metrics; already shown above
-_PARTS = (("within_digit", "within a digit"), ("across_digits", "across digits"))
+_PARTS = (("within_digit", "within a digit"), ("across_digits", "across digits"),
+          ("within_cluster", "within a cluster"), ("across_clusters", "across clusters"))
 
 
 def _text(value: Any) -> str:
@@ -93,9 +95,22 @@ def _created(text: str) -> str:
 def _kind(info: ModelInfo) -> str:
     if info.kind == "classifier":
         return "digit classifier"
+    if info.clusters:
+        return (f"self-conditioned generator on {info.num_classes} clusters (you choose the "
+                f"cluster, or a blend of clusters; which digit a cluster shows is the "
+                f"classifier's verdict)")
     if info.conditional:
         return "conditional generator (you choose the digit, or a blend of digits)"
     return "unconditional generator"
+
+
+def _priors(info: ModelInfo) -> str:
+    """"12.0 % · 3.1 % · …" for a few clusters, the range and the largest for many."""
+    priors = info.class_priors or ()
+    if len(priors) <= 12:
+        return " · ".join(f"{p:.1%}" for p in priors)
+    top = max(range(len(priors)), key=lambda c: priors[c])
+    return (f"{min(priors):.1%} to {max(priors):.1%} each (largest: cluster {top})")
 
 
 def model_rows(info: ModelInfo) -> list[tuple[str, str]]:
@@ -104,6 +119,9 @@ def model_rows(info: ModelInfo) -> list[tuple[str, str]]:
             ("Architecture", _text(info.architecture))]
     if info.kind == "generator":
         rows.append(("Latent", f"{info.latent_dim} dimensions"))
+    if info.clusters:
+        rows.append(("Classes", f"{info.num_classes} k-means clusters of the training images"))
+        rows.append(("Cluster shares", _priors(info)))
     rows += [("Dataset", _text(info.dataset)), ("Epochs", f"{info.epochs:,}"),
              ("Created", _created(info.created))]
     metrics = info.metrics or {}

@@ -28,7 +28,7 @@ from .generator import Generator
 from .interpolation import Keyframe, PathPoint, path_point
 from .latent import LatentState
 from .snapshot import Controls, Snapshot
-from .weights import check as check_weights, one_hot
+from .weights import check as check_weights, class_noun, describe as describe_weights, one_hot
 
 __all__ = ["EDITS", "GRID_GAP", "GRID_SIDE", "Frame", "Snapshot", "Studio"]
 # The latent edits a view may ask for (`Studio.edit`): each a LatentState method.
@@ -93,13 +93,16 @@ class Studio:
         with self._quietly():
             if kept:
                 reset = self.state.clear_directions()
-                self.state.set_num_classes(generator.num_classes)
+                self.state.set_num_classes(generator.num_classes,
+                                           class_priors=generator.class_priors)
             else:
                 seed = old.seed if old is not None and old.seed is not None else 0
                 self.state = LatentState(generator.latent_dim, seed=seed,
-                                         num_classes=generator.num_classes)
-                if old is not None and old.num_classes == generator.num_classes:
-                    self.state.class_weights = old.class_weights  # the digit chosen stays
+                                         num_classes=generator.num_classes,
+                                         class_priors=generator.class_priors)
+                if old is not None and old.num_classes == generator.num_classes \
+                        and (old.class_priors is None) == (generator.class_priors is None):
+                    self.state.class_weights = old.class_weights  # the class chosen stays
                 self.state.subscribe(self._on_state_changed)
                 self.keyframes = self.bookmarks = ()
                 reset = old is not None and bool(np.any(old.coeffs))
@@ -148,6 +151,16 @@ class Studio:
     @property
     def ready(self) -> bool:
         return self.generator is not None and self.state is not None
+
+    @property
+    def clusters(self) -> bool:
+        """True when the model's classes are clusters (named "cluster c", never "digit c")."""
+        return bool(self.generator is not None and self.generator.clusters)
+
+    def describe(self, weights: np.ndarray) -> str:
+        """The words for a class-weight row of this model: "digit 3", "cluster 13", or the
+        blend (see `weights.describe`)."""
+        return describe_weights(weights, self.clusters)
 
     @property
     def class_weights(self) -> np.ndarray | None:
@@ -327,8 +340,8 @@ class Studio:
         self.set_keyframes(kf.renamed(self.keyframes, index, name))
 
     def morph_digits(self, a: int, b: int) -> int:
-        """Keyframes for the latent on screen drawn as digit a, then digit b: along the path
-        the weights go from one-hot a to one-hot b. Returns how many keyframes it replaced
+        """Keyframes for the latent on screen drawn as digit (or cluster) a, then b: along
+        the path the weights go from one-hot a to one-hot b. Returns how many keyframes it replaced
         (the caller says so; undo brings them back)."""
         z = self.shown().z.copy()
         n = self.generator.num_classes
@@ -417,8 +430,25 @@ class Studio:
                           self.state.truncation, self.method, self.t,
                           self.generator.path.name if self.generator else "")
 
+    def misfit_weights(self, data: LatentFile) -> str:
+        """"" when every class-weight row of `data` fits the model now loaded, else one
+        phrase saying that they do not (`apply_file` then gives those frames the current
+        class). An unconditional model simply ignores weights."""
+        if not (self.ready and self.generator.conditional):
+            return ""
+        n = self.generator.num_classes
+        widths = sorted({len(k.class_weights) for k in [data.current, *data.keyframes]
+                         if k.class_weights is not None and len(k.class_weights) != n})
+        if not widths:
+            return ""
+        noun = class_noun(self.generator.clusters)
+        held = " or ".join(str(w) for w in widths)
+        return (f"its class weights hold {held} values but {self.generator.path.name} has "
+                f"{n} {noun}s, so those frames draw the current {noun}")
+
     def apply_file(self, data: LatentFile) -> None:
-        """Adopt a loaded latent file (its latent_dim was checked against the model)."""
+        """Adopt a loaded latent file (its latent_dim was checked against the model; class
+        weights are kept where their width fits the model, see `misfit_weights`)."""
         weights = data.current.class_weights
         with self._quietly():
             if self.generator.conditional and weights is not None \

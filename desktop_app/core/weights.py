@@ -1,9 +1,11 @@
 """Class weights: the point on the simplex a conditional generator is fed (contract v2).
 
-A one-hot row draws a pure digit; any other non-negative row summing to 1 draws a blend,
-which the generator itself draws (its embedding is `class_weights @ E`). Everything that
-builds, checks or describes weights lives here, so the generator, the latent state, the
-file reader and the views agree on one rule.
+The classes are the ten digits, or, for a self-conditioned generator, its k clusters
+(`ModelInfo.clusters`); the words for them come from here (`class_name`, `describe`).
+A one-hot row draws a pure digit (or cluster); any other non-negative row summing to 1
+draws a blend, which the generator itself draws (its embedding is `class_weights @ E`).
+Everything that builds, checks or describes weights lives here, so the generator, the
+latent state, the file reader and the views agree on one rule.
 """
 
 from __future__ import annotations
@@ -79,10 +81,25 @@ def as_pair(weights: np.ndarray) -> tuple[int, int, float] | None:
     return a, b, float(w[b] / (w[a] + w[b]))
 
 
-def describe(weights: np.ndarray) -> str:
-    """Plain words for a row: "digit 3", or "70 % 3 + 30 % 8" for a blend."""
+def class_noun(clusters: bool) -> str:
+    """What one class is called in the UI: "cluster" for a model whose classes are
+    clusters (never "digit": which digit a cluster shows is the classifier's verdict), else
+    "digit"."""
+    return "cluster" if clusters else "digit"
+
+
+def class_name(k: int, clusters: bool = False) -> str:
+    """"digit 3" or "cluster 13"."""
+    return f"{class_noun(clusters)} {k}"
+
+
+def describe(weights: np.ndarray, clusters: bool = False) -> str:
+    """Plain words for a row: "digit 3", or "70 % 3 + 30 % 8" for a blend; for a cluster
+    model "cluster 13", or "70 % cluster 3 + 30 % cluster 8" (a bare number would read as
+    a digit)."""
     w = np.asarray(weights, np.float64)
     used = sorted((int(k) for k in np.flatnonzero(w > 0.005)), key=lambda k: (-w[k], k))
     if len(used) == 1:
-        return f"digit {used[0]}"
-    return " + ".join(f"{round(100 * w[k])} % {k}" for k in used)
+        return class_name(used[0], clusters)
+    prefix = "cluster " if clusters else ""
+    return " + ".join(f"{round(100 * w[k])} % {prefix}{k}" for k in used)

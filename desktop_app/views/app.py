@@ -95,7 +95,9 @@ def self_test(window: MainWindow, frames: int = 60) -> dict:
         return summary
     gen = studio.generator
     summary.update(model=str(gen.path), latent_dim=gen.latent_dim,
-                   conditional=gen.conditional, architecture=gen.info.architecture,
+                   conditional=gen.conditional, num_classes=gen.num_classes,
+                   classes=gen.info.classes if gen.conditional else None,
+                   architecture=gen.info.architecture,
                    classifier=str(studio.classifier.path) if studio.classifier else None)
     if not wait_for(lambda: window.directions is not None, 30.0):
         summary["errors"].append("principal directions were not ready within 30 s")

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QListView, QListW
 
 from ..core.studio import Studio
 from ..core.variations import MAX_BOOKMARKS
-from ..core.weights import describe
 from .history import History
 from .keyframe_views import THUMB, thumbnail
 from .plain_text import tooltip
@@ -87,7 +86,8 @@ class BookmarksController(QObject):
         if reason in ("bookmarks", "restore", "generator"):
             marks = self.studio.bookmarks
             names = [k.name + ("" if k.class_weights is None
-                               else f" · {describe(k.class_weights)}") for k in marks]
+                               else f" · {self.studio.describe(k.class_weights)}")
+                     for k in marks]
             self.panel.set_bookmarks(names, self.studio.images_of(marks))
 
     def add(self) -> None:

@@ -1,7 +1,7 @@
 """Compare: a second model draws the same latents beside the first (View → Compare With
 Model…). `ComparePanel` is the picture and its caption; `CompareController` opens the
 second model and says, in one sentence, why one that cannot draw the same latent
-(another latent size or number of digit classes) is refused.
+(another latent size, number of classes, or kind of class: digits or clusters) is refused.
 
 What the panel shows is part of the studio's frame (`Frame.compare`), so it always shows
 the same latents as the big view: the latent, the grid, or the path frame.

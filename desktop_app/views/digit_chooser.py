@@ -1,6 +1,10 @@
 """`DigitChooserWidget`: what a conditional generator draws — a digit (buttons, keys 0-9),
 a blend of two digits (the mixer: "70 % 3 + 30 % 8"), and the digit-morph shortcut.
 
+The classes are the ten digits, or, for a generator whose classes are clusters, its k
+clusters (`set_classes`): then there are k buttons in rows of ten, named "cluster c" in
+every caption and tooltip, and the spin boxes range over 0..k-1.
+
 It is the view of the class weights (core/weights.py): it emits what the user asked for
 and shows, without emitting, the weights of the frame on screen (`show_weights`).
 """
@@ -9,10 +13,16 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel,
+                               QPushButton, QScrollArea, QSizePolicy, QSlider, QSpinBox,
+                               QVBoxLayout, QWidget)
 
-from ..core.weights import as_pair, describe, mix
+from ..core.weights import as_pair, class_name, class_noun, describe, mix
+
+BUTTONS_PER_ROW = 10
+# More rows than this scroll (100 clusters are ten rows): the tabs below keep their room.
+MAX_VISIBLE_ROWS = 3
+_SPACING = 2
 
 
 def _digit_box(value: int) -> QSpinBox:
@@ -23,39 +33,35 @@ def _digit_box(value: int) -> QSpinBox:
 
 
 class DigitChooserWidget(QWidget):
-    """Ten digit buttons, the A/B mixer with its share slider, and "morph a → b"."""
+    """Class buttons (ten digits, or k clusters), the A/B mixer with its share slider, and
+    "morph a → b"."""
 
     digitChosen = Signal(int)
-    mixChanged = Signal(int, int, float)  # digit a, digit b, share of b in [0, 1]
+    mixChanged = Signal(int, int, float)  # class a, class b, share of b in [0, 1]
     morphRequested = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.num_classes, self.clusters = 10, False
         self.group = QButtonGroup(self)
-        buttons = QGridLayout()
-        buttons.setSpacing(2)
-        for digit in range(10):
-            button = QPushButton(str(digit))
-            button.setCheckable(True)
-            button.setMinimumWidth(28)
-            # Ignore the style's wide push-button hint: ten of them would squeeze the digit.
-            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            button.setToolTip(f"Draw the digit {digit} (key {digit})")
-            self.group.addButton(button, digit)
-            buttons.addWidget(button, 0, digit)
+        self.buttons_box = QWidget()
+        self._grid = QGridLayout(self.buttons_box)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(_SPACING)
+        self.buttons_scroll = QScrollArea()
+        self.buttons_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.buttons_scroll.setWidgetResizable(True)
+        self.buttons_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.buttons_scroll.setWidget(self.buttons_box)
         self.mix_a, self.mix_b = _digit_box(0), _digit_box(1)
         self.mix_slider = QSlider(Qt.Orientation.Horizontal)
         self.mix_slider.setRange(0, 100)
-        self.mix_slider.setToolTip("How much of the second digit: the generator draws the "
-                                   "blend itself, from weighted class inputs")
         self.caption = QLabel()
         mix_row = QHBoxLayout()
         for w in (QLabel("Mix"), self.mix_a, self.mix_slider, self.mix_b):
             mix_row.addWidget(w)
         self.morph_from, self.morph_to = _digit_box(0), _digit_box(1)
         self.morph_button = QPushButton("Morph")
-        self.morph_button.setToolTip("Keyframes for the current latent drawn as the first "
-                                     "digit, then the second: play or scrub t to morph")
         morph = QHBoxLayout()
         for w in (QLabel("Morph"), self.morph_from, QLabel("→"), self.morph_to,
                   self.morph_button):
@@ -63,7 +69,7 @@ class DigitChooserWidget(QWidget):
         morph.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(buttons)
+        layout.addWidget(self.buttons_scroll)
         layout.addLayout(mix_row)
         layout.addWidget(self.caption)
         layout.addLayout(morph)
@@ -73,21 +79,82 @@ class DigitChooserWidget(QWidget):
         self.mix_b.valueChanged.connect(self._on_mix_edited)
         self.morph_button.clicked.connect(
             lambda: self.morphRequested.emit(self.morph_from.value(), self.morph_to.value()))
+        self._build()
         self.show_weights(np.eye(10, dtype=np.float32)[0])
 
+    # -- the classes --------------------------------------------------------------------
+    def set_classes(self, num_classes: int, clusters: bool = False) -> None:
+        """Show `num_classes` classes (≥ 1), named digits or clusters; rebuilds the buttons
+        only when the count or the kind changes. Emits nothing."""
+        num_classes, clusters = max(1, int(num_classes)), bool(clusters)
+        if (num_classes, clusters) == (self.num_classes, self.clusters):
+            return
+        self.num_classes, self.clusters = num_classes, clusters
+        self._build()
+        self.show_weights(np.eye(num_classes, dtype=np.float32)[0])
+
+    def _build(self) -> None:
+        """(Re)make the buttons and fit the spin boxes and words to the classes."""
+        k, noun = self.num_classes, class_noun(self.clusters)
+        for button in self.group.buttons():
+            self.group.removeButton(button)
+            self._grid.removeWidget(button)
+            button.deleteLater()
+        rows = -(-k // BUTTONS_PER_ROW)
+        for c in range(k):
+            button = QPushButton(str(c))
+            button.setCheckable(True)
+            # Narrower when a vertical scroll bar takes its share of the row.
+            button.setMinimumWidth(28 if rows <= MAX_VISIBLE_ROWS else 22)
+            # Ignore the style's wide push-button hint: ten of them would squeeze the digit.
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            if self.clusters:
+                key = f" (key {c})" if c < 10 else ""
+                button.setToolTip(f"Draw cluster {c}{key}: one of the k-means clusters the "
+                                  f"model was trained on, not a digit")
+            else:
+                button.setToolTip(f"Draw the digit {c} (key {c})")
+            self.group.addButton(button, c)
+            self._grid.addWidget(button, c // BUTTONS_PER_ROW, c % BUTTONS_PER_ROW)
+        row_height = self.group.buttons()[0].sizeHint().height()
+        shown = min(rows, MAX_VISIBLE_ROWS)
+        self.buttons_scroll.setFixedHeight(shown * row_height + (shown - 1) * _SPACING)
+        self.buttons_scroll.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAsNeeded if rows > MAX_VISIBLE_ROWS
+            else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for box, value in ((self.mix_a, 0), (self.mix_b, 1 % k), (self.morph_from, 0),
+                           (self.morph_to, 1 % k)):
+            blocked = box.blockSignals(True)  # a rebuild is no user's request
+            box.setRange(0, k - 1)
+            box.setValue(value)
+            box.setToolTip(f"A {noun}, 0 to {k - 1}")
+            box.blockSignals(blocked)
+        self.mix_slider.setToolTip(f"How much of the second {noun}: the generator draws the "
+                                   f"blend itself, from weighted class inputs")
+        self.morph_button.setToolTip(f"Keyframes for the current latent drawn as the first "
+                                     f"{noun}, then the second: play or scrub t to morph")
+
+    def class_name(self, c: int) -> str:
+        """"digit 3" or "cluster 13", as this chooser names its classes."""
+        return class_name(c, self.clusters)
+
+    # -- the mixer ------------------------------------------------------------------------
     def _on_mix_edited(self, _value: int = 0) -> None:
         self.mixChanged.emit(self.mix_a.value(), self.mix_b.value(),
                              self.mix_slider.value() / 100.0)
 
     def mixer_weights(self) -> np.ndarray:
-        """(10,) the blend the mixer's controls describe now."""
-        return mix(self.mix_a.value(), self.mix_b.value(), self.mix_slider.value() / 100.0, 10)
+        """(num_classes,) the blend the mixer's controls describe now."""
+        return mix(self.mix_a.value(), self.mix_b.value(), self.mix_slider.value() / 100.0,
+                   self.num_classes)
 
     def show_weights(self, weights: np.ndarray) -> None:
-        """Show `weights` (10,) as chosen, without emitting: the button of a pure digit is
-        checked, the mixer holds a blend of two, the caption says it in words."""
+        """Show `weights` (num_classes,) as chosen, without emitting: the button of a pure
+        class is checked, the mixer holds a blend of two, the caption says it in words."""
         weights = np.asarray(weights, np.float32)
-        self.caption.setText(describe(weights))
+        if len(weights) != self.num_classes:
+            self.set_classes(len(weights), self.clusters)
+        self.caption.setText(describe(weights, self.clusters))
         pure = int(np.argmax(weights)) if weights.max() > 1 - 1e-6 else None
         # Exclusive groups cannot show "no digit", which a blend needs.
         self.group.setExclusive(False)
@@ -98,8 +165,8 @@ class DigitChooserWidget(QWidget):
         if pair is None or np.allclose(self.mixer_weights(), weights, atol=0.006):
             return  # the mixer already says this (never jump a slider under a drag)
         a, b, share = pair
-        if a == b:  # a pure digit: it is the mixer's A, at 0 %
-            b = self.mix_b.value() if self.mix_b.value() != a else (a + 1) % 10
+        if a == b:  # a pure class: it is the mixer's A, at 0 %
+            b = self.mix_b.value() if self.mix_b.value() != a else (a + 1) % self.num_classes
         for widget, value in ((self.mix_a, a), (self.mix_b, b),
                               (self.mix_slider, round(share * 100))):
             blocked = widget.blockSignals(True)

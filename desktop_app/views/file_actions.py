@@ -159,9 +159,11 @@ class FileActions(QObject):
         except files.LatentFileError as exc:
             self._report(exc)
             return False
+        misfit = self.w.studio.misfit_weights(data)  # said, not refused: z still fits
         self.w.history.record(f"Load {path.name}", lambda: self.w.studio.apply_file(data))
         self.w.refresh_model_state()
-        self.w.statusBar().showMessage(f"Loaded {path.name}", 4000)
+        self.w.statusBar().showMessage(f"Loaded {path.name}" + (f"; {misfit}" if misfit else ""),
+                                       8000 if misfit else 4000)
         return True
 
     # -- images ------------------------------------------------------------------------

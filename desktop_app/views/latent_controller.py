@@ -68,15 +68,26 @@ class LatentController(QObject):
         if on:
             self._grid_box.setChecked(True)  # asking for variations means showing them
 
+    def _noun(self) -> str:
+        gen = self.studio.generator
+        return "Cluster" if gen is not None and gen.clusters else "Digit"
+
     def choose_digit(self, digit: int) -> None:
-        """Draw the pure `digit` (one-hot weights); ignored for unconditional models."""
-        self.edit(f"Digit {digit}", "set_digit", digit)
+        """Draw the pure `digit` (or cluster; one-hot weights); ignored for unconditional
+        models and for a class the model does not have (key 7 on a 5-cluster model)."""
+        if self.studio.class_weights is None \
+                or not 0 <= digit < self.studio.generator.num_classes:
+            return
+        self.edit(f"{self._noun()} {digit}", "set_digit", digit)
 
     def choose_mix(self, a: int, b: int, share_b: float) -> None:
         """Draw the blend (1 - share_b)·a + share_b·b; ignored for unconditional models."""
         if self.studio.class_weights is not None:
             n = self.studio.generator.num_classes
-            self.edit("Digit mix", "set_class_weights", mix(a, b, share_b, n), key="mix")
+            if not (0 <= a < n and 0 <= b < n):
+                return
+            self.edit(f"{self._noun()} mix", "set_class_weights", mix(a, b, share_b, n),
+                      key="mix")
 
     def _on_pixel_clicked(self, x: int, y: int) -> None:
         if not (self.studio.grid and not self.studio.showing_path):

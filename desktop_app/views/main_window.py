@@ -25,6 +25,7 @@ from ..core.messages import first_line
 from ..core.paths import CLASSIFIER_NAME, classifier_for, models_dir
 from ..core.reading import resolve_path
 from ..core.studio import Studio
+from ..core.weights import class_noun
 from . import shortcuts, window_layout
 from .directions_worker import DirectionsWorker
 from .bookmarks import BookmarksController
@@ -167,12 +168,19 @@ class MainWindow(QMainWindow):
         ui.digit_group.setVisible(bool(gen and gen.conditional))
         for action in self._model_actions:
             action.setEnabled(gen is not None)
+        shortcuts.fit_class_menu(self)
         if gen is None:
             self.setWindowTitle(APPLICATION)
             ui.digit_view.clear()
             return
         info = gen.info
         kind = "conditional" if gen.conditional else "unconditional"
+        if gen.conditional:
+            # The chooser's buttons, spin boxes and words follow the model's classes.
+            ui.digit_chooser.set_classes(gen.num_classes, gen.clusters)
+            ui.digit_group.setTitle(class_noun(gen.clusters).capitalize())
+            if gen.clusters:
+                kind = f"conditional on {gen.num_classes} clusters"
         # "[*]" in a title is Qt's modified-marker placeholder; doubled, it shows as is.
         self.setWindowTitle(f"{APPLICATION} — {gen.path.name.replace('[*]', '[*][*]')}")
         ui.model_label.setText(f"{gen.path.name} · {info.architecture} · {kind} · "
@@ -203,7 +211,8 @@ class MainWindow(QMainWindow):
     def _start_directions(self) -> None:
         self.ui.direction_sliders.clear("Finding principal directions…")
         self.ui.busy.start("Finding principal directions…")
-        # At the weights on screen now: the directions change that digit's style.
+        # At the weights on screen now: the directions change that digit's (or cluster's)
+        # style.
         self.directions_worker.start(self.studio.generator, self.studio.class_weights)
 
     def _on_directions_failed(self, text: str) -> None:

@@ -13,7 +13,6 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QTabWidget
 
 from ..core.studio import Studio
-from ..core.weights import describe
 from .history import History
 from .interpolation_panel import STRIP_COUNT, InterpolationWidget
 from .playback import PlaybackClock
@@ -86,11 +85,13 @@ class PathController(QObject):
                                 lambda: self.studio.activate_keyframe(index))
 
     def morph(self, a: int, b: int) -> None:
-        """Digit a to digit b on the latent on screen; replaced keyframes come back with undo."""
+        """Digit (or cluster) a to b on the latent on screen; replaced keyframes come back
+        with undo."""
         if not self.studio.ready or not self.studio.generator.conditional:
             return
         self.set_playing(False)
-        replaced = self.history.record(f"Morph {a} → {b}",
+        what = (f"cluster {a} → cluster {b}" if self.studio.clusters else f"{a} → {b}")
+        replaced = self.history.record(f"Morph {what}",
                                        lambda: self.studio.morph_digits(a, b))
         self.tabs.setCurrentWidget(self.panel)
         self.studio.show_path(0.0)
@@ -110,10 +111,11 @@ class PathController(QObject):
         else:
             self.set_playing(False)
 
-    @staticmethod
-    def _digit_note(key) -> str:
-        """" · digit k" or " · 70 % 3 + 30 % 8" for keyframes of conditional models."""
-        return "" if key.class_weights is None else f" · {describe(key.class_weights)}"
+    def _digit_note(self, key) -> str:
+        """" · digit k" or " · 70 % 3 + 30 % 8" for keyframes of conditional models
+        (" · cluster k" for a model whose classes are clusters)."""
+        weights = key.class_weights
+        return "" if weights is None else f" · {self.studio.describe(weights)}"
 
     def set_t(self, t: float) -> None:
         """Show the path at t in [0, 1] (needs at least one keyframe)."""

@@ -29,7 +29,8 @@ SHORTCUTS = [
     ("Space", "Play / pause"),
     ("Ctrl+F", "Find a digit (draw or drop one)"),
     ("Ctrl+Shift+T", "Training panel"),
-    ("0-9", "Choose the digit (models with a digit to choose)"),
+    ("0-9", "Choose the digit (models with a digit to choose; cluster 0-9 for models whose "
+            "classes are clusters)"),
 ]
 
 
@@ -86,8 +87,11 @@ def install(window) -> list[QAction]:
         add(play, "&Play / Pause", "Space", ui.interpolation.play_button.toggle),
     ]
     digits = play.addMenu("&Digit")
+    window.class_menu = digits
+    window.class_actions = []  # the keyed ones (0-9) first, then clusters 10.. (no key)
     for d in range(10):
         action = add(digits, f"Digit {d}", str(d), lambda _=False, k=d: window.choose_digit(k))
+        window.class_actions.append(action)
         needs_model.append(action)
     help_menu = window.menuBar().addMenu("&Help")
     add(help_menu, "&Keyboard Shortcuts", "F1", lambda: show_shortcuts(window))
@@ -95,6 +99,31 @@ def install(window) -> list[QAction]:
     about = add(help_menu, "&About Digit Studio", "", lambda: show_about(window))
     about.setMenuRole(QAction.MenuRole.AboutRole)  # where macOS users look for it
     return needs_model
+
+
+def fit_class_menu(window) -> None:
+    """Make Play ▸ Digit name the open model's classes: "Digit 0".."Digit 9" for digits
+    (as built), "Cluster 0".."Cluster k-1" for a model whose classes are clusters (keys 0-9
+    choose the first ten; the others have menu entries only). Entries a model does not
+    have are disabled or removed."""
+    gen = window.studio.generator
+    clusters = bool(gen is not None and gen.conditional and gen.clusters)
+    k = gen.num_classes if clusters else 10
+    noun = "Cluster" if clusters else "Digit"
+    window.class_menu.setTitle(f"&{noun}")
+    actions = window.class_actions
+    while len(actions) > max(k, 10):
+        extra = actions.pop()
+        window.class_menu.removeAction(extra)
+        extra.deleteLater()
+    for c in range(len(actions), k):
+        action = QAction(f"{noun} {c}", window)
+        action.triggered.connect(lambda _=False, n=c: window.choose_digit(n))
+        window.class_menu.addAction(action)
+        actions.append(action)
+    for c, action in enumerate(actions):
+        action.setText(f"{noun} {c}")
+        action.setEnabled(gen is not None and c < k)
 
 
 def show_shortcuts(window) -> QMessageBox:

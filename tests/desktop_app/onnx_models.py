@@ -1,6 +1,8 @@
 """Tiny contract-conforming ONNX models built with `onnx.helper` (no TensorFlow, no training).
 
-The fixture generators draw seven-segment digits: the conditional one adds a strong
+The fixture generators draw seven-segment digits (a cluster generator, `clusters=k`, has
+k classes that are clusters: class c pulls towards digit c % 10, and classes past the tenth
+also towards a random pattern of their own): the conditional one adds a strong
 embedding `class_weights @ E` (row k of E: digit k's segments) before the tanh, as contract
 v2 requires, so one-hot weights for k really produce an image the classifier calls k, and
 a blend is the generator's own non-linear drawing (tanh of the mixed embedding), not the
@@ -13,6 +15,7 @@ average of two images. The classifier is a matched filter on the same segments.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -82,11 +85,37 @@ def _rescale_tail(x: str) -> tuple[list, list]:
     return nodes, inits
 
 
+def cluster_metadata(priors) -> dict:
+    """The contract's keys for a generator (or encoder) whose classes are clusters."""
+    return {"classes": "clusters", "class_priors": json.dumps([float(p) for p in priors])}
+
+
+def default_priors(k: int) -> list[float]:
+    """Unequal positive shares of k clusters summing to 1: cluster c gets (c + 1) parts."""
+    parts = np.arange(1, k + 1, dtype=np.float64)
+    return [float(p) for p in parts / parts.sum()]
+
+
+def _embedding(k: int, rng) -> np.ndarray:
+    """(k, 784): row c pulls towards digit c % 10's segments, rows past the tenth also
+    towards a random pattern of their own, so every cluster draws its own picture."""
+    templates = segment_templates()
+    rows = 3.0 * (2 * templates[np.arange(k) % 10] - 1)
+    extra = rng.normal(0, 1.5, (k, 784)) * (np.arange(k) >= 10)[:, None]
+    return (rows + extra).astype(np.float32)
+
+
 def generator_model(latent_dim: int = 8, conditional: bool = False, seed: int = 0,
-                    meta: dict | None = None) -> onnx.ModelProto:
-    """z [b, latent_dim] (+ class_weights [b, 10]) -> MatMul -> (+ weights @ E) -> tanh."""
+                    meta: dict | None = None, clusters: int = 0,
+                    priors=None) -> onnx.ModelProto:
+    """z [b, latent_dim] (+ class_weights [b, k]) -> MatMul -> (+ weights @ E) -> tanh.
+
+    clusters : k > 0 makes a self-conditioned generator whose k classes are clusters
+    (metadata `classes` "clusters" and `class_priors`, default `default_priors(k)`)."""
     rng = np.random.default_rng(seed)
     templates = segment_templates()
+    k = clusters or (10 if conditional else 0)
+    conditional = k > 0
     if conditional:
         w = rng.normal(0, 0.25, (latent_dim, 784)).astype(np.float32)
         bias = np.zeros(784, np.float32)
@@ -102,15 +131,49 @@ def generator_model(latent_dim: int = 8, conditional: bool = False, seed: int = 
     x = "pre"
     if conditional:
         inputs.append(helper.make_tensor_value_info("class_weights", TensorProto.FLOAT,
-                                                    ["batch", 10]))
+                                                    ["batch", k]))
         nodes += [helper.make_node("MatMul", ["class_weights", "emb"], ["e"]),
                   helper.make_node("Add", ["pre", "e"], ["pre_c"])]
-        inits.append(_const("emb", (3.0 * (2 * templates - 1)).astype(np.float32)))
+        emb = (_embedding(k, rng) if clusters
+               else (3.0 * (2 * templates - 1)).astype(np.float32))
+        inits.append(_const("emb", emb))
         x = "pre_c"
     tail, tail_inits = _rescale_tail(x)
     out = [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28])]
+    if clusters:
+        meta = {**cluster_metadata(default_priors(k) if priors is None else priors),
+                **(meta or {})}
     return _model(nodes + tail, inputs, out, inits + tail_inits,
-                  metadata("generator", latent_dim, 10 if conditional else 0, meta))
+                  metadata("generator", latent_dim, k, meta))
+
+
+def encoder_model(latent_dim: int = 8, num_classes: int = 0, generator: str = "generator.onnx",
+                  seed: int = 0, meta: dict | None = None, clusters: bool = False,
+                  priors=None) -> onnx.ModelProto:
+    """image -> z = flat(image) @ P and, with num_classes k > 0, class_weights = softmax of
+    a random projection (k columns); `clusters` adds the cluster keys (`priors`, default
+    `default_priors(k)`)."""
+    rng = np.random.default_rng(seed)
+    nodes = [helper.make_node("Reshape", ["image", "flat_shape"], ["flat"]),
+             helper.make_node("MatMul", ["flat", "p"], ["z"])]
+    inits = [_const("flat_shape", np.array([-1, 784], np.int64)),
+             _const("p", rng.normal(0, 0.05, (784, latent_dim)).astype(np.float32))]
+    outputs = [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", latent_dim])]
+    if num_classes:
+        nodes += [helper.make_node("MatMul", ["flat", "q"], ["score"]),
+                  helper.make_node("Softmax", ["score"], ["class_weights"], axis=-1)]
+        inits.append(_const("q", rng.normal(0, 0.05, (784, num_classes)).astype(np.float32)))
+        outputs.append(helper.make_tensor_value_info("class_weights", TensorProto.FLOAT,
+                                                     ["batch", num_classes]))
+    inputs = [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28])]
+    overrides = {"kind": "encoder", "latent_dim": str(latent_dim), "generator": generator,
+                 "architecture": "cnn-encoder"}
+    if clusters:
+        overrides.update(cluster_metadata(default_priors(num_classes) if priors is None
+                                          else priors))
+    overrides.update(meta or {})
+    return _model(nodes, inputs, outputs, inits,
+                  metadata("encoder", latent_dim, num_classes, overrides))
 
 
 def classifier_model(features: int = 16, meta: dict | None = None) -> onnx.ModelProto:
@@ -208,4 +271,5 @@ if __name__ == "__main__":
     save(cnn_classifier(), out / "classifier.onnx")
     save(generator_model(), out / "fixture_generator.onnx")
     save(generator_model(conditional=True), out / "conditional.onnx")
+    save(generator_model(clusters=20, seed=4), out / "clusters.onnx")
     print(out)
