@@ -1,13 +1,15 @@
 """Draw docs/samples.png from the shipped models: `python docs/samples.py [--reference MLP.onnx]`.
 
-Rows: ten label-free samples; the default generator's digits 0-9 at one z; a 3 -> 8 morph
-drawn by the generator (slerp z, lerp class weights); a label-free morph between two
-random latents. Every tile is one generator call; nothing is blended.
+Rows: ten label-free samples (each cluster drawn by the model's `class_priors`); the
+default generator's digits 0-9 at one z; a 3 -> 8 morph drawn by the generator (slerp z,
+lerp class weights); a label-free morph between two random latents (and two clusters).
+Every tile is one generator call; nothing is blended.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -35,20 +37,39 @@ def _slerp(a, b, t):
     return np.stack([(np.sin((1 - s) * omega) * a + np.sin(s * omega) * b) / np.sin(omega) for s in t])
 
 
+def _clusters(session) -> np.ndarray | None:
+    """A label-free model's cluster priors, or None when it takes z only."""
+    meta = session.get_modelmeta().custom_metadata_map
+    return np.asarray(json.loads(meta["class_priors"])) if meta.get("classes") == "clusters" else None
+
+
 def rows(reference: Path | None) -> list[tuple[str, np.ndarray]]:
     rng = np.random.default_rng(7)
     gen, free = _session(MODELS / "generator.onnx"), _session(MODELS / "unconditional.onnx")
+    priors = _clusters(free)
     out = []
     if reference is not None:
         out.append((f"reference recipe ({reference.name})", _draw(_session(reference), rng.standard_normal((COLS, 100)))))
-    out.append(("unconditional.onnx (no labels)", _draw(free, rng.standard_normal((COLS, 100)))))
+    z = rng.standard_normal((COLS, 100))
+    if priors is None:
+        out.append(("unconditional.onnx (no labels)", _draw(free, z)))
+    else:
+        eye = np.eye(len(priors))
+        picked = rng.choice(len(priors), COLS, p=priors / priors.sum())
+        out.append(("unconditional.onnx (no labels; clusters drawn by their shares)", _draw(free, z, eye[picked])))
     z = np.repeat(rng.standard_normal((1, 100)), COLS, 0)
     out.append(("generator.onnx, digits 0-9, one z", _draw(gen, z, np.eye(10))))
     t = np.linspace(0, 1, COLS)
     a, b = rng.standard_normal(100), rng.standard_normal(100)
     w = np.outer(1 - t, np.eye(10)[3]) + np.outer(t, np.eye(10)[8])
     out.append(("morph 3 -> 8: G(slerp z, lerp weights)", _draw(gen, _slerp(a, b, t), w)))
-    out.append(("unconditional.onnx: G(slerp z)", _draw(free, _slerp(a, b, t))))
+    if priors is None:
+        out.append(("unconditional.onnx: G(slerp z)", _draw(free, _slerp(a, b, t))))
+    else:
+        ca, cb = picked[0], next((c for c in picked[1:] if c != picked[0]), (picked[0] + 1) % len(priors))
+        w = np.outer(1 - t, eye[ca]) + np.outer(t, eye[cb])
+        out.append((f"unconditional.onnx: cluster {ca} -> {cb}, G(slerp z, lerp weights)",
+                    _draw(free, _slerp(a, b, t), w)))
     return out
 
 

@@ -34,7 +34,8 @@ class QualityEstimate(keras.callbacks.Callback):
     """
 
     def __init__(self, classifier: Path, test_images: np.ndarray, latent_dim: int, conditional: bool,
-                 num_classes: int, every: int = 1, seed: int = 0, n: int = ESTIMATE_SAMPLES):
+                 num_classes: int, every: int = 1, seed: int = 0, n: int = ESTIMATE_SAMPLES,
+                 class_priors=None):
         super().__init__()
         self.classifier_path = Path(classifier)
         self.real = test_images[:n].astype(np.float32) / 255  # (n_real, 28, 28) in [0, 1]
@@ -42,8 +43,14 @@ class QualityEstimate(keras.callbacks.Callback):
         # Fixed noise: epoch-to-epoch changes are the generator's, not the draw's.
         rng = np.random.default_rng(seed + 54321)
         self.z = rng.standard_normal((n, latent_dim)).astype(np.float32)
-        # Conditional runs: every class in equal shares, as `evaluate` draws them.
+        # Conditional runs: every class in equal shares, as `evaluate` draws them; a
+        # self-conditioned run's clusters in proportion to their priors, as its export's
+        # samples are drawn (stratified, so the mix is the same every epoch).
         self.labels = (np.arange(n) % num_classes).astype(np.int32) if conditional else None
+        if conditional and class_priors is not None:
+            cumulative = np.cumsum(np.asarray(class_priors, np.float64))
+            self.labels = np.minimum(np.searchsorted(cumulative / cumulative[-1], (np.arange(n) + 0.5) / n),
+                                     num_classes - 1).astype(np.int32)
         self._clf = None
         self._real_feats = None
 

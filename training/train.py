@@ -223,7 +223,8 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
         EpochSeconds(),
         decay,
         QualityEstimate(CLASSIFIER, mnist.test_images, cfg.latent_dim, gan.conditional, gan.num_classes,
-                        every=cfg.estimate_every, seed=cfg.seed),
+                        every=cfg.estimate_every, seed=cfg.seed,
+                        class_priors=clustering.priors if clustering is not None else None),
         MetricsLog(run_dir, first_epoch),
         SampleGrid(run_dir, cfg.latent_dim, gan.conditional, cfg.seed, gan.num_classes),
         TensorBoardLog(run_dir, first_epoch),  # after SampleGrid: it logs the grid PNG

@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
             ui.digit_chooser.set_classes(gen.num_classes, gen.clusters)
             ui.digit_group.setTitle(class_noun(gen.clusters).capitalize())
             if gen.clusters:
-                kind = f"conditional on {gen.num_classes} clusters"
+                kind = f"{gen.num_classes} clusters found without labels"
         # "[*]" in a title is Qt's modified-marker placeholder; doubled, it shows as is.
         self.setWindowTitle(f"{APPLICATION} — {gen.path.name.replace('[*]', '[*][*]')}")
         ui.model_label.setText(f"{gen.path.name} · {info.architecture} · {kind} · "

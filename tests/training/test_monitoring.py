@@ -120,6 +120,17 @@ def test_the_estimate_tells_real_digits_from_noise_and_asks_for_every_class_equa
     assert np.bincount(real.asked, minlength=10).tolist() == [200] * 10
 
 
+def test_a_self_conditioned_runs_estimate_asks_for_clusters_by_their_priors():
+    """Its export's samples draw clusters by their shares of the data; the estimate does too."""
+    from exported_models import CLASSIFIER
+    from training.monitoring import QualityEstimate
+
+    test = np.zeros((10, 28, 28), np.uint8)
+    q = QualityEstimate(CLASSIFIER, test, latent_dim=4, conditional=True, num_classes=4, n=2000,
+                        class_priors=[0.5, 0.25, 0.15, 0.1])
+    assert np.bincount(q.labels, minlength=4).tolist() == [1000, 500, 300, 200]
+
+
 @pytest.mark.parametrize("damage", ["missing", "garbage"])
 def test_an_unusable_classifier_is_one_warning_and_the_run_goes_on(tiny_mnist, tmp_path, monkeypatch, capfd, damage):
     clf = tmp_path / "classifier.onnx"
