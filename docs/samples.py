@@ -56,7 +56,8 @@ def rows(reference: Path | None) -> list[tuple[str, np.ndarray]]:
     else:
         eye = np.eye(len(priors))
         picked = rng.choice(len(priors), COLS, p=priors / priors.sum())
-        out.append(("unconditional.onnx (no labels; clusters drawn by their shares)", _draw(free, z, eye[picked])))
+        drawn = _draw(free, z, eye[picked])
+        out.append(("unconditional.onnx (no labels; clusters drawn by their shares)", drawn))
     z = np.repeat(rng.standard_normal((1, 100)), COLS, 0)
     out.append(("generator.onnx, digits 0-9, one z", _draw(gen, z, np.eye(10))))
     t = np.linspace(0, 1, COLS)
@@ -66,7 +67,9 @@ def rows(reference: Path | None) -> list[tuple[str, np.ndarray]]:
     if priors is None:
         out.append(("unconditional.onnx: G(slerp z)", _draw(free, _slerp(a, b, t))))
     else:
-        ca, cb = picked[0], next((c for c in picked[1:] if c != picked[0]), (picked[0] + 1) % len(priors))
+        # From the first sample's cluster to that of the sample that looks least like it.
+        far = int(np.argmax(((drawn - drawn[0]) ** 2).sum((1, 2))))
+        ca, cb = picked[0], picked[far]
         w = np.outer(1 - t, eye[ca]) + np.outer(t, eye[cb])
         out.append((f"unconditional.onnx: cluster {ca} -> {cb}, G(slerp z, lerp weights)",
                     _draw(free, _slerp(a, b, t), w)))
