@@ -89,9 +89,9 @@ def kmeans(images: np.ndarray, k: int, seed: int, soft_temperature: float = 0.0,
 
 
 def deskew(images: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """(n, 28, 28) uint8 -> (n, 28, 28) float32 in [0, 255]: each image sheared so that
-    its ink's row/column covariance is zero, about its centre of mass moved to the
-    centre, by bilinear resampling. A blank image is returned as it is.
+    """(n, 28, 28) uint8 -> (n, 28, 28) float32 in [0, 255]: each image's centre of mass
+    moved to the centre and the image sheared about it so that its ink's row/column
+    covariance is zero (bilinear resampling). A blank image stays blank.
     """
     n, h, w = images.shape
     rows, cols = np.mgrid[:h, :w].astype(np.float32)

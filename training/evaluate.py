@@ -15,8 +15,8 @@ All numbers use the project's MNIST classifier (exported_models/classifier.onnx)
 Conditional models get both measures within one digit and across digits (z and class
 weights interpolated together); a model whose classes are clusters (docs/model-contract.md)
 draws each sample's cluster from its `class_priors`, and gets both measures within one
-cluster and across clusters, and no "requested digit" score (a cluster names no digit). Only ONNX Runtime and NumPy run here: an evaluation
-never needs TensorFlow.
+cluster and across clusters, and no "requested digit" score (a cluster names no digit).
+Only ONNX Runtime and NumPy run here: an evaluation never needs TensorFlow.
 """
 
 from __future__ import annotations
