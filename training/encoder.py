@@ -174,11 +174,12 @@ def train_encoder(run_dir, out, config: EncoderConfig = EncoderConfig(), data=No
     # A run trained on soft clusters decodes at its own temperature, as its export does.
     decode, num_classes = _decoder(cfg, gan, Path(run_dir), config.cluster_temperature)
     conditional, digits = num_classes > 0, num_classes > 0 and not cfg.clusters
-    priors = None
+    clustering = priors = None
     if conditional and cfg.clusters:  # generated pairs draw clusters as often as the data has them
         from training.clusters import Clustering
 
-        priors = np.asarray(Clustering.load(Path(run_dir)).priors, np.float64)
+        clustering = Clustering.load(Path(run_dir))
+        priors = np.asarray(clustering.priors, np.float64)
         priors /= priors.sum()
     mnist = load_mnist(data if data is not None else cfg.data)
     real = mnist.train_images.astype(np.float32) / 255.0
@@ -214,7 +215,7 @@ def train_encoder(run_dir, out, config: EncoderConfig = EncoderConfig(), data=No
     if verbose:
         print(f"encoder trained in {seconds:.0f} s; {json.dumps(metrics)}", flush=True)
     return export_encoder(encoder, out, num_classes, cfg, run_epochs, generator_name, config, metrics,
-                          Path(run_dir))
+                          clustering)
 
 
 def default_generator_name(out: Path) -> str:
@@ -226,8 +227,9 @@ def default_generator_name(out: Path) -> str:
 
 
 def export_encoder(encoder, out: Path, num_classes: int, cfg, run_epochs: int, generator_name: str,
-                   config: EncoderConfig, metrics: dict | None, run_dir: Path | None = None) -> Path:
-    """image -> z[, class_weights] to ONNX with the contract's names and metadata."""
+                   config: EncoderConfig, metrics: dict | None, clustering=None) -> Path:
+    """image -> z[, class_weights] to ONNX with the contract's names and metadata
+    (`clustering`: the run's, for an encoder whose classes are its clusters)."""
     import tensorflow as tf
 
     sig = [tf.TensorSpec([None, 28, 28], tf.float32, name="image")]
@@ -254,10 +256,8 @@ def export_encoder(encoder, out: Path, num_classes: int, cfg, run_epochs: int, g
     meta = base_metadata("encoder", "cnn-encoder", config.epochs, num_classes,
                          json.dumps(encoder_config, sort_keys=True), metrics)
     meta["latent_dim"] = str(cfg.latent_dim)
-    if conditional and cfg.clusters:
-        from training.clusters import Clustering
-
-        meta.update(cluster_metadata(Clustering.load(Path(run_dir)), cfg.cluster_space))
+    if clustering is not None:
+        meta.update(cluster_metadata(clustering, cfg.cluster_space))
     meta["generator"] = generator_name
 
     rng = np.random.default_rng(1234)

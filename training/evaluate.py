@@ -132,7 +132,7 @@ def generate(gen: _Generator, n: int, seed: int) -> tuple[np.ndarray, np.ndarray
     if not gen.conditional:
         return gen(z), None
     if gen.clusters:
-        classes = np.random.default_rng([seed, 1]).choice(gen.num_classes, n, p=gen.priors)
+        classes = gen.draw_classes(np.random.default_rng([seed, 1]), n)
         return gen(z, np.eye(gen.num_classes, dtype=np.float32)[classes]), None
     labels = (np.arange(n) % NUM_CLASSES).astype(np.int64)
     return gen(z, np.eye(NUM_CLASSES, dtype=np.float32)[labels]), labels

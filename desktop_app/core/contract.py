@@ -18,6 +18,7 @@ import numpy as np
 
 from .onnx_wire import WireBudgetError, WireError, read_skeleton
 from .reading import read_capped
+from .weights import class_noun
 
 CONTRACT_VERSION = "2"
 REEXPORT = "python -m training export RUN_DIR --out FILE.onnx"
@@ -77,8 +78,8 @@ class ModelInfo:
 
     @property
     def class_noun(self) -> str:
-        """What one class is called: "cluster" or "digit"."""
-        return "cluster" if self.clusters else "digit"
+        """What one class is called: "cluster" or "digit" (`weights.class_noun`)."""
+        return class_noun(self.clusters)
 
 
 def _reject_constant(name: str):

@@ -66,14 +66,12 @@ def why_not_side_by_side(current, other) -> str | None:
     if other.latent_dim != current.latent_dim:
         return (f"{b} takes {other.latent_dim}-d latents and {a} {current.latent_dim}-d, so "
                 f"they cannot draw the same latent side by side.")
-    clusters = bool(getattr(current, "clusters", False) or getattr(other, "clusters", False))
-    if other.num_classes != current.num_classes \
-            or bool(getattr(current, "clusters", False)) != bool(getattr(other, "clusters", False)):
+    if (other.num_classes, other.clusters) != (current.num_classes, current.clusters):
         def kind(g) -> str:
-            if getattr(g, "clusters", False):
+            if g.clusters:
                 return f"{g.num_classes} clusters"
             return f"{g.num_classes} digit classes" if g.num_classes else "no digit classes"
-        what = "class" if clusters else "digit"
+        what = "class" if current.clusters or other.clusters else "digit"
         return (f"{b} has {kind(other)} and {a} {kind(current)}, so they cannot draw the "
                 f"same {what} side by side.")
     return None

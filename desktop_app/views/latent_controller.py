@@ -12,7 +12,7 @@ from typing import Callable
 from PySide6.QtCore import QObject
 
 from ..core.studio import GRID_GAP, GRID_SIDE, Studio
-from ..core.weights import mix
+from ..core.weights import class_noun, mix
 from .history import History
 from .window_layout import Widgets
 
@@ -69,8 +69,7 @@ class LatentController(QObject):
             self._grid_box.setChecked(True)  # asking for variations means showing them
 
     def _noun(self) -> str:
-        gen = self.studio.generator
-        return "Cluster" if gen is not None and gen.clusters else "Digit"
+        return class_noun(self.studio.clusters).capitalize()
 
     def choose_digit(self, digit: int) -> None:
         """Draw the pure `digit` (or cluster; one-hot weights); ignored for unconditional

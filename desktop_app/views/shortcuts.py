@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
+from ..core.weights import class_noun
 from .about import show_about
 from .boxes import show_info
 
@@ -109,7 +110,7 @@ def fit_class_menu(window) -> None:
     gen = window.studio.generator
     clusters = bool(gen is not None and gen.conditional and gen.clusters)
     k = gen.num_classes if clusters else 10
-    noun = "Cluster" if clusters else "Digit"
+    noun = class_noun(clusters).capitalize()
     window.class_menu.setTitle(f"&{noun}")
     actions = window.class_actions
     while len(actions) > max(k, 10):
