@@ -43,6 +43,9 @@ class DigitChooserWidget(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.num_classes, self.clusters = 10, False
+        # The weights the controls show now; None once the user touched them, or after a
+        # rebuild. Every frame calls show_weights, and a drag rarely changes the class.
+        self._shown: np.ndarray | None = None
         self.group = QButtonGroup(self)
         self.buttons_box = QWidget()
         self._grid = QGridLayout(self.buttons_box)
@@ -73,6 +76,7 @@ class DigitChooserWidget(QWidget):
         layout.addLayout(mix_row)
         layout.addWidget(self.caption)
         layout.addLayout(morph)
+        self.group.idClicked.connect(self._forget_shown)
         self.group.idClicked.connect(self.digitChosen)
         self.mix_slider.valueChanged.connect(self._on_mix_edited)
         self.mix_a.valueChanged.connect(self._on_mix_edited)
@@ -90,6 +94,7 @@ class DigitChooserWidget(QWidget):
         if (num_classes, clusters) == (self.num_classes, self.clusters):
             return
         self.num_classes, self.clusters = num_classes, clusters
+        self._forget_shown()
         self._build()
         self.show_weights(np.eye(num_classes, dtype=np.float32)[0])
 
@@ -139,7 +144,11 @@ class DigitChooserWidget(QWidget):
         return class_name(c, self.clusters)
 
     # -- the mixer ------------------------------------------------------------------------
+    def _forget_shown(self, _id: int = 0) -> None:
+        self._shown = None
+
     def _on_mix_edited(self, _value: int = 0) -> None:
+        self._forget_shown()
         self.mixChanged.emit(self.mix_a.value(), self.mix_b.value(),
                              self.mix_slider.value() / 100.0)
 
@@ -152,8 +161,11 @@ class DigitChooserWidget(QWidget):
         """Show `weights` (num_classes,) as chosen, without emitting: the button of a pure
         class is checked, the mixer holds a blend of two, the caption says it in words."""
         weights = np.asarray(weights, np.float32)
+        if self._shown is not None and np.array_equal(weights, self._shown):
+            return
         if len(weights) != self.num_classes:
             self.set_classes(len(weights), self.clusters)
+        self._shown = weights.copy()
         self.caption.setText(describe(weights, self.clusters))
         pure = int(np.argmax(weights)) if weights.max() > 1 - 1e-6 else None
         # Exclusive groups cannot show "no digit", which a blend needs.

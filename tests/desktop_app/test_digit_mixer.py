@@ -146,3 +146,21 @@ def test_morphing_two_digits_keeps_the_latent(window, qtbot, model_dir):
     direct = gen.generate(z[0], np.eye(10, dtype=np.float32)[[2, 5]].mean(axis=0))
     assert np.array_equal(shown, to_uint8(direct)[0])
     assert window.ui.digit_chooser.caption.text() == "50 % 2 + 50 % 5"
+
+
+def test_the_chooser_shows_the_weights_it_is_given_again_after_a_click_went_nowhere(qtbot):
+    """Frames call show_weights with unchanged weights and it skips the work then; a click
+    that did not change them (nothing listening here) must still be undone by the next."""
+    from desktop_app.views.digit_chooser import DigitChooserWidget
+
+    chooser = DigitChooserWidget()
+    qtbot.addWidget(chooser)
+    chooser.show_weights(one_hot(2, 10))
+    chooser.group.button(7).click()
+    assert chooser.group.checkedId() == 7
+    chooser.show_weights(one_hot(2, 10))
+    assert chooser.group.checkedId() == 2
+    chooser.mix_slider.setValue(40)  # a mixer edit nobody answered
+    chooser.show_weights(one_hot(2, 10))
+    assert chooser.mix_slider.value() == 0 and chooser.mix_a.value() == 2
+    assert "2" in chooser.caption.text()

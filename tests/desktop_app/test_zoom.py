@@ -79,3 +79,22 @@ def test_zoom_menu_fits_again(loaded, qtbot):
     assert view.zoom == 2.0 and view.target_rect().width() > fit.width()
     actions["&Fit"].trigger()
     assert view.zoom == 1.0 and view.target_rect() == fit
+
+
+def test_the_margins_round_the_frame_are_painted_background_whatever_was_there(qtbot):
+    """The view paints only the margins' background (the frame covers the rest): a wider
+    frame drawn before a narrower one must leave nothing behind in the new margins."""
+    from desktop_app.views.digit_view import _BACKGROUND, DigitView
+
+    view = DigitView()
+    qtbot.addWidget(view)
+    view.resize(400, 200)
+    view.set_pixels(np.full((28, 112), 255, np.uint8))  # wide and white
+    view.grab()
+    view.set_pixels(np.full((28, 28), 128, np.uint8))  # square and grey
+    image = view.grab().toImage()
+    target = view.target_rect()
+    assert target.width() < 300
+    for x, y in ((5, 100), (394, 100), (target.left() - 5, 100), (target.right() + 5, 100)):
+        assert image.pixelColor(x, y) == _BACKGROUND, (x, y)
+    assert image.pixelColor(target.center()).red() == 128
