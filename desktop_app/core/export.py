@@ -20,9 +20,10 @@ MAX_FRAMES = 2000
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
-    """[0, 1] floats -> uint8 grey levels, same shape. Values outside [0, 1] are clipped."""
-    images = np.nan_to_num(np.asarray(images, np.float32), nan=0.0)
-    return (np.clip(images, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    """[0, 1] floats -> uint8 grey levels, same shape. Values outside [0, 1] are clipped,
+    NaN is black. (fmax/fmin skip NaN: a third of the time of nan_to_num, then clip.)"""
+    images = np.fmin(np.fmax(np.asarray(images, np.float32), 0.0), 1.0)
+    return (images * 255.0 + 0.5).astype(np.uint8)
 
 
 def tile(images: np.ndarray, cols: int, gap: int = 0, fill: int = 0) -> np.ndarray:
@@ -33,11 +34,12 @@ def tile(images: np.ndarray, cols: int, gap: int = 0, fill: int = 0) -> np.ndarr
     n, h, w = images.shape
     cols = max(1, min(cols, n))
     rows = -(-n // cols)
-    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), fill, images.dtype)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = images[i]
-    return out
+    cells = np.full((rows * cols, h + gap, w + gap), fill, images.dtype)
+    cells[:n, :h, :w] = images  # each image with its gap below and to the right
+    out = cells.reshape(rows, cols, h + gap, w + gap).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(
+        out.reshape(rows * (h + gap), cols * (w + gap))[:rows * (h + gap) - gap,
+                                                        :cols * (w + gap) - gap])
 
 
 def animation(frames: np.ndarray, pingpong: bool) -> np.ndarray:

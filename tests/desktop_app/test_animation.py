@@ -137,3 +137,20 @@ def test_the_window_exports_the_path_it_shows(cond_window, qtbot, tmp_path):
     assert np.array_equal(got[0], expected[0]) and np.array_equal(got[6], expected[6])
     assert np.array_equal(got[7], expected[5])  # on the way back
     assert "Exported m.png" in w.statusBar().currentMessage()
+
+
+def test_grey_levels_clip_and_black_out_what_a_broken_model_returns():
+    x = np.array([np.nan, np.inf, -np.inf, -0.5, 0.0, 0.25, 0.999, 1.0, 7.0], np.float32)
+    assert to_uint8(x).tolist() == [0, 255, 0, 0, 0, 64, 255, 255, 255]
+
+
+def test_the_grid_puts_image_i_at_row_i_div_cols_and_fills_the_gaps():
+    from desktop_app.core.export import tile
+
+    images = np.arange(1, 6, dtype=np.uint8)[:, None, None] * np.ones((5, 2, 3), np.uint8)
+    out = tile(images, 3, gap=1, fill=9)
+    assert out.shape == (2 * 3 - 1, 3 * 4 - 1)
+    assert (out[0:2, 0:3] == 1).all() and (out[0:2, 8:11] == 3).all()
+    assert (out[3:5, 4:7] == 5).all()
+    assert (out[2, :] == 9).all() and (out[:, 3] == 9).all()  # the gaps
+    assert (out[3:5, 8:11] == 9).all()  # the empty sixth cell
