@@ -61,6 +61,7 @@ class LatentControlsWidget(QWidget):
         if self.seed_box.specialValueText() != special:  # a re-layout: only on a change
             self.seed_box.setSpecialValueText(special)
             self.seed_box.setMinimum(0 if seed is not None else -1)
-        self.seed_box.setValue(seed if seed is not None else -1)
+        if self.seed_box.value() != (seed if seed is not None else -1):
+            self.seed_box.setValue(seed if seed is not None else -1)  # else it repaints
         self.seed_box.blockSignals(blocked)
         self.truncation.set_value(truncation)

@@ -90,10 +90,15 @@ class LatentSlidersWidget(QScrollArea):
         if len(values) != len(self._values):
             self.set_dimension(len(values), values)
             return
-        self._values = np.asarray(values, np.float32).copy()
-        self._stale.update(range(len(self.rows)))
+        values = np.asarray(values, np.float32)
+        changed = np.flatnonzero(values != self._values)  # a direction slider moves none
+        if not changed.size:
+            return
+        self._values = values.copy()
+        self._stale.update(int(d) for d in changed if d < len(self.rows))
         for dim in self._visible_rows():
-            self._show_row(dim)
+            if dim in self._stale:
+                self._show_row(dim)
         if self._stale:
             self._settle_timer.start()
 

@@ -58,6 +58,42 @@ def test_the_moved_slider_and_its_digit_reach_the_screen_in_one_repaint(loaded, 
         assert first.renders_then == renders + 1  # the frame came before the first repaint
 
 
+def test_a_direction_frame_repaints_the_digit_and_the_moved_slider_not_the_window(loaded, qtbot):
+    """Each repainted widget costs frame time: unchanged controls (the seed box, the raw
+    sliders a direction slider does not move) must not ask for a repaint, which would
+    also repaint every widget behind them up to the window."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    class Paints(QObject):
+        def __init__(self):
+            super().__init__()
+            self.widgets = set()
+
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt override
+            if event.type() == QEvent.Type.Paint:
+                self.widgets.add(obj)
+            return False
+
+    qtbot.waitUntil(lambda: loaded.ui.latent_sliders.complete)
+    slider = loaded.ui.direction_sliders.rows[0].slider
+    _frame(loaded, qtbot, lambda: slider.setValue(slider.maximum()))
+    QApplication.processEvents()
+    loaded.flush_verdict()
+    QApplication.processEvents()
+    paints = Paints()
+    QApplication.instance().installEventFilter(paints)
+    try:
+        _frame(loaded, qtbot, lambda: slider.setValue(slider.minimum()))
+        QApplication.processEvents()
+    finally:
+        QApplication.instance().removeEventFilter(paints)
+    ui = loaded.ui
+    assert ui.digit_view in paints.widgets and slider in paints.widgets
+    quiet = [loaded, ui.controls.seed_box, *(row.slider for row in ui.latent_sliders.rows)]
+    assert not [w for w in quiet if w in paints.widgets]
+
+
 def test_moving_a_raw_slider_changes_the_digit(loaded, qtbot):
     qtbot.waitUntil(lambda: loaded.ui.latent_sliders.complete)
     assert len(loaded.ui.latent_sliders.rows) == 8
