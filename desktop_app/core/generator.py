@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from . import contract
+from . import affinity, contract
 from .contract import ContractError, ModelInfo
 from .messages import first_line
 from .session import ContractModel
@@ -101,12 +101,18 @@ class Generator(ContractModel):
         return session.run(self._out, feeds)[0]
 
     def _run_split(self, z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-        """Both halves at once: ORT releases the GIL and a session may run concurrently."""
+        """Both halves at once, on different CPUs (affinity.py): ORT releases the GIL and a
+        session may run concurrently."""
         h = len(z) // 2
-        other = self._helper.submit(self._run, self._session, z[h:],
+        with affinity.held_apart() as theirs:
+            other = self._helper.submit(self._run_half, theirs, z[h:],
                                         None if weights is None else weights[h:])
-        first = self._run(self._session, z[:h], None if weights is None else weights[:h])
-        return np.concatenate([first, other.result()])
+            first = self._run(self._session, z[:h], None if weights is None else weights[:h])
+            return np.concatenate([first, other.result()])
+
+    def _run_half(self, cpus, z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        affinity.hold_to(cpus)
+        return self._run(self._session, z, weights)
 
     def generate(self, z: np.ndarray, class_weights: np.ndarray | Sequence | None = None
                  ) -> np.ndarray:
