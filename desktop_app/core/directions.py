@@ -34,6 +34,7 @@ SAMPLE_SEED = 20_200_406  # fixed: the same model always gets the same sliders
 # Small batches: each starts only when frames pause (`Generator.generate_background`), and
 # one that is running when a frame arrives shares a core with it for a few ms at most.
 _BATCH = 16
+_COV_ROWS = 128  # rows per block of the covariance: about 1.4 ms of one core each
 
 
 class Cancelled(Exception):
@@ -99,11 +100,21 @@ def _compute(generator, count: int, samples: int | None,
     # a few thousand samples in [0, 1] its precision is ample.
     x = images
     x -= x.mean(axis=0)
-    if should_stop():
-        raise Cancelled
-    cov = x.T @ x / max(n - 1, 1)
+    # The covariance in blocks of rows, each begun in a pause between frames: one product
+    # of all rows kept a core's vector units busy for ~30 ms, and a frame drawn meanwhile
+    # on the other core took twice as long (on this machine's vCPUs even when the product
+    # ran at idle priority), so it waits like the generator's batches do.
+    quiet = getattr(generator, "wait_for_quiet", lambda: None)
+    cov = np.zeros((x.shape[1], x.shape[1]), np.float32)
+    for start in range(0, n, _COV_ROWS):
+        if should_stop():
+            raise Cancelled
+        quiet()
+        rows = x[start:start + _COV_ROWS]
+        cov += rows.T @ rows
+    cov /= max(n - 1, 1)
     k = max(1, min(count, d))
-    var, top = _top_eigen(cov, k, rng)
+    var, top = _top_eigen(cov, k, rng, quiet)
     k = len(var)
     coords = (x @ top) / np.sqrt(var)  # standardised PCA coordinates, (n, k)
     # Least squares z ≈ coords · W through the k×k normal equations (coords are nearly
@@ -119,8 +130,8 @@ def _compute(generator, count: int, samples: int | None,
                       explained.astype(np.float32), fixed)
 
 
-def _top_eigen(cov: np.ndarray, k: int, rng: np.random.Generator
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _top_eigen(cov: np.ndarray, k: int, rng: np.random.Generator,
+               quiet: Callable[[], None] = lambda: None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k eigenpairs of a symmetric PSD matrix by randomized subspace iteration.
 
     Why not `np.linalg.eigh` of the full 784×784 matrix: with OpenBLAS threads competing
@@ -129,9 +140,10 @@ def _top_eigen(cov: np.ndarray, k: int, rng: np.random.Generator
     Returns (values (k',), vectors (784, k')) with values > 0, largest first.
     """
     block = rng.standard_normal((cov.shape[0], min(cov.shape[0], 2 * k + 10)))
-    y = cov @ block
+    y = cov @ block.astype(cov.dtype)  # float64 here would copy cov in float64 each time
     for _ in range(8):
         q, _ = np.linalg.qr(y)
+        quiet()  # each product starts in a pause between frames, as the covariance's do
         y = cov @ q
     q, _ = np.linalg.qr(y)
     values, vectors = np.linalg.eigh(q.T @ cov @ q)
