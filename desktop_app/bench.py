@@ -199,7 +199,8 @@ def run(model: Path, quick: bool = False) -> dict:
     grid, grid_cpu = slider_latencies(app, window, probe, n_grid)
     gen = window.studio.generator
     # The busy figures below are paced; frames after a pause are slower on their own
-    # (caches and cores go cold), so the same pacing without background work is their baseline.
+    # (caches go cold; a scheduler may have parked a CPU), so the same pacing without
+    # background work is their baseline.
     _log("paced latencies, nothing in the background")
     grid_paced, _ = slider_latencies(app, window, probe, n_grid, BUSY_PERIOD_MS)
     window.ui.grid_box.setChecked(False)
