@@ -71,11 +71,15 @@ def _phase_taps(kernel: int, stride: int, pad_begin: int) -> list[list[tuple[int
 
 
 def _splits_into_phases(attrs: dict) -> bool:
-    """True when output size = stride × input size on both axes and every phase has a tap:
-    then each phase is a Conv with the input's size, no cropping needed."""
+    """True when output size = stride × input size on both axes, every phase has a tap,
+    and no phase reads only pixels after its own (which output padding can cause): then
+    each phase is a Conv of the input's size with non-negative pads, no cropping needed."""
     s, k, p, op = attrs["strides"], attrs["kernel"], attrs["pads"], attrs["output_padding"]
-    return (max(s) > 1 and all(
-        k[a] - p[a] - p[a + 2] + op[a] == s[a] and k[a] >= s[a] for a in range(2)))
+    if max(s) < 2 or not all(k[a] - p[a] - p[a + 2] + op[a] == s[a] and k[a] >= s[a]
+                             for a in range(2)):
+        return False
+    return all(min(d for d, _ in taps) <= 0
+               for a in range(2) for taps in _phase_taps(k[a], s[a], p[a]))
 
 
 def _per_channel(value: np.ndarray, channels: int) -> np.ndarray | None:

@@ -113,6 +113,7 @@ def test_a_conv_transpose_pair_becomes_phase_convs_with_equal_outputs(case, betw
     "a scale after the activation",
     "the tensor between them is also a graph output",
     "grouped",
+    "output padding that would need a negative pad",
 ])
 def test_what_it_cannot_prove_equal_is_left_alone(why):
     rng = np.random.default_rng(1)
@@ -123,7 +124,12 @@ def test_what_it_cannot_prove_equal_is_left_alone(why):
         between = [("Add", rng.standard_normal(2 * SIDE).astype(np.float32)), ("Relu",)]
     elif why.startswith("a scale"):
         between = [("Relu",), ("Mul", _per_channel(rng))]
+    elif why.startswith("output padding"):
+        first = dict(kernel_shape=[3, 3], strides=[2, 2], pads=[2, 2, 0, 0], output_padding=[1, 1])
     model = _graph(first, second, between, rng, outputs_between=why.startswith("the tensor"))
+    if why.startswith("output padding"):  # a valid graph, as the export could meet it
+        x = rng.standard_normal((2, CIN, SIDE, SIDE)).astype(np.float32)
+        assert _run(model, x)[0].shape[-1] == 4 * SIDE
     if why == "grouped":  # never run: only the attributes are read
         model.graph.node[0].attribute.append(helper.make_attribute("group", 2))
     before = model.SerializeToString()
