@@ -39,10 +39,14 @@ def _attrs(node) -> dict:
 def _plain_conv_transpose(node, initializers: dict) -> dict | None:
     """The attributes of a ConvTranspose this module can rewrite, or None.
 
-    Plain means: 2-D, one group, no dilation, explicit pads, weights (and bias, if any)
-    stored in the file.
+    Plain means: 2-D, one group, no dilation, explicit pads, float32 weights (and bias, if
+    any) stored in the file.
     """
+    from onnx import TensorProto
+
     if node.op_type != "ConvTranspose" or node.input[1] not in initializers:
+        return None
+    if initializers[node.input[1]].data_type != TensorProto.FLOAT:
         return None
     if len(node.input) > 2 and node.input[2] and node.input[2] not in initializers:
         return None
