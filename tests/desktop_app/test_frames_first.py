@@ -120,3 +120,26 @@ def test_on_one_cpu_nothing_is_pinned():
 
     theirs, inside, one = _in_thread(pinned_to_one)
     assert theirs is None and inside == {one}
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs Linux thread affinity and two CPUs")
+def test_background_work_keeps_to_the_helpers_cpus_below_the_uis_priority():
+    """Directions and digit search never share a CPU with the UI thread's half of a frame."""
+    from desktop_app.views.background import BACKGROUND_NICENESS, BackgroundJobs
+
+    def frame_masks():
+        with affinity.held_apart() as theirs:
+            return os.sched_getaffinity(0), theirs
+
+    caller, helper = _in_thread(frame_masks)
+    mine = os.sched_getaffinity(0)
+    jobs = BackgroundJobs("test-background")
+    seen = {}
+    jobs.submit(lambda token: seen.update(
+        cpus=os.sched_getaffinity(0),
+        nice=os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+    jobs.shutdown(30)
+    assert seen["cpus"] == helper and not seen["cpus"] & caller
+    assert seen["nice"] >= BACKGROUND_NICENESS
+    assert os.sched_getaffinity(0) == mine  # the thread that submitted keeps its own mask
