@@ -15,9 +15,10 @@ Background work (directions, digit search) keeps to the helper's CPUs for good
 (`background_cpus`): it never shares a CPU with the UI thread, whose half of a grid and
 whose single-digit frames then run undisturbed, and the CPU it keeps busy is the one the
 helper wakes on. Busy frames every 40 ms with directions computing, 2000 of each,
-interleaved in blocks of 25: grid p99 11.57 → 10.59 ms, single digit 4.97 → 4.38 ms. Linux only (`os.sched_setaffinity` on a thread);
-elsewhere, with a single CPU, or where the mask cannot be changed (a cpuset that refuses
-it), nothing is pinned.
+interleaved in blocks of 25: grid p99 11.57 → 10.59 ms, single digit 4.97 → 4.38 ms.
+
+Linux only (`os.sched_setaffinity` on a thread); elsewhere, with a single CPU, or where
+the mask cannot be changed (a cpuset that refuses it), nothing is pinned.
 """
 
 from __future__ import annotations
