@@ -5,8 +5,10 @@ Prints progress to stderr and one JSON object as its last stdout line:
 * cold_start_s: a fresh `python -m desktop_app MODEL` process, from just before it is
   spawned to the moment it reports its first painted digit (median of 3 after a warm-up);
 * slider_latency_ms_p50 / _p99: `QSlider.setValue` on a principal-direction slider to the
-  end of the digit view's paintEvent, single digit; grid_latency_ms_p99: the same, 8×8 grid
-  (600 frames for each latency figure);
+  return of the event-loop turn in which the digit view painted the new frame (so the rest
+  of that paint and anything else the turn ran, such as a classifier verdict that fell
+  due, are in it), single digit; grid_latency_ms_p99: the same, 8×8 grid (600 frames for
+  each latency figure);
 * drag_fps: painted frames per second while the slider moves on every event-loop turn
   without pause (bursts coalesce, so this is the sustained render rate);
 * grid_latency_ms_p99_busy / slider_latency_ms_p99_busy: the same while principal
@@ -85,7 +87,8 @@ class _Probe:
 
 def slider_latencies(app, window, probe: _Probe, count: int, period_ms: float = 0.0
                      ) -> tuple[list[float], list[float]]:
-    """Milliseconds from setValue to the end of the resulting paint, `count` times:
+    """Milliseconds from setValue to the end of the event-loop turn that painted the
+    result, `count` times:
     (wall-clock latencies, CPU time this process spent on each). With `period_ms`, one
     change every period_ms (a hand on a slider) instead of back to back; the gaps are
     slept, leaving the CPU to background work.
