@@ -12,9 +12,9 @@ The calling thread gets its own mask back when the split ends, so nothing it sta
 later inherits the narrower one.
 
 Background work (directions, digit search) keeps to the helper's CPUs for good
-(`background_cpus`): it never shares a CPU with the UI thread, whose half of a grid and
-whose single-digit frames then run undisturbed, and the CPU it keeps busy is the one the
-helper wakes on. Busy frames every 40 ms with directions computing, 2000 of each,
+(`background_cpus`): it never runs where the UI thread draws its half of a grid, the UI
+thread always has a CPU without it for single-digit frames, and the CPU it keeps busy is
+the one the helper wakes on. Busy frames every 40 ms with directions computing, 2000 of each,
 interleaved in blocks of 25: grid p99 11.57 → 10.59 ms, single digit 4.97 → 4.38 ms.
 
 Linux only (`os.sched_setaffinity` on a thread); elsewhere, with a single CPU, or where
