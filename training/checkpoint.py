@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
+import secrets
 import zipfile
 from pathlib import Path
 
@@ -27,19 +27,26 @@ class CheckpointError(Exception):
 
 
 def atomic_write_bytes(path: Path, write) -> None:
-    """Call write(fileobj) on a temp file beside `path`, fsync it, then rename over `path`."""
+    """Call write(fileobj) on a temp file beside `path`, fsync it, then rename over `path`.
+
+    The temp file is named before it is created and created inside the `try`, so a Ctrl-C
+    that lands at any point (even between the file's creation and the next line) removes
+    it: with `tempfile.mkstemp`, one landing just after the file appeared left it behind.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o600)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would make exported models private to one user
+        os.chmod(tmp, 0o644)  # readable by all, whatever the umask: models are shared files
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -7,7 +7,7 @@ file, even if the app is killed mid-write; on any error the temporary file is re
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -55,23 +55,28 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
         raise
     except OSError as exc:
         raise OutputError(f"Cannot write {path.name}: {_reason(exc)}.") from None
+    # The temporary name keeps only the start of the file's name, so a name near the
+    # length limit still leaves room for the prefix and the random part. It is chosen
+    # before the file exists and the file is made inside the `try`, so an interrupt at any
+    # point (Ctrl-C in the terminal that started the app) never leaves it behind.
+    tmp = folder / f".{path.name[:32]}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
-        # The temporary name keeps only the start of the file's name, so a name near the
-        # length limit still leaves room for the prefix and the random part.
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name[:32]}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"Cannot write {path.name}: the folder {folder} is not writable "
-                          f"({_reason(exc)}).") from None
-    tmp = Path(tmp_name)
-    try:
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                         0o600)
+        except OSError as exc:
+            raise OutputError(f"Cannot write {path.name}: the folder {folder} is not writable "
+                              f"({_reason(exc)}).") from None
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        # mkstemp makes the file private (0600); an exported image should be readable
-        # like any other file the user saves.
+        # The file is made private (0600); an exported image should be readable like any
+        # other file the user saves.
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OutputError:  # the temporary file could not be made: nothing to remove
+        raise
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise OutputError(f"Cannot write {path.name} in {folder}: {_reason(exc)}.") from None

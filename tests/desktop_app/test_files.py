@@ -241,6 +241,28 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["strip.png"]
 
 
+def test_ctrl_c_the_moment_the_temporary_appears_leaves_no_temporary(tmp_path, monkeypatch):
+    """An interrupt between the temporary file's creation and the clean-up's `try` (a
+    window `tempfile.mkstemp` had) leaves the old file and nothing else."""
+    target = tmp_path / "strip.png"
+    target.write_bytes(b"old")
+    real_open = os.open
+
+    def interrupted_open(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        if flags & os.O_CREAT and os.fspath(path).endswith(".tmp"):
+            os.close(fd)
+            raise KeyboardInterrupt  # lands the moment the file exists
+        return fd
+
+    monkeypatch.setattr(os, "open", interrupted_open)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, lambda handle: handle.write(b"new"))
+    monkeypatch.undo()
+    assert target.read_bytes() == b"old"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
 def test_exports_are_real_images_at_the_asked_scale(tmp_path):
     frames = (np.arange(5)[:, None, None] * 50 * np.ones((5, 28, 28))).astype(np.uint8)
     export.save_png(tmp_path / "p.png", frames[2], scale=16)

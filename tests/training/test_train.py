@@ -110,6 +110,27 @@ def test_interrupted_checkpoint_write_keeps_the_last_good_one(tiny_mnist, tmp_pa
     assert not list(run.glob("*.tmp"))
 
 
+def test_ctrl_c_just_after_the_temp_file_appears_leaves_no_temp_file(tmp_path, monkeypatch):
+    """The Ctrl-C test once left `.wall_time.json.*.tmp` behind: the interrupt landed between
+    the temp file's creation and the `try` that cleans it up."""
+    (tmp_path / "wall_time.json").write_bytes(b"before")
+    real_open = os.open
+
+    def interrupted_open(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        if flags & os.O_CREAT and ".tmp" in os.fspath(path):
+            os.close(fd)
+            raise KeyboardInterrupt  # lands the moment the file exists
+        return fd
+
+    monkeypatch.setattr(os, "open", interrupted_open)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.atomic_write_bytes(tmp_path / "wall_time.json", lambda f: f.write(b"after"))
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wall_time.json"]
+    assert (tmp_path / "wall_time.json").read_bytes() == b"before"
+
+
 def test_sigkill_mid_epoch_then_resume_finishes(mnist_dir, tmp_path):
     out = tmp_path / "killed"
     args = [sys.executable, "-m", "training", "train", "--arch", "mlp", "--epochs", "4",
