@@ -14,8 +14,8 @@ later inherits the narrower one.
 Background work (directions, digit search) keeps to the helper's CPUs for good
 (`background_cpus`): it never runs where the UI thread draws its half of a grid, the UI
 thread always has a CPU without it for single-digit frames, and the CPU it keeps busy is
-the one the helper wakes on. Busy frames every 40 ms with directions computing, 2000 of each,
-interleaved in blocks of 25: grid p99 11.57 → 10.59 ms, single digit 4.97 → 4.38 ms.
+the one the helper wakes on. Busy frames every 40 ms with directions computing, 2000 of
+each, interleaved in blocks of 25: grid p99 11.57 → 10.59 ms, single digit 4.97 → 4.38 ms.
 
 Linux only (`os.sched_setaffinity` on a thread); elsewhere, with a single CPU, or where
 the mask cannot be changed (a cpuset that refuses it), nothing is pinned.
@@ -31,42 +31,40 @@ from typing import Iterator
 _local = threading.local()
 
 
-def _halves(allowed: set[int]) -> tuple[list[int], list[int]] | None:
-    """(the caller's CPUs, the helper's) for a split, or None with fewer than two."""
+def _split() -> tuple[set[int], list[int], list[int]] | None:
+    """(the calling thread's CPUs, the caller's half of them, the helper's half), or None
+    where the mask cannot be read or holds fewer than two."""
+    try:
+        allowed = os.sched_getaffinity(0)  # 0: the calling thread, on Linux
+    except (AttributeError, OSError):
+        return None
     cpus = sorted(allowed)
-    return (cpus[0::2], cpus[1::2]) if len(cpus) >= 2 else None
+    return (allowed, cpus[0::2], cpus[1::2]) if len(cpus) >= 2 else None
 
 
 def background_cpus() -> frozenset[int] | None:
     """The CPUs that `held_apart` gives the helper, from the calling thread's mask; None
     where nothing can be pinned."""
-    try:
-        halves = _halves(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return None
-    return frozenset(halves[1]) if halves else None
+    split = _split()
+    return frozenset(split[2]) if split else None
 
 
 @contextmanager
 def held_apart() -> Iterator[frozenset[int] | None]:
     """Hold the calling thread to every other CPU it may use until the block ends; yields
     the other CPUs, for the helper (`hold_to`), or None where nothing could be pinned."""
-    try:
-        allowed = os.sched_getaffinity(0)  # 0: the calling thread, on Linux
-    except (AttributeError, OSError):
+    split = _split()
+    if split is None:
         yield None
         return
-    halves = _halves(allowed)
-    if halves is None:
-        yield None
-        return
+    allowed, mine, theirs = split
     try:
-        os.sched_setaffinity(0, halves[0])
+        os.sched_setaffinity(0, mine)
     except OSError:
         yield None
         return
     try:
-        yield frozenset(halves[1])
+        yield frozenset(theirs)
     finally:
         os.sched_setaffinity(0, allowed)
 
