@@ -8,6 +8,7 @@ training's, not the callbacks'), then what adds to `logs`, then what writes them
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -172,10 +173,14 @@ class MetricsLog(keras.callbacks.Callback):
             return
         lines = [ln for ln in self.path.read_text().splitlines() if ln.strip()]
         kept = [ln for ln in lines if json.loads(ln).get("epoch", 0) <= n_epochs]
-        self.path.write_text("".join(ln + "\n" for ln in kept))
+        if len(kept) < len(lines):
+            text = "".join(ln + "\n" for ln in kept).encode()
+            checkpoint.atomic_write_bytes(self.path, lambda f: f.write(text))
 
     def on_epoch_end(self, epoch, logs=None):
         row = {"epoch": epoch + 1}
         row.update({k: float(v) for k, v in (logs or {}).items()})
-        with self.path.open("a") as f:
+        # O_NOFOLLOW: a link planted in the run folder is never written through.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with os.fdopen(fd, "a") as f:
             f.write(json.dumps(row) + "\n")

@@ -8,13 +8,13 @@ never disagree.
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from digit_contract.atomic import write_atomic
 
 CHECKPOINT_NAME = "checkpoint.npz"
 BEST_NAME = "best.npz"  # the checkpoint of the epoch with the lowest FID estimate so far
@@ -27,27 +27,12 @@ class CheckpointError(Exception):
 
 
 def atomic_write_bytes(path: Path, write) -> None:
-    """Call write(fileobj) on a temp file beside `path`, fsync it, then rename over `path`.
-
-    The temp file is named before it is created and created inside the `try`, so a Ctrl-C
-    that lands at any point (even between the file's creation and the next line) removes
-    it: with `tempfile.mkstemp`, one landing just after the file appeared left it behind.
-    """
+    """`digit_contract.atomic.write_atomic` for the run folder, which this process has locked
+    and therefore owns: its files are replaced, anything that is not a regular file is not.
+    The folder is made if missing."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o600)
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # readable by all, whatever the umask: models are shared files
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, write)
 
 
 def save(run_dir: Path, variables: dict, epoch: int, wall_seconds: float = 0.0) -> Path:
@@ -85,14 +70,6 @@ def best_estimate(run_dir: Path) -> float:
     except (OSError, ValueError, KeyError, TypeError):
         return float("inf")
     return value if np.isfinite(value) and (Path(run_dir) / BEST_NAME).is_file() else float("inf")
-
-
-def remove_stale_temp_files(folder: Path, name: str = "*") -> None:
-    """Temp files of `atomic_write_bytes` (`.NAME.*.tmp`) left by a killed process are garbage:
-    the rename never happened. Only our own pattern is touched, in `folder` itself."""
-    for tmp in Path(folder).glob(f".{name}.*.tmp"):
-        if tmp.is_file():
-            tmp.unlink(missing_ok=True)
 
 
 def read(run_dir: Path, name: str = CHECKPOINT_NAME) -> tuple[dict[str, np.ndarray], int]:

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 
+from digit_contract.atomic import OutputError, describe, remove_stale_temp_files, write_atomic
+from digit_contract.lock import held_by
 from training import checkpoint
 from training.config import TrainConfig
 
@@ -24,6 +27,7 @@ CONTRACT_VERSION = "2"
 PARITY_TOLERANCE = 1e-4
 PARITY_SAMPLES = 256
 OPSET = 17
+MAX_REPLACEABLE_BYTES = 256 * 2**20  # larger than any model this project exports
 
 
 class ExportError(Exception):
@@ -88,14 +92,54 @@ def finish(model, metadata: dict[str, str], out: Path, reference_fn, feeds_fn) -
         raise ExportError("the exported model draws non-finite values (NaN or inf); did the run diverge? not written")
     if not worst <= PARITY_TOLERANCE:  # also catches NaN, for which `worst > tol` is False
         raise ExportError(f"ONNX Runtime differs from Keras by {worst:.2e} (> {PARITY_TOLERANCE}); not written")
-    out = Path(out)
+    out = check_output_path(out)
+    remove_stale_temp_files(out.parent, out.name)  # an export killed mid-write left it
     try:
-        if out.parent.is_dir():  # an export killed mid-write left its temp file; ours to remove
-            checkpoint.remove_stale_temp_files(out.parent, out.name)
-        checkpoint.atomic_write_bytes(out, lambda f: f.write(data))
-    except OSError as e:
-        raise ExportError(f"{out}: cannot write ({e.strerror or e})") from None
+        write_atomic(out, lambda f: f.write(data), replace=is_our_model)
+    except OutputError as e:
+        raise ExportError(str(e)) from None
     return out
+
+
+# Characters a model's file name may not hold: wildcards (a quoted `DIR/*` would make a
+# file literally named `*`) and control characters (a newline would split every message).
+_BAD_NAME = re.compile(r"[*?\[\]\x00-\x1f\x7f]")
+
+
+def check_output_path(out) -> Path:
+    """`out` as a Path, if it may receive a model: a `.onnx` name without wildcards or
+    control characters, in an existing folder, and not something other than a regular
+    file. Raises ExportError (one sentence) before any work is done."""
+    out = Path(out)
+    shown = ascii(str(out))[1:-1]
+    if _BAD_NAME.search(out.name):
+        raise ExportError(f"--out {shown}: a model's file name may not hold wildcards or control "
+                          "characters; nothing was written")
+    if out.suffix.lower() != ".onnx":
+        raise ExportError(f"--out {shown}: name the model NAME.onnx; nothing was written")
+    if not out.parent.is_dir():
+        raise ExportError(f"--out {shown}: the folder {out.parent} does not exist; nothing was written")
+    why = describe(out)
+    if why is not None:
+        raise ExportError(f"--out {shown}: {why}; nothing was written")
+    if out.exists() and not is_our_model(out):
+        raise ExportError(f"--out {shown} is a file that Digit Studio did not export; it is left alone "
+                          "(choose another name)")
+    return out
+
+
+def is_our_model(path: Path) -> bool:
+    """True if `path` is a regular file holding an ONNX model with this project's metadata
+    (`contract_version`): an earlier export, which a new export may replace."""
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_REPLACEABLE_BYTES:
+            return False
+        import onnx
+
+        model = onnx.load_model_from_string(path.read_bytes())
+    except Exception:  # noqa: BLE001 - anything unreadable is not ours to replace
+        return False
+    return any(p.key == "contract_version" for p in model.metadata_props)
 
 
 def base_metadata(kind: str, architecture: str, epochs: int, num_classes: int,
@@ -192,6 +236,13 @@ def load_run(run_dir: Path, best: bool = False):
         raise ExportError(f"{run_dir}: not a run folder (no config.json)")
     cfg = TrainConfig.load(run_dir / "config.json").resolved()
     name = checkpoint.BEST_NAME if best else checkpoint.CHECKPOINT_NAME
+    if not best and not (run_dir / name).is_file():
+        training_now = held_by(run_dir)
+        if training_now is not None:
+            raise ExportError(f"{run_dir} is training{' (process ' + training_now + ')' if training_now else ''} "
+                              "and has not finished its first epoch yet; export it once it has")
+        raise ExportError(f"{run_dir} has no checkpoint: it never finished an epoch; continue it with "
+                          f"`python -m training train --out {run_dir} --resume`, then export")
     arrays, epoch = checkpoint.read(run_dir, name)
     gan = build_gan(cfg)
     # The generators are all an export needs; optimizer and discriminator state stay behind.
@@ -231,6 +282,7 @@ def exports_z_only(cfg, cluster_temperature: float | None) -> bool:
 
 
 def export_run(run_dir, out, cluster_temperature: float | None = None, best: bool = False) -> Path:
+    check_output_path(out)  # refused before the minutes of conversion, not after
     cfg, gan, epoch = load_run(Path(run_dir), best)
     if exports_z_only(cfg, cluster_temperature):
         # A run trained on soft clusters is exported at its training temperature.
@@ -311,4 +363,7 @@ def with_metrics(onnx_path: Path, metrics: dict) -> None:
     props["metrics"] = json.dumps(metrics, sort_keys=True)
     _set_metadata(model, props)
     data = model.SerializeToString()
-    checkpoint.atomic_write_bytes(Path(onnx_path), lambda f: f.write(data))
+    try:
+        write_atomic(Path(onnx_path), lambda f: f.write(data), replace=is_our_model)
+    except OutputError as e:
+        raise ExportError(str(e)) from None

@@ -21,6 +21,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from digit_contract.atomic import temp_path
+
 ESTIMATE_SAMPLES = 2000  # enough for a stable trend, cheap enough to run every epoch
 SAMPLE_BATCH = 500  # generator calls of this size keep memory flat
 TENSORBOARD_DIR = "tensorboard"
@@ -154,6 +156,8 @@ def keep_first_epochs(log_dir: Path, n_epochs: int) -> None:
     from tensorflow.core.util import event_pb2
 
     for path in sorted(Path(log_dir).glob("events.out.tfevents.*")):
+        if path.is_symlink() or not path.is_file():
+            continue  # not an event file this program wrote
         events, torn = [], False
         try:
             for record in tf.data.TFRecordDataset(str(path)):
@@ -163,7 +167,7 @@ def keep_first_epochs(log_dir: Path, n_epochs: int) -> None:
         kept = [e for e in events if e.step <= n_epochs or not e.HasField("summary")]
         if len(kept) == len(events) and not torn:
             continue
-        tmp = path.with_name(f".{path.name}.trim.tmp")
+        tmp = temp_path(path)
         try:
             with tf.io.TFRecordWriter(str(tmp)) as w:
                 for e in kept:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import stat
 from pathlib import Path
 
+from digit_contract.atomic import is_temp_file_name, remove_stale_temp_files
+from digit_contract.lock import LOCK_NAME, FolderLock, LockedError
 from training import checkpoint
 from training.config import ConfigError, TrainConfig, lr_factor
 from training.data import load_mnist
@@ -167,7 +170,21 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
 
     # In a multi-worker run only the chief writes; the others read the same run folder.
     chief = is_chief()
-    resuming = prepare_run_dir(run_dir, cfg) if chief else bool(cfg.resume and (run_dir / checkpoint.CHECKPOINT_NAME).exists())
+    lock = None
+    if chief:
+        resuming, lock = prepare_run_dir(run_dir, cfg)
+    else:
+        resuming = bool(cfg.resume and (run_dir / checkpoint.CHECKPOINT_NAME).exists())
+    try:
+        return _train_in(run_dir, cfg, resuming, chief, mnist, images, labels, steps, verbose)
+    finally:
+        if lock is not None:  # held for the whole run: one writer per run folder
+            lock.release()
+
+
+def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnist, images, labels,
+              steps: int, verbose: int) -> Path:
+    """`train` once the run folder is checked (and, on the chief, locked)."""
     saved = TrainConfig.load(run_dir / "config.json") if resuming else None
     if saved is not None:
         if cfg.precision == "auto":  # a resumed run keeps the precision it was trained in
@@ -238,47 +255,136 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     return run_dir
 
 
-def prepare_run_dir(run_dir: Path, cfg: TrainConfig) -> bool:
-    """Check `--out` before anything is written; True when the run there is to be resumed.
+# What a run writes before its first checkpoint. A folder holding nothing else (besides the
+# program's own lock and temporary files) is a run that never finished an epoch: it may
+# start over. Any other file means the folder holds results, and nothing in it is touched.
+_TENSORBOARD_DIR = "tensorboard"  # monitoring.TENSORBOARD_DIR, named here without importing Keras
+_BEFORE_FIRST_CHECKPOINT = {"config.json", "clusters.json", _TENSORBOARD_DIR}
 
-    A new run goes into a missing or empty folder, or over one of our own runs that never
-    finished an epoch (its config.json is ours, it has no checkpoint). Any other non-empty
-    folder is the user's, and nothing in it is touched.
+
+def _entries(run_dir: Path) -> list[str]:
+    """What `run_dir` holds, less the program's own lock and temporary files."""
+    return sorted(e.name for e in os.scandir(run_dir)
+                  if e.name != LOCK_NAME and not (is_temp_file_name(e.name) and e.is_file(follow_symlinks=False)))
+
+
+def _only_empty_event_logs(folder: Path) -> bool:
+    """True if `folder` (a run's TensorBoard folder) holds only event files and no folders or links."""
+    return all(e.name.startswith("events.out.tfevents.") and e.is_file(follow_symlinks=False)
+               for e in os.scandir(folder))
+
+
+def _refuse_foreign_entries(run_dir: Path) -> None:
+    """Every file a run writes must be a regular file (or, for samples/ and tensorboard/, a
+    real folder): a link or a device there would be written through."""
+    for name in ("config.json", "clusters.json", "metrics.jsonl", WALL_TIME_FILE, "progress.gif",
+                 checkpoint.CHECKPOINT_NAME, checkpoint.BEST_NAME, checkpoint.BEST_RECORD,
+                 "samples", _TENSORBOARD_DIR):
+        path = run_dir / name
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            continue
+        wanted = stat.S_ISDIR if name in ("samples", _TENSORBOARD_DIR) else stat.S_ISREG
+        if not wanted(mode):
+            raise ConfigError(f"--out {run_dir}: its {name} is a link or not a "
+                              f"{'folder' if wanted is stat.S_ISDIR else 'regular file'}; "
+                              "nothing was changed")
+
+
+def check_run_dir(run_dir: Path, cfg: TrainConfig) -> bool:
+    """Check `--out` without writing anything; True when the run there is to be resumed.
+
+    A new run goes into a missing or empty folder, or over one of the program's own runs
+    that never finished an epoch (its config.json is ours; nothing but what a run writes
+    before its first checkpoint). A folder that holds a run's results (metrics, samples,
+    progress.gif) but no checkpoint is not empty, and any other non-empty folder is the
+    user's: both are refused, untouched.
     """
+    if run_dir.is_symlink() and not run_dir.is_dir():
+        raise ConfigError(f"--out {run_dir} is a link to nothing; nothing was changed")
     if run_dir.exists() and not run_dir.is_dir():
         raise ConfigError(f"--out {run_dir} is a file, not a folder")
+    if not run_dir.exists():
+        if cfg.resume:
+            raise ConfigError(f"--resume: {run_dir} does not exist, so there is no run to resume "
+                              "(check the name, or leave out --resume to start a new run)")
+        return False
+    try:
+        entries = _entries(run_dir)
+    except OSError as e:
+        raise ConfigError(f"--out {run_dir}: cannot read the folder ({e.strerror or e})") from None
     ckpt = run_dir / checkpoint.CHECKPOINT_NAME
-    if ckpt.exists():
+    if checkpoint.CHECKPOINT_NAME in entries:
+        _refuse_foreign_entries(run_dir)
         if not cfg.resume:
             raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
+        if not ckpt.is_file() or ckpt.is_symlink():
+            raise ConfigError(f"--out {run_dir}: its {checkpoint.CHECKPOINT_NAME} is not a regular file; "
+                              "nothing was changed")
         _check_metrics_log(run_dir / "metrics.jsonl")
-    elif run_dir.is_dir() and any(not _is_our_temp_file(p) for p in run_dir.iterdir()):
-        if not (run_dir / "config.json").is_file():
-            raise ConfigError(f"--out {run_dir} is a non-empty folder that is not a training run; "
-                              "nothing was changed (choose a new or empty folder)")
-        try:
-            TrainConfig.load(run_dir / "config.json")
-        except ConfigError as e:
-            raise ConfigError(f"--out {run_dir} is a non-empty folder that is not a training run "
-                              f"(its config.json: {e}); nothing was changed") from None
+        return True
+    if not entries:
+        if cfg.resume:
+            raise ConfigError(f"--resume: {run_dir} is empty, so there is no run to resume "
+                              "(leave out --resume to start a new run there)")
+        return False
+    if "config.json" not in entries:
+        raise ConfigError(f"--out {run_dir} is a non-empty folder that is not a training run; "
+                          "nothing was changed (choose a new or empty folder)")
+    _refuse_foreign_entries(run_dir)
+    try:
+        TrainConfig.load(run_dir / "config.json")
+    except ConfigError as e:
+        raise ConfigError(f"--out {run_dir} is a non-empty folder that is not a training run "
+                          f"(its config.json: {e}); nothing was changed") from None
+    results = [n for n in entries if n not in _BEFORE_FIRST_CHECKPOINT]
+    if _TENSORBOARD_DIR in entries and not _only_empty_event_logs(run_dir / _TENSORBOARD_DIR):
+        results.append(_TENSORBOARD_DIR)
+    if results:
+        raise ConfigError(f"--out {run_dir} holds a run's results ({', '.join(results[:4])}) but no "
+                          f"{checkpoint.CHECKPOINT_NAME}, so it cannot be resumed and is not overwritten; "
+                          "nothing was changed (choose another --out)")
+    return False
+
+
+def prepare_run_dir(run_dir: Path, cfg: TrainConfig) -> tuple[bool, FolderLock]:
+    """`check_run_dir`, then make the folder and lock it for this process; (resuming, lock).
+
+    The checks run again once the lock is held: another training may have written there in
+    between. Temporary files that a killed writer left (the program's own marker only) go.
+    """
+    check_run_dir(run_dir, cfg)
+    created = not run_dir.exists()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        checkpoint.remove_stale_temp_files(run_dir)
-        if (run_dir / "samples").is_dir():
-            checkpoint.remove_stale_temp_files(run_dir / "samples")
     except OSError as e:
         raise ConfigError(f"--out {run_dir}: cannot create the run folder ({e.strerror or e})") from None
-    return ckpt.exists()
-
-
-def _is_our_temp_file(path: Path) -> bool:
-    return path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file()
+    lock = FolderLock(run_dir, "run folder")
+    try:
+        lock.acquire()
+        resuming = check_run_dir(run_dir, cfg)
+        remove_stale_temp_files(run_dir)
+        if (run_dir / "samples").is_dir() and not (run_dir / "samples").is_symlink():
+            remove_stale_temp_files(run_dir / "samples")
+    except (LockedError, ConfigError) as e:
+        lock.release()
+        if created:  # the folder is ours and holds nothing but our lock file
+            (run_dir / LOCK_NAME).unlink(missing_ok=True)
+            try:
+                run_dir.rmdir()
+            except OSError:
+                pass
+        raise ConfigError(str(e)) from None
+    return resuming, lock
 
 
 def _check_metrics_log(path: Path) -> None:
     """A resumed run rewrites metrics.jsonl; refuse one it cannot read before touching anything."""
     if not path.exists():
         return
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a regular file; nothing was changed")
     try:
         lines = path.read_bytes().decode("utf-8").splitlines()
         for line in filter(str.strip, lines):

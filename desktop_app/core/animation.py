@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_bytes_atomic
+from digit_contract.atomic import write_bytes_atomic
 from .export import MAX_FRAMES, MAX_SCALE, upscale
 
 EASINGS = ("linear", "ease-in-out")

@@ -1,7 +1,7 @@
 """Turning generator output into pixels and files: uint8 frames, grids, PNG and GIF export
 (animation.py adds APNG, WebP, frame counts and easing).
 
-Every file is written atomically (atomic.py): on any error no partial file is left and an
+Every file is written atomically (digit_contract.atomic): on any error no partial file is left and an
 existing file of the same name is untouched. Pillow is imported only when exporting, so it
 costs nothing at start-up.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import OutputError, write_bytes_atomic
+from digit_contract.atomic import OutputError, write_bytes_atomic
 
 MAX_SCALE = 64
 MAX_FRAMES = 2000

@@ -7,7 +7,7 @@ and so are integers too large for a float. Reading is generous about one thing: 
 version-1 file's integer `label` k is read as one-hot weights for digit k. `class_weights`
 may have any width 1..100 (ten digits, or a self-conditioned model's clusters): whether
 they fit the model loaded is the caller's check (`Studio.misfit_weights`).
-Saving is atomic (see atomic.py).
+Saving is atomic (see digit_contract.atomic).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import write_bytes_atomic
+from digit_contract.atomic import write_bytes_atomic
 from .contract import MAX_CLASSES, MAX_LATENT_DIM, NUM_DIGITS
 from .interpolation import METHODS, Keyframe
 from .reading import read_capped

@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QEventLoop, QIODevice, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from ..core.atomic import OutputError, write_bytes_atomic
+from digit_contract.atomic import OutputError, write_bytes_atomic
 from ..core.paths import default_generator
 from .main_window import MainWindow
 from .settings import APPLICATION, ORGANIZATION, value

@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenuBar, QStatusBar
 
 from ..core import animation, export, files
-from ..core.atomic import OutputError
+from digit_contract.atomic import OutputError
 from ..core.reading import resolve_path
 from .animation_dialog import AnimationDialog, load_options, save_options
 from .plain_text import menu_text, tooltip

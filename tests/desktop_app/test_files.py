@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from desktop_app.core import export, files
-from desktop_app.core.atomic import OutputError, write_atomic
+from digit_contract.atomic import OutputError, write_atomic
 from desktop_app.core.interpolation import Keyframe
 from desktop_app.core.weights import mix, one_hot
 
@@ -216,13 +216,19 @@ def test_long_names_are_written_up_to_the_limit_and_refused_past_it(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.suffix in (".json", ".tmp")] == [longest]
 
 
-def test_saving_over_a_link_updates_the_file_it_points_to(tmp_path):
-    real = tmp_path / "real.json"
-    real.write_text("{}")
+@pytest.mark.parametrize("target", ["real.json", "/dev/null"])
+def test_saving_over_a_link_is_refused_and_writes_nothing(tmp_path, target):
+    """A link (to a user's file, or to a device) is never written through nor replaced."""
+    real = tmp_path / target
+    if not real.exists():
+        real.write_text("{}")
     link = tmp_path / "link.json"
     link.symlink_to(real)
-    files.save(link, _sample())
-    assert link.is_symlink() and files.load(real, 8).current.z.shape == (8,)
+    with pytest.raises(OutputError, match="link"):
+        files.save(link, _sample())
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.is_char_device() or real.read_text() == "{}"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):

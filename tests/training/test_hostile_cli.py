@@ -27,6 +27,12 @@ def _hashes(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def _dead_pid() -> int:
+    """A process id that no process has now (a child that has exited and been reaped)."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
 def _refused(argv, capsys, needle: str) -> str:
     rc = main([str(a) for a in argv])
     err = capsys.readouterr().err
@@ -190,15 +196,20 @@ def test_stale_temp_files_are_cleaned_and_wall_time_is_kept_per_epoch(one_epoch_
     assert wall["epochs"] == 1 and wall["seconds"] > 0
     _, epoch, seconds = checkpoint.read_with_wall_time(one_epoch_run)
     assert epoch == 1 and seconds == pytest.approx(wall["seconds"], abs=0.1)
-    # Litter from processes killed mid-write: a checkpoint, a sample, an export.
-    stale = [one_epoch_run / ".checkpoint.npz.abc.tmp", one_epoch_run / "samples" / ".epoch_0002.png.x.tmp",
-             tmp_path / ".g.onnx.y.tmp"]
-    for p in stale:
+    # Litter from processes killed mid-write (a checkpoint, a sample, an export), beside
+    # users' files that merely look like temporaries: only the program's own marker goes.
+    dead = _dead_pid()
+    stale = [one_epoch_run / f".checkpoint.npz.~digit-studio~{dead}~0123abcd.tmp",
+             one_epoch_run / "samples" / f".epoch_0002.png.~digit-studio~{dead}~0123abcd.tmp",
+             tmp_path / f".g.onnx.~digit-studio~{dead}~0123abcd.tmp"]
+    users = [one_epoch_run / ".draft.v2.tmp", tmp_path / ".g.onnx.old.tmp", tmp_path / ".x.y.tmp"]
+    for p in stale + users:
         p.write_bytes(b"half")
     resume = _train(tiny_mnist, one_epoch_run, "--resume")
     resume[resume.index("--epochs") + 1] = "2"
     assert main([str(a) for a in resume]) == 0
     assert main(["export", str(one_epoch_run), "--out", str(tmp_path / "g.onnx")]) == 0
     assert not any(p.exists() for p in stale)
+    assert all(p.read_bytes() == b"half" for p in users)
     wall2 = json.loads((one_epoch_run / "wall_time.json").read_text())
     assert wall2["epochs"] == 2 and wall2["seconds"] > wall["seconds"]

@@ -1,0 +1,6 @@
+"""The one thing the two packages share: how their files are written, locked and read.
+
+`training` (TensorFlow, Keras, tf2onnx) and `desktop_app` (Qt, ONNX Runtime) never import
+each other; both import this small package, which needs only the standard library and
+NumPy. It holds the rules for files the program owns (`atomic`, `lock`).
+"""
