@@ -30,7 +30,7 @@ from desktop_app.core.encoder import TRAIN, Encoder, encoder_path_for
 from desktop_app.core.generator import Generator
 from desktop_app.core.inversion import find_latent
 from desktop_app.core.paths import default_generator
-from desktop_app.core.preprocess import ImageError, load_digit
+from digit_contract.preprocess import ImageError, load_digit
 
 EXIT_FAILED = 2
 PROG = "find_latent"

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .onnx_wire import WireBudgetError, WireError, read_skeleton
-from .reading import read_capped
+from digit_contract.reading import read_capped
 from .weights import class_noun
 
 CONTRACT_VERSION = "2"

@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .reading import read_capped
+from digit_contract.reading import read_capped
 
 METRICS_NAME = "metrics.jsonl"
 CONFIG_NAME = "config.json"

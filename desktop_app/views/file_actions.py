@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenuBar, QStatusBar
 
 from ..core import animation, export, files
 from digit_contract.atomic import OutputError
-from ..core.reading import resolve_path
+from digit_contract.reading import resolve_path
 from .animation_dialog import AnimationDialog, load_options, save_options
 from .plain_text import menu_text, tooltip
 from .settings import number, recent_models, remember_model, value

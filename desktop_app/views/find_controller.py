@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from ..core.contract import ContractError
 from ..core.encoder import TRAIN, Encoder, encoder_path_for
 from ..core.inversion import Inversion
-from ..core.preprocess import digit_from_array, load_digit
+from digit_contract.preprocess import digit_from_array, load_digit
 from ..core.studio import Studio
 from .find_panel import FindPanel
 from .find_worker import FindWorker

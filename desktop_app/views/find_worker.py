@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core.inversion import find_latent
 from ..core.messages import first_line
-from ..core.preprocess import ImageError
+from digit_contract.preprocess import ImageError
 from .background import BackgroundWorker
 
 REFINE_MS = 300.0  # the budget: a visible improvement, an answer within half a second

@@ -23,7 +23,7 @@ from ..core.directions import Directions
 from ..core.generator import Generator
 from ..core.messages import first_line
 from ..core.paths import CLASSIFIER_NAME, classifier_for, models_dir
-from ..core.reading import resolve_path
+from digit_contract.reading import resolve_path
 from ..core.studio import Studio
 from ..core.weights import class_noun
 from . import shortcuts, window_layout

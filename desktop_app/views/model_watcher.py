@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from ..core.reading import resolve_path
+from digit_contract.reading import resolve_path
 
 DEBOUNCE_MS = 300
 

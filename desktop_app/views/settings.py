@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from ..core.reading import resolve_path
+from digit_contract.reading import resolve_path
 
 ORGANIZATION = "DigitStudio"
 APPLICATION = "Digit Studio"

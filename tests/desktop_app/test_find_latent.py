@@ -21,7 +21,7 @@ from desktop_app.core.contract import ContractError
 from desktop_app.core.encoder import Encoder, encoder_path_for
 from desktop_app.core.generator import Generator
 from desktop_app.core.inversion import find_latent
-from desktop_app.core.preprocess import ImageError, digit_from_array, load_digit
+from digit_contract.preprocess import ImageError, digit_from_array, load_digit
 from desktop_app.find_latent import main as find_latent_main
 
 from . import onnx_models as om

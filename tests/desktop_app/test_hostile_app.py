@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from desktop_app.core.contract import ContractError
 from desktop_app.core.interpolation import Keyframe
 from desktop_app.core.messages import first_line
-from desktop_app.core.reading import read_capped, resolve_path
+from digit_contract.reading import read_capped, resolve_path
 
 from . import hostile_corpus as hc
 from . import onnx_models as om

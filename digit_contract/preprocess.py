@@ -1,4 +1,5 @@
-"""Any picture of a digit -> a 28×28 image the way MNIST was made.
+"""Any picture of a digit -> a 28×28 image the way MNIST was made: the one preprocessing
+that the app's find-a-digit and training's own-data loading share.
 
     image = load_digit("my_seven.jpg")       # (28, 28) float32 in [0, 1], ink bright on black
     image = digit_from_array(pixels)         # a drawing pad's canvas, a NumPy array
@@ -6,13 +7,14 @@
 MNIST's recipe (LeCun et al.): grey levels, the digit fitted into a 20×20 box keeping its
 aspect ratio, then placed in the 28×28 field so that its centre of mass is the centre.
 Before that, a user's picture is made to look like MNIST's: alpha composited on a
-background the ink stands out from, polarity detected (dark ink on white paper is
-inverted: MNIST's ink is bright), the background level taken away and the ink stretched
+background the ink stands out from, polarity detected by contrast against the paper (dark
+ink on light or mid-grey paper is inverted: MNIST's ink is bright), the background level taken away and the ink stretched
 to full range, and the picture cropped to the ink.
 
 Files: PNG, JPEG, BMP and WebP, any size up to `MAX_PIXELS`, grey or colour, with or
 without alpha. Anything else (not an image, empty, all one colour, gigantic, animated) is
-refused with `ImageError`, whose text is one sentence naming the file.
+refused with `ImageError`, whose text is one sentence naming the file. NumPy does the
+maths; Pillow (a dependency of both packages) decodes files and resizes, imported lazily.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .messages import first_line
 from .reading import read_capped
 
 FORMATS = ("PNG", "JPEG", "BMP", "WEBP")
@@ -92,8 +93,15 @@ def decode(data: bytes, path: Path = Path("<image>")) -> np.ndarray:
                     grey = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
                     alpha = rgba[..., 3]
             except Exception as exc:  # noqa: BLE001 - truncated or corrupt pixel data
-                raise ImageError(path, f"it cannot be decoded ({first_line(exc, 80)})") from None
+                raise ImageError(path, f"it cannot be decoded ({_first_line(exc)})") from None
     return np.stack([grey, alpha], axis=-1).astype(np.float32)
+
+
+def _first_line(exc: BaseException, limit: int = 80) -> str:
+    """An exception as one short line (Pillow's messages can span lines)."""
+    lines = str(exc).strip().splitlines()
+    line = lines[0].strip() if lines else type(exc).__name__
+    return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
 def _shrunk(im):
@@ -147,11 +155,15 @@ def digit_from_array(pixels: np.ndarray, path: str | Path = "<image>") -> np.nda
         ink_level = float((grey * alpha).sum() / alpha.sum())
         background = 1.0 if ink_level < 0.5 else 0.0
         grey = grey * alpha + background * (1.0 - alpha)
+    # The paper is what the border mostly shows; the ink is whichever extreme lies farther
+    # from it. Judged by contrast, not by level: black ink on mid-grey paper (0.47) and a
+    # 16-bit scan that uses only the lower half of its range are both dark ink on paper.
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if np.median(border) > 0.5:  # bright paper, dark ink: MNIST's ink is bright
+    paper = float(np.median(border))
+    if paper - float(grey.min()) > float(grey.max()) - paper:  # dark ink: MNIST's ink is bright
         grey = 1.0 - grey
-        border = 1.0 - border
-    background, peak = float(np.median(border)), float(grey.max())
+        paper = 1.0 - paper
+    background, peak = paper, float(grey.max())
     if peak - background < MIN_CONTRAST:
         raise ImageError(path, "it is all one colour (no digit to find)")
     ink = np.clip((grey - background) / (peak - background), 0.0, 1.0)
