@@ -59,9 +59,36 @@ def load_digit(path: str | Path) -> np.ndarray:
     return digit_from_array(decode(data, path), path)
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Ancillary PNG chunks that carry no pixels: text and the colour profile. A picture whose
+# text or profile is too large for Pillow's safety limit is still a picture of a digit.
+_PNG_METADATA = {b"tEXt", b"zTXt", b"iTXt", b"iCCP"}
+
+
+def _without_png_metadata(data: bytes) -> bytes:
+    """A PNG's bytes less its text and colour-profile chunks; anything else unchanged
+    (other formats, and a PNG whose chunk structure does not add up, which Pillow judges)."""
+    if not data.startswith(PNG_SIGNATURE):
+        return data
+    kept, at = [PNG_SIGNATURE], len(PNG_SIGNATURE)
+    while at + 12 <= len(data):
+        length = int.from_bytes(data[at:at + 4], "big")
+        end = at + 12 + length
+        if end > len(data):
+            return data
+        if data[at + 4:at + 8] not in _PNG_METADATA:
+            kept.append(data[at:end])
+        if data[at + 4:at + 8] == b"IEND":
+            return b"".join(kept)
+        at = end
+    return data
+
+
 def decode(data: bytes, path: Path = Path("<image>")) -> np.ndarray:
     """Image bytes -> (h, w, 2) float32: grey level and alpha, each in [0, 1]."""
     from PIL import Image, ImageOps
+
+    data = _without_png_metadata(data)
 
     with warnings.catch_warnings():
         # Pillow warns (and from 2x its limit, raises) on decompression bombs; both are ours to refuse.

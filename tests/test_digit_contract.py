@@ -118,3 +118,18 @@ def test_a_16_bit_scan_using_half_its_range_is_a_digit(tmp_path):
 def test_a_picture_of_one_colour_is_still_refused(tmp_path):
     with pytest.raises(ImageError, match="all one colour"):
         load_digit(_png(tmp_path / "grey.png", np.full((40, 40), 120, np.uint8)))
+
+
+@pytest.mark.parametrize("kind, head", [(b"zTXt", b"Comment\0\0"), (b"iCCP", b"profile\0\0")])
+def test_a_png_with_oversized_metadata_is_still_a_digit(tmp_path, kind, head):
+    """A 20 MB text or colour-profile chunk (over Pillow's limit) was "not a PNG…"."""
+    import struct
+    import zlib
+
+    png = (tmp_path / "ref.png")
+    _png(png, _seven(1.0, 0.0))
+    data = png.read_bytes()
+    payload = head + zlib.compress(b"a" * (20 << 20))
+    chunk = struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+    (tmp_path / "meta.png").write_bytes(data[:33] + chunk + data[33:])  # right after IHDR
+    assert np.array_equal(load_digit(tmp_path / "meta.png"), load_digit(png))
