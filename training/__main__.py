@@ -104,9 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("--out", required=True, help="the .onnx file to write")
     p.add_argument("--cluster-temperature", type=float, default=None,
-                   help="self-conditioned runs trained on hard clusters: export z-only, z[:k] picking "
-                        "the cluster this sharply (default: keep the class_weights input, one class per "
-                        "cluster; runs trained on soft clusters export z-only at their own temperature)")
+                   help="self-conditioned runs: export z-only, z[:k] picking the cluster this sharply "
+                        "(default: keep the class_weights input, one class per cluster)")
     p.add_argument("--best", action="store_true",
                    help="export the epoch with the lowest FID estimate (best.npz), not the last")
 

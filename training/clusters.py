@@ -54,17 +54,8 @@ class Clustering:
         return out
 
 
-def kmeans(images: np.ndarray, k: int, seed: int, soft_temperature: float = 0.0,
-           space: str = "pixels") -> tuple[np.ndarray, Clustering]:
-    """images (n, 28, 28) uint8 -> (each image's cluster, the clustering).
-
-    The clusters are (n,) int32 indices, or with `soft_temperature` > 0 (n, k) float32
-    responsibilities softmax(-beta·d²) (`--soft-reals`): a real image between two clusters
-    (a 4 that could be a 9) gets a blend, as a fake drawn from a blend of clusters does.
-    beta is set so that the mean weight of an image's own cluster equals the fakes' mean
-    largest weight at that temperature (`mean_top_weight`): the critic cannot tell reals
-    from fakes by how blended their weights are, and has to look at the image.
-    """
+def kmeans(images: np.ndarray, k: int, seed: int, space: str = "pixels") -> tuple[np.ndarray, Clustering]:
+    """images (n, 28, 28) uint8 -> (each image's cluster, (n,) int32, and the clustering)."""
     from training.config import CLUSTER_SPACES
 
     if space not in CLUSTER_SPACES:
@@ -73,19 +64,7 @@ def kmeans(images: np.ndarray, k: int, seed: int, soft_temperature: float = 0.0,
     assign = d2.argmin(1)
     priors = kmeans_priors(d2)  # no cluster may have zero mass at export
     inertia = float(d2[np.arange(len(d2)), assign].mean())
-    clustering = Clustering(k, [float(p) for p in priors], inertia)
-    if soft_temperature <= 0:
-        return assign.astype(np.int32), clustering
-    d2 = d2 - d2.min(1, keepdims=True)  # the own cluster at 0: exp cannot underflow to all zeros
-    target = mean_top_weight(priors, soft_temperature)
-    lo, hi = 1e-6, 1e3  # beta, bisected in log space: the top weight rises with beta
-    for _ in range(60):
-        beta = float(np.sqrt(lo * hi))
-        if _softmax(-beta * d2).max(1).mean() < target:
-            lo = beta
-        else:
-            hi = beta
-    return _softmax(-np.sqrt(lo * hi) * d2).astype(np.float32), clustering
+    return assign.astype(np.int32), Clustering(k, [float(p) for p in priors], inertia)
 
 
 def deskew(images: np.ndarray, chunk: int = 4096) -> np.ndarray:
@@ -133,17 +112,6 @@ def kmeans_priors(d2: np.ndarray) -> np.ndarray:
     """Each cluster's share of the images, every count plus one."""
     counts = np.bincount(d2.argmin(1), minlength=d2.shape[1]).astype(np.float64) + 1
     return counts / counts.sum()
-
-
-def mean_top_weight(priors, temperature: float, samples: int = 100_000, seed: int = 0) -> float:
-    """E[max_c softmax(T·(z + b))_c] for z ~ N(0, I): how peaked the fakes' weights are."""
-    z = np.random.default_rng(seed).standard_normal((samples, len(priors)))
-    return float(_softmax(temperature * (z + latent_offsets(priors))).max(1).mean())
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(1, keepdims=True))
-    return e / e.sum(1, keepdims=True)
 
 
 def _fit(images: np.ndarray, k: int, seed: int) -> np.ndarray:

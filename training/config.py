@@ -25,6 +25,21 @@ class ConfigError(ValueError):
     """An unknown option, a wrong type or an impossible value."""
 
 
+MAX_LATENT_DIM = 4096  # the model contract's maximum (docs/model-contract.md): the app loads no wider z
+MAX_TRAIN_SAMPLES = 1_000_000  # training.data.MAX_ITEMS: no data file holds more
+# Whole-number options and their ranges, checked when a config is made, before anything is
+# built or written. The upper ends lie far past any useful MNIST run; they stop a typo from
+# allocating the machine away (--latent-dim 100000000), overflowing Keras' epoch loop
+# (--epochs 99999999999999999999) or spinning through a divisor search (--steps-per-execution).
+LIMITS: dict[str, tuple[int, int]] = {
+    "epochs": (1, 10_000),
+    "batch_size": (1, 8192),  # None (the architecture's default) is not checked
+    "latent_dim": (1, MAX_LATENT_DIM),
+    "steps_per_execution": (1, 1000),
+}
+_LIMIT_REASONS = {"latent_dim": " (the model contract's maximum)"}
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     arch: str = "dcgan"  # the best quality per CPU-minute we measured; "mlp" is the reference
@@ -40,10 +55,6 @@ class TrainConfig:
     precision: str = "auto"  # auto (bf16 on Ampere+ GPUs, else float32) | float32 | bf16
     clusters: int = 0  # cdcgan only: >0 conditions on k-means clusters of the pixels, no labels
     cluster_space: str = "pixels"  # pixels | deskewed: what k-means clusters (deskewed: purer clusters)
-    cluster_temperature: float = 0.0  # >0: G trains on soft clusters softmax(T·z[:k]+b), as exported
-    hard_critic: bool = False  # soft clusters: D is told each fake's dominant cluster, one-hot like the reals'
-    soft_reals: bool = False  # soft clusters: reals get soft responsibilities, as blended as the fakes' weights
-    path_reg: float = 0.0  # >0: StyleGAN2's path-length penalty on G at this weight (evens out how fast images change with z)
     ema: float | None = None  # generator weight EMA decay; 0 disables; smooths GAN jitter
     lr_decay_epochs: int = 0  # the last N epochs lower both learning rates linearly towards 0 (0: constant)
     seed: int = 0  # one seed drives weights, shuffling and noise
@@ -55,6 +66,7 @@ class TrainConfig:
     steps_per_execution: int = 8  # steps per tf.function call (at most; tiles each epoch exactly)
     resume: bool = False  # continue from the last complete epoch in `out`
     estimate_every: int = 1  # epochs between FID/IS estimates (0: off); about 1 s on 2 cores, the curve to watch
+    peer_timeout: float = 300.0  # multiworker: seconds to wait for the other workers before giving up
 
     def __post_init__(self):
         _check_types(self)
@@ -70,25 +82,17 @@ class TrainConfig:
             raise ConfigError("--loss hinge needs logits: the reference recipe's discriminator ends in a sigmoid")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
-        for name in ("epochs", "latent_dim", "steps_per_execution"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ConfigError("--batch-size must be at least 1")
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            if value is not None and not low <= value <= high:
+                raise ConfigError(f"--{name.replace('_', '-')} must be at least {low} and at most {high}"
+                                  f"{_LIMIT_REASONS.get(name, '')}")
         if self.clusters and (self.arch != "cdcgan" or not 2 <= self.clusters <= 100):
             raise ConfigError("--clusters needs --arch cdcgan and a count in 2..100 (0: condition on the digit labels)")
         if self.cluster_space not in CLUSTER_SPACES:
             raise ConfigError(f"--cluster-space must be one of {', '.join(CLUSTER_SPACES)}, not {self.cluster_space!r}")
         if self.cluster_space != "pixels" and not self.clusters:
             raise ConfigError("--cluster-space needs --clusters")
-        if not 0 <= self.cluster_temperature <= 100 or (self.cluster_temperature and not self.clusters):
-            raise ConfigError("--cluster-temperature must be in [0, 100] and needs --clusters")
-        if (self.hard_critic or self.soft_reals) and not self.cluster_temperature:
-            raise ConfigError("--hard-critic and --soft-reals need --clusters and --cluster-temperature")
-        if self.hard_critic and self.soft_reals:
-            raise ConfigError("--hard-critic (one-hot for all) and --soft-reals (blends for all) exclude each other")
-        if not 0 <= self.path_reg <= 100:  # NaN fails the comparison: refused too
-            raise ConfigError("--path-reg must be between 0 (off) and 100")
         if self.width is not None and not 1 <= self.width <= 1024:
             raise ConfigError("--width must be between 1 and 1024")
         if self.d_width is not None and not 1 <= self.d_width <= 1024:
@@ -99,14 +103,17 @@ class TrainConfig:
             raise ConfigError("--beta-1 must be in [0, 1)")
         if not 0 <= self.seed < 2**31:
             raise ConfigError("--seed must be in 0..2147483647")
+        if not 1 <= self.peer_timeout <= 86_400:  # NaN fails the comparison: refused too
+            raise ConfigError("--peer-timeout must be between 1 and 86400 seconds")
         if self.ema is not None and not 0 <= self.ema < 1:
             raise ConfigError("--ema must be in [0, 1)")
-        if self.train_samples < 0:
-            raise ConfigError("--train-samples must be 0 (all) or positive")
+        if not 0 <= self.train_samples <= MAX_TRAIN_SAMPLES:
+            raise ConfigError(f"--train-samples must be 0 (all) or positive, at most {MAX_TRAIN_SAMPLES}")
         if not 0 <= self.lr_decay_epochs <= self.epochs:
             raise ConfigError("--lr-decay-epochs must be between 0 and --epochs")
-        if self.estimate_every < 0:
-            raise ConfigError("--estimate-every must be 0 (no estimates) or a number of epochs")
+        if not 0 <= self.estimate_every <= LIMITS["epochs"][1]:
+            raise ConfigError("--estimate-every must be 0 (no estimates) or a number of epochs, "
+                              f"at most {LIMITS['epochs'][1]}")
 
     def resolved(self) -> "TrainConfig":
         """This config with every None replaced by the architecture's default."""
@@ -119,6 +126,12 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
+        removed = sorted(k for k in set(d) & set(REMOVED_OPTIONS) if d[k] != REMOVED_OPTIONS[k])
+        if removed:
+            raise ConfigError(f"this run used {', '.join('--' + k.replace('_', '-') for k in removed)}, an option "
+                              "that was measured, lost and removed; docs/results.md names the release that "
+                              "still has it")
+        d = {k: v for k, v in d.items() if k not in REMOVED_OPTIONS}  # older runs record them switched off
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
@@ -133,6 +146,13 @@ class TrainConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a config is a JSON object, not {type(data).__name__}")
         return cls.from_dict(data)
+
+
+# Options that lost their measurements and were removed (docs/results.md: what each gave,
+# and the commit that can rerun it), with the value that meant "off": a run folder that
+# records them switched off still loads.
+REMOVED_OPTIONS: dict[str, Any] = {"cluster_temperature": 0.0, "hard_critic": False, "soft_reals": False,
+                                   "path_reg": 0.0}
 
 
 # The reference recipe is fixed by the tutorial: Adam 1e-4 (Keras' default beta_1), batch 256,

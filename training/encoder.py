@@ -88,7 +88,6 @@ def _decoder(cfg, gan, run_dir: Path, temperature: float | None):
     if exports_z_only(cfg, temperature):
         from training.clusters import Clustering
 
-        temperature = cfg.cluster_temperature or temperature
         if not (np.isfinite(temperature) and 0 < temperature <= 100):
             raise ExportError("--cluster-temperature must be in (0, 100]")
         weights_of = cluster_weights_function(Clustering.load(run_dir).priors, temperature)

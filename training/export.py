@@ -274,23 +274,17 @@ def cluster_weights_function(priors, temperature: float):
 def exports_z_only(cfg, cluster_temperature: float | None) -> bool:
     """Whether a run's generator is shipped z-only, its cluster weights picked from z.
 
-    A run trained on soft clusters (`--cluster-temperature`) always is, at its training
-    temperature. A run trained on hard clusters keeps its `class_weights` input (classes
-    that are clusters, docs/model-contract.md) unless an export temperature is asked for.
+    A self-conditioned run keeps its `class_weights` input (classes that are clusters,
+    docs/model-contract.md) unless an export temperature is asked for.
     """
-    return bool(cfg.clusters) and (bool(cfg.cluster_temperature) or cluster_temperature is not None)
+    return bool(cfg.clusters) and cluster_temperature is not None
 
 
 def export_run(run_dir, out, cluster_temperature: float | None = None, best: bool = False) -> Path:
     check_output_path(out)  # refused before the minutes of conversion, not after
     cfg, gan, epoch = load_run(Path(run_dir), best)
     if exports_z_only(cfg, cluster_temperature):
-        # A run trained on soft clusters is exported at its training temperature.
-        temperature = cfg.cluster_temperature or cluster_temperature
-        if cfg.cluster_temperature and cluster_temperature not in (None, cfg.cluster_temperature):
-            raise ExportError(f"{run_dir} was trained at --cluster-temperature {cfg.cluster_temperature:g}; "
-                              "it exports at that temperature only")
-        return _export_self_conditioned(cfg, gan, epoch, Path(run_dir), Path(out), temperature)
+        return _export_self_conditioned(cfg, gan, epoch, Path(run_dir), Path(out), cluster_temperature)
     k = gan.num_classes
     fn, sig = generator_function(gan.export_generator(), cfg.latent_dim, gan.conditional, k)
     model = convert(fn, sig, ["image"])

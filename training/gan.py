@@ -17,9 +17,7 @@ from training.models import ARCHITECTURES, NUM_CLASSES
 class GAN(keras.Model):
     def __init__(self, arch: str, latent_dim: int, ema: float = 0.0, seed: int = 0,
                  width: int = 32, minibatch_stddev: bool = False, num_classes: int = NUM_CLASSES,
-                 d_width: int | None = None,
-                 cluster_offsets=None, cluster_temperature: float = 0.0, hard_critic: bool = False,
-                 path_reg: float = 0.0, **kwargs):
+                 d_width: int | None = None, **kwargs):
         super().__init__(**kwargs)
         spec = ARCHITECTURES[arch]
         self.arch = arch
@@ -30,16 +28,6 @@ class GAN(keras.Model):
         # clusters of a self-conditioned run (--clusters).
         extra = {"num_classes": num_classes} if spec.conditional else {}
         self.num_classes = num_classes
-        # Self-conditioning with soft clusters: the generator's class weights come from z
-        # exactly as in the export (softmax(T·(z[:k] + b))), so blends are trained, not guessed.
-        self.soft_clusters = cluster_offsets is not None and cluster_temperature > 0
-        if self.soft_clusters:
-            self.cluster_offsets = tf.constant(cluster_offsets, tf.float32)
-            self.cluster_temperature = float(cluster_temperature)
-        # Real images come with one-hot clusters; soft weights on the fakes alone would tell
-        # D which is which without looking at the image. A hard critic sees both one-hot;
-        # with --soft-reals both are blends (the reals' from `clusters.kmeans`).
-        self.hard_critic = self.soft_clusters and hard_critic
         self.generator = spec.build_generator(latent_dim, width, **extra)
         # The discriminator may be wider than the generator: it trains the generator and is
         # never exported, so its size costs training time only, never the app's frames.
@@ -49,19 +37,10 @@ class GAN(keras.Model):
         if self.ema_generator is not None:
             self.ema_generator.set_weights(self.generator.get_weights())
         self.noise_seed = keras.random.SeedGenerator(seed)
-        # Path-length regularisation (StyleGAN2, Karras et al. 2020): the generator is pushed
-        # to change its image by the same amount for the same small step in z everywhere, the
-        # running mean of those amounts being the target. Sharp switches between modes (a
-        # self-conditioned generator jumping from one cluster's digit to another's) are
-        # where that amount spikes, and what a morph shows as a jump.
-        self.path_reg = float(path_reg)
-        self.path_mean = keras.Variable(0.0, trainable=False, name="path_mean", aggregation="mean") \
-            if self.path_reg > 0 else None
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")  # D's mean belief real is real
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")  # ... and that fakes are real
-        self.path_tracker = keras.metrics.Mean(name="path_penalty") if self.path_reg > 0 else None
         # Both networks are functional models, built on construction. Saying so stops Keras
         # from building the GAN symbolically through call() under a tf.distribute strategy.
         self.built = True
@@ -78,8 +57,7 @@ class GAN(keras.Model):
 
     @property
     def metrics(self):
-        trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
-        return trackers + ([self.path_tracker] if self.path_tracker is not None else [])
+        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
 
     def compile(self, g_optimizer, d_optimizer, from_logits: bool, loss: str = "bce", **kwargs):
         super().compile(**kwargs)
@@ -116,18 +94,10 @@ class GAN(keras.Model):
         return [x, weights] if self.conditional else x
 
     def _g_inputs(self, z, labels):
-        """The generator is fed class weights: one-hot rows of the classes asked for, or for
-        soft self-conditioning the weights its own z picks (labels are then ignored)."""
+        """The generator is fed class weights: one-hot rows of the classes asked for."""
         if not self.conditional:
             return z
-        z = tf.convert_to_tensor(z)
-        return [z, self._class_weights(z, labels)]
-
-    def _class_weights(self, z, labels):
-        if self.soft_clusters:
-            k = self.num_classes
-            return tf.nn.softmax(self.cluster_temperature * (z[:, :k] + self.cluster_offsets), axis=-1)
-        return tf.one_hot(labels, self.num_classes)
+        return [tf.convert_to_tensor(z), tf.one_hot(labels, self.num_classes)]
 
     def _noise(self, batch):
         """This replica's z: one draw of the shared seed, offset by the replica's id.
@@ -141,61 +111,20 @@ class GAN(keras.Model):
         seed = seed + tf.cast(tf.stack([0, replica]), tf.int64)
         return tf.random.stateless_normal((batch, self.latent_dim), seed=seed)
 
-    PATH_BATCH_FRACTION = 4  # the penalty's batch: a quarter of the training batch
-    PATH_MEAN_DECAY = 0.01  # the target's running-mean rate (StyleGAN2's)
-
-    def path_lengths(self, z, labels, seed):
-        """|∂⟨G(z), y⟩/∂z_i| per sample i: |J(z_i)ᵀ y_i| up to the batch statistics' coupling,
-        J the generator's Jacobian with respect to all of z (self-conditioned, through the
-        cluster weights z picks too), y a random image direction scaled so that the
-        lengths do not depend on the image size."""
-        with tf.GradientTape() as tape:
-            tape.watch(z)
-            w = self._class_weights(z, labels) if self.conditional else None
-            # Training-mode batch norm, as the adversarial loss sees the generator: through
-            # the batch statistics each sample's length also carries a little of the others'
-            # (the gradient of the whole batch's projection). Inference mode, tried first,
-            # trained normalisation parameters that the critic never sees, and the averaged
-            # generator's samples went grey within three epochs.
-            images = tf.cast(self.generator(self._inputs(z, w), training=True), tf.float32)
-            pixels = tf.cast(tf.reduce_prod(tf.shape(images)[1:]), tf.float32)
-            y = tf.random.stateless_normal(tf.shape(images), seed=seed) / tf.sqrt(pixels)
-            projected = tf.reduce_sum(images * y)
-        grad = tape.gradient(projected, z)
-        return tf.sqrt(tf.reduce_sum(tf.square(grad), axis=1) + 1e-8)
-
-    def path_penalty(self, z, labels):
-        """The mean squared deviation of the path lengths from their running mean, which
-        moves towards this batch's mean. Call inside the generator's tape."""
-        n = tf.maximum(tf.shape(z)[0] // self.PATH_BATCH_FRACTION, 1)
-        seed = tf.cast(self.noise_seed.next(), tf.int64)
-        lengths = self.path_lengths(z[:n], None if labels is None else labels[:n], seed)
-        target = self.path_mean + self.PATH_MEAN_DECAY * (tf.stop_gradient(tf.reduce_mean(lengths)) - self.path_mean)
-        self.path_mean.assign(target)
-        return tf.reduce_mean(tf.square(lengths - target))
-
     def train_step(self, data):
         real, labels = data
         batch = tf.shape(real)[0]
         z = self._noise(batch)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake_w = self._class_weights(z, labels) if self.conditional else None
-            fake = self.generator(self._inputs(z, fake_w), training=True)
-            real_w = None
-            if self.conditional:  # one-hot digits or clusters, or soft cluster weights as given
-                real_w = tf.one_hot(labels, self.num_classes) if labels.dtype.is_integer else labels
-            real_out = tf.cast(self.discriminator(self._inputs(real, real_w), training=True), tf.float32)
-            critic_w = tf.one_hot(tf.argmax(fake_w, -1), self.num_classes) if self.hard_critic else fake_w
-            fake_out = tf.cast(self.discriminator(self._inputs(fake, critic_w), training=True), tf.float32)
+            # Fakes are drawn for the real batch's classes (one-hot digits or clusters).
+            weights = tf.one_hot(labels, self.num_classes) if self.conditional else None
+            fake = self.generator(self._inputs(z, weights), training=True)
+            real_out = tf.cast(self.discriminator(self._inputs(real, weights), training=True), tf.float32)
+            fake_out = tf.cast(self.discriminator(self._inputs(fake, weights), training=True), tf.float32)
             g_loss, d_loss = self.gan_losses(real_out, fake_out)
-            g_total = g_loss
-            if self.path_reg > 0:
-                penalty = self.path_penalty(z, labels if self.conditional else None)
-                self.path_tracker.update_state(penalty)
-                g_total = g_loss + self.path_reg * penalty
             # Under a tf.distribute strategy gradients are summed across replicas.
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            g_scaled, d_scaled = g_total / replicas, d_loss / replicas
+            g_scaled, d_scaled = g_loss / replicas, d_loss / replicas
         g_vars = self.generator.trainable_variables
         d_vars = self.discriminator.trainable_variables
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_scaled, g_vars), g_vars))
@@ -239,8 +168,6 @@ class GAN(keras.Model):
             for v in opt.variables:  # named after the model variable they shadow
                 add(f"{group}/{v.name}", v)
         add("noise/state", self.noise_seed.state)
-        if self.path_mean is not None:
-            add("path/mean", self.path_mean)
         if self.ema_generator is not None:
             for layer in self.ema_generator.layers:
                 for v in layer.weights:

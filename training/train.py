@@ -81,26 +81,19 @@ def precision_policy(precision: str):
     return keras.dtype_policies.DTypePolicy("mixed_bfloat16" if precision == "bf16" else "float32")
 
 
-def build_gan(cfg: TrainConfig, precision: str = "float32", clustering=None):
-    """The compiled GAN for `cfg`; `clustering` (training only) sets soft self-conditioning."""
+def build_gan(cfg: TrainConfig, precision: str = "float32"):
+    """The compiled GAN for `cfg`."""
     import keras
 
     from training.gan import GAN
     from training.models import ARCHITECTURES, NUM_CLASSES
 
-    offsets = None
-    if clustering is not None and cfg.cluster_temperature > 0:
-        from training.clusters import latent_offsets
-
-        offsets = latent_offsets(clustering.priors)
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision_policy(precision))
     try:
         gan = GAN(cfg.arch, cfg.latent_dim, ema=cfg.ema, seed=cfg.seed,
                   width=cfg.width or 0, minibatch_stddev=cfg.minibatch_stddev, d_width=cfg.d_width,
-                  num_classes=cfg.clusters or NUM_CLASSES,
-                  cluster_offsets=offsets, cluster_temperature=cfg.cluster_temperature,
-                  hard_critic=cfg.hard_critic, path_reg=cfg.path_reg)
+                  num_classes=cfg.clusters or NUM_CLASSES)
     finally:
         keras.config.set_dtype_policy(previous)
     gan.compile(
@@ -196,9 +189,7 @@ def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnis
         # Self-conditioning: the GAN never sees a digit label, only the cluster of each image.
         from training.clusters import kmeans
 
-        labels, clustering = kmeans(images, cfg.clusters, cfg.seed,
-                                    cfg.cluster_temperature if cfg.soft_reals else 0.0,
-                                    space=cfg.cluster_space)
+        labels, clustering = kmeans(images, cfg.clusters, cfg.seed, space=cfg.cluster_space)
         if chief:
             clustering.save(run_dir)
 
@@ -212,7 +203,7 @@ def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnis
         cfg = dataclasses.replace(cfg, steps_per_execution=1)
     keras.utils.set_random_seed(cfg.seed)
     with strategy.scope():
-        gan = build_gan(cfg, precision, clustering if cfg.clusters else None)
+        gan = build_gan(cfg, precision)
     first_epoch, wall_seconds = 0, 0.0
     if resuming:
         arrays, first_epoch, wall_seconds = checkpoint.read_with_wall_time(run_dir)

@@ -1,5 +1,5 @@
-"""Training levers: the learning-rate decay window, the best checkpoint, the hinge loss
-and the hard critic of soft self-conditioning."""
+"""Training levers: the learning-rate decay window, the best checkpoint, the hinge loss,
+the discriminator's width, and the levers that were removed."""
 
 from __future__ import annotations
 
@@ -20,11 +20,6 @@ def test_decay_window_steps_down_to_a_positive_rate():
 def test_decay_window_longer_than_the_run_is_refused():
     with pytest.raises(ConfigError, match="--lr-decay-epochs"):
         TrainConfig(epochs=5, lr_decay_epochs=6)
-
-
-def test_hard_critic_needs_soft_clusters():
-    with pytest.raises(ConfigError, match="--hard-critic"):
-        TrainConfig(arch="cdcgan", clusters=5, hard_critic=True)
 
 
 @pytest.mark.slow
@@ -52,43 +47,6 @@ def test_run_logs_the_decayed_rates_and_a_resume_keeps_the_trained_epochs_rates(
     rows = [json.loads(line) for line in (tmp_path / "plain" / "metrics.jsonl").read_text().splitlines()]
     assert "lr" not in rows[0]  # trained at the constant rate, which the config records
     assert [r["lr"] for r in rows[1:]] == pytest.approx([2e-4 / 3, 1e-4 / 3])
-
-
-def test_hard_critic_shows_the_discriminator_one_hot_clusters_for_fakes():
-    import tensorflow as tf
-
-    from training.clusters import Clustering
-    from training.train import build_gan
-
-    clustering = Clustering(k=5, priors=[0.4, 0.2, 0.2, 0.1, 0.1], inertia=1.0)
-    seen = {}
-    for hard in (False, True):
-        cfg = TrainConfig(arch="cdcgan", clusters=5, cluster_temperature=4.0, hard_critic=hard,
-                          width=4, latent_dim=8).resolved()
-        gan = build_gan(cfg, clustering=clustering)
-        inner = gan.discriminator
-
-        class Recording:
-            trainable_variables = inner.trainable_variables
-
-            def __call__(self, inputs, training=False):
-                seen.setdefault(hard, []).append(np.asarray(inputs[1]))
-                return inner(inputs, training=training)
-
-        gan.discriminator = Recording()
-        real = tf.zeros((16, 28, 28, 1))
-        gan.train_step((real, tf.constant(np.arange(16) % 5, tf.int32)))
-    real_w, soft_fake_w = seen[False][:2]
-    _, hard_fake_w = seen[True][:2]
-    assert set(np.unique(real_w)) == {0.0, 1.0}  # reals: one-hot clusters
-    assert soft_fake_w.max(1).mean() < 0.99  # the soft critic sees blends on fakes only
-    assert set(np.unique(hard_fake_w)) == {0.0, 1.0} and (hard_fake_w.sum(1) == 1).all()
-    # --soft-reals: the dataset's labels are weight rows, and the critic gets them as they are.
-    blends = np.random.default_rng(0).dirichlet(np.ones(5), 16).astype(np.float32)
-    gan.discriminator = Recording()
-    seen[True] = []
-    gan.train_step((real, tf.constant(blends)))
-    np.testing.assert_allclose(seen[True][0], blends, rtol=1e-6)
 
 
 @pytest.mark.slow
@@ -174,53 +132,14 @@ def test_discriminator_width_is_its_own_and_stays_out_of_the_export():
         TrainConfig(d_width=0)
 
 
-def test_path_lengths_are_the_jacobian_transpose_applied_to_a_random_image():
-    """∂⟨G(z), y⟩/∂z per sample, through the cluster weights that z picks (soft self-conditioning)."""
-    import tensorflow as tf
-
-    from training.clusters import Clustering
-    from training.train import build_gan
-
-    clustering = Clustering(k=3, priors=[0.5, 0.3, 0.2], inertia=1.0)
-    cfg = TrainConfig(arch="cdcgan", clusters=3, cluster_temperature=4.0, path_reg=2.0,
-                      width=4, latent_dim=6).resolved()
-    gan = build_gan(cfg, clustering=clustering)
-    z = tf.constant(np.random.default_rng(1).standard_normal((3, 6)), tf.float32)
-    seed = tf.constant([7, 11], tf.int64)
-    lengths = gan.path_lengths(z, None, seed).numpy()
-
-    with tf.GradientTape() as tape:
-        tape.watch(z)
-        images = gan.generator([z, gan._class_weights(z, None)], training=True)
-    # The whole batch's Jacobian: with batch statistics, sample i's image depends on every z_j.
-    jacobian = tape.jacobian(images, z).numpy().reshape(3, -1, 3, 6)  # (n, pixels, n, latent)
-    y = tf.random.stateless_normal(images.shape, seed=seed).numpy().reshape(3, -1) / np.sqrt(28 * 28)
-    expected = np.linalg.norm(np.einsum("npjl,np->jl", jacobian, y), axis=1)
-    np.testing.assert_allclose(lengths, expected, rtol=1e-4)
-    assert gan.path_lengths(z[:2], None, seed).shape == (2,)
-
-
-def test_path_penalty_is_refused_out_of_range():
-    for bad in (-1.0, 101.0, float("nan")):
-        with pytest.raises(ConfigError, match="--path-reg"):
-            TrainConfig(path_reg=bad)
-
-
-@pytest.mark.slow
-def test_path_regularised_run_logs_its_penalty_resumes_and_exports(tiny_mnist, tmp_path):
-    from training import checkpoint
-    from training.export import export_run
-    from training.train import train
-
-    cfg = dict(arch="cdcgan", path_reg=2.0, width=8, latent_dim=16, batch_size=64, data=str(tiny_mnist),
-               out=str(tmp_path / "p"), estimate_every=0)
-    train(TrainConfig(epochs=1, **cfg), verbose=0)
-    arrays, _ = checkpoint.read(tmp_path / "p")
-    assert float(arrays["path/mean"]) > 0  # the target moved off zero towards the lengths
-    with pytest.raises(ConfigError, match="path_reg"):  # the penalty is part of the recipe
-        train(TrainConfig(epochs=2, resume=True, **{**cfg, "path_reg": 0.0}), verbose=0)
-    run = train(TrainConfig(epochs=2, resume=True, **cfg), verbose=0)
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [r["epoch"] for r in rows] == [1, 2]
-    assert all(np.isfinite(r["path_penalty"]) and r["path_penalty"] >= 0 for r in rows)
-    assert export_run(run, tmp_path / "p.onnx").is_file()
+@pytest.mark.parametrize("key, off, on", [("cluster_temperature", 0.0, 4.0), ("hard_critic", False, True),
+                                          ("soft_reals", False, True), ("path_reg", 0.0, 2.0)])
+def test_a_run_that_recorded_a_removed_option_loads_only_if_it_was_off(tmp_path, key, off, on):
+    """Run folders of earlier releases record the removed levers: switched off they load as
+    before; switched on, the run is refused with where to find the release that had them."""
+    saved = json.loads(TrainConfig(arch="cdcgan", clusters=5).to_json())
+    (tmp_path / "off.json").write_text(json.dumps({**saved, key: off}))
+    assert TrainConfig.load(tmp_path / "off.json") == TrainConfig(arch="cdcgan", clusters=5)
+    (tmp_path / "on.json").write_text(json.dumps({**saved, key: on}))
+    with pytest.raises(ConfigError, match=f"--{key.replace('_', '-')}.*docs/results.md"):
+        TrainConfig.load(tmp_path / "on.json")
