@@ -124,7 +124,7 @@ def test_export_into_unwritable_folder_is_a_clear_error(exported_tiny, tmp_path)
     # A path through a regular file cannot be written even by root (tests run as root in CI).
     blocker = tmp_path / "not-a-folder"
     blocker.write_bytes(b"")
-    with pytest.raises(export.ExportError, match="cannot write"):
+    with pytest.raises(export.ExportError, match="does not exist; nothing was written"):
         export.export_run(exported_tiny["unconditional_run"], blocker / "g.onnx")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder"]
 
@@ -152,7 +152,7 @@ def test_export_interrupted_while_writing_leaves_the_previous_model_intact(expor
     def interrupted(fd):
         raise KeyboardInterrupt  # Ctrl-C after the new bytes are written, before the rename
 
-    monkeypatch.setattr("training.checkpoint.os.fsync", interrupted)
+    monkeypatch.setattr("digit_contract.atomic.os.fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
         export.export_run(exported_tiny["unconditional_run"], target)
     assert target.read_bytes() == before

@@ -161,14 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     from training.evaluate import EvaluationError
     from training.plot import PlotError
 
-    user_errors: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError, EvaluationError,
-                                                    PlotError)
-    try:
-        from training.export import ExportError
+    from training.metadata import ExportError
 
-        user_errors += (ExportError,)
-    except ImportError:  # export needs tf2onnx; train works without it
-        pass
+    user_errors: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError, EvaluationError,
+                                                    PlotError, ExportError)
     handlers = {"train": _cmd_train, "export": _cmd_export, "encoder": _cmd_encoder, "evaluate": _cmd_evaluate,
                 "classifier": _cmd_classifier, "bench": _cmd_bench, "plot": _cmd_plot}
     try:

@@ -42,7 +42,7 @@ class Clustering:
 
     @classmethod
     def load(cls, run_dir: Path) -> "Clustering":
-        from training.export import ExportError
+        from training.metadata import ExportError
 
         try:
             data = json.loads((Path(run_dir) / CLUSTERS_FILE).read_bytes().decode("utf-8"))

@@ -341,7 +341,7 @@ def main(args) -> int:
         raise EvaluationError(f"{out}: cannot write results ({e.strerror})") from None
     print(f"results written to {out}")
     if args.embed:
-        from training.export import with_metrics
+        from training.metadata import with_metrics
 
         with_metrics(Path(args.model), {k: v for k, v in result.items() if k != "model"})
         print(f"results embedded in {args.model}'s metadata")

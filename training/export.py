@@ -11,7 +11,6 @@ only then renames the file into place.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -22,16 +21,11 @@ from digit_contract.atomic import OutputError, describe, remove_stale_temp_files
 from digit_contract.lock import held_by
 from training import checkpoint
 from training.config import TrainConfig
+from training.metadata import ExportError, base_metadata, is_our_model, set_metadata  # noqa: F401 - re-exported
 
-CONTRACT_VERSION = "2"
 PARITY_TOLERANCE = 1e-4
 PARITY_SAMPLES = 256
 OPSET = 17
-MAX_REPLACEABLE_BYTES = 256 * 2**20  # larger than any model this project exports
-
-
-class ExportError(Exception):
-    """The export could not be made, or failed its own checks; nothing was written."""
 
 
 def _rename_tensor(graph, old: str, new: str) -> None:
@@ -62,13 +56,6 @@ def convert(fn, input_signature, output_names: list[str]):
     return model
 
 
-def _set_metadata(model, metadata: dict[str, str]) -> None:
-    del model.metadata_props[:]
-    for k, v in metadata.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = k, str(v)
-
-
 def finish(model, metadata: dict[str, str], out: Path, reference_fn, feeds_fn) -> Path:
     """Attach metadata, check, compare with `reference_fn`, write atomically to `out`."""
     import onnx
@@ -77,7 +64,7 @@ def finish(model, metadata: dict[str, str], out: Path, reference_fn, feeds_fn) -
     from training import fast_graph
 
     fast_graph.rewrite(model)  # equal outputs, faster kernels; checked below with the rest
-    _set_metadata(model, metadata)
+    set_metadata(model, metadata)
     try:
         onnx.checker.check_model(model, full_check=True)
     except onnx.checker.ValidationError as e:
@@ -127,36 +114,6 @@ def check_output_path(out) -> Path:
                           "(choose another name)")
     return out
 
-
-def is_our_model(path: Path) -> bool:
-    """True if `path` is a regular file holding an ONNX model with this project's metadata
-    (`contract_version`): an earlier export, which a new export may replace."""
-    try:
-        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_REPLACEABLE_BYTES:
-            return False
-        import onnx
-
-        model = onnx.load_model_from_string(path.read_bytes())
-    except Exception:  # noqa: BLE001 - anything unreadable is not ours to replace
-        return False
-    return any(p.key == "contract_version" for p in model.metadata_props)
-
-
-def base_metadata(kind: str, architecture: str, epochs: int, num_classes: int,
-                  config_json: str, metrics: dict | None) -> dict[str, str]:
-    meta = {
-        "contract_version": CONTRACT_VERSION,
-        "kind": kind,
-        "num_classes": str(num_classes),
-        "architecture": architecture,
-        "epochs": str(epochs),
-        "dataset": "mnist",
-        "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "config": config_json,
-    }
-    if metrics is not None:
-        meta["metrics"] = json.dumps(metrics, sort_keys=True)
-    return meta
 
 
 def to_unit_range(x):
@@ -346,18 +303,3 @@ def _export_self_conditioned(cfg, gan, epoch, run_dir: Path, out: Path, temperat
         return {"z": rng.standard_normal((n, cfg.latent_dim)).astype(np.float32)}
 
     return finish(model, meta, out, lambda f: [fn(f["z"]).numpy()], feeds)
-
-
-def with_metrics(onnx_path: Path, metrics: dict) -> None:
-    """Rewrite a model's `metrics` metadata in place (atomically), after `evaluate --embed`."""
-    import onnx
-
-    model = onnx.load_from_string(Path(onnx_path).read_bytes())
-    props = {p.key: p.value for p in model.metadata_props}
-    props["metrics"] = json.dumps(metrics, sort_keys=True)
-    _set_metadata(model, props)
-    data = model.SerializeToString()
-    try:
-        write_atomic(Path(onnx_path), lambda f: f.write(data), replace=is_our_model)
-    except OutputError as e:
-        raise ExportError(str(e)) from None

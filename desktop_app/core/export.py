@@ -1,5 +1,5 @@
-"""Turning generator output into pixels and files: uint8 frames, grids, PNG and GIF export
-(animation.py adds APNG, WebP, frame counts and easing).
+"""Turning generator output into pixels and files: uint8 frames, grids, PNG export
+(animation.py writes the animated GIF, APNG and WebP files).
 
 Every file is written atomically (digit_contract.atomic): on any error no partial file is left and an
 existing file of the same name is untouched. Pillow is imported only when exporting, so it
@@ -73,20 +73,4 @@ def save_strip(path: str | Path, frames: np.ndarray, scale: int = 4, gap: int = 
     return save_png(path, tile(frames, cols=len(frames), gap=gap), scale)
 
 
-def gif_bytes(frames: np.ndarray, fps: float = 25.0, scale: int = 4, loop: bool = True) -> bytes:
-    """An animated GIF of uint8 frames (n, h, w) at `fps` (rounded to a whole 1..60),
-    enlarged `scale` times (see animation.py for APNG, WebP, frame counts and easing)."""
-    from . import animation  # animation builds on this module
-
-    whole = int(min(animation.MAX_FPS, max(1, round(fps))))
-    return animation.encode(frames, animation.AnimationOptions(whole, scale=scale), loop)
-
-
-def save_gif(path: str | Path, frames: np.ndarray, fps: float = 25.0, scale: int = 4,
-             loop: bool = True) -> Path:
-    """Write uint8 frames (n, h, w) as an animated GIF; raises `OutputError`."""
-    return write_bytes_atomic(path, gif_bytes(frames, fps, scale, loop))
-
-
-__all__ = ["OutputError", "gif_bytes", "png_bytes", "save_gif", "save_png", "save_strip",
-           "tile", "to_uint8", "upscale"]
+__all__ = ["OutputError", "png_bytes", "save_png", "save_strip", "tile", "to_uint8", "upscale"]

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from desktop_app.core import export, files
+from desktop_app.core import animation, export, files
 from digit_contract.atomic import OutputError, write_atomic
 from desktop_app.core.interpolation import Keyframe
 from desktop_app.core.weights import mix, one_hot
@@ -196,7 +196,7 @@ def test_unwritable_folder_gives_a_clear_error_and_no_file(tmp_path):
     blocker.write_text("x")
     for target in (tmp_path / "missing" / "a.gif", blocker / "a.gif"):
         with pytest.raises(OutputError, match="a.gif"):
-            export.save_gif(target, np.zeros((3, 28, 28), np.uint8))
+            animation.save(target, np.zeros((3, 28, 28), np.uint8), animation.AnimationOptions(fmt="GIF"))
     if os.geteuid() != 0:  # root ignores folder permissions
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o500)
@@ -277,7 +277,7 @@ def test_exports_are_real_images_at_the_asked_scale(tmp_path):
     export.save_strip(tmp_path / "s.png", frames, scale=2, gap=2)
     with Image.open(tmp_path / "s.png") as strip:
         assert strip.size == ((5 * 28 + 4 * 2) * 2, 56)
-    export.save_gif(tmp_path / "a.gif", frames, fps=25, scale=3)
+    animation.save(tmp_path / "a.gif", frames, animation.AnimationOptions(fps=25, scale=3, fmt="GIF"))
     with Image.open(tmp_path / "a.gif") as gif:
         assert gif.n_frames == 5 and gif.size == (84, 84)
         assert gif.info["duration"] == 40 and gif.info.get("loop") == 0
