@@ -1,4 +1,4 @@
-"""The README's Find-a-digit table: `python docs/find_table.py MODEL.onnx [--count N] [--refine-ms MS]`.
+"""The Find-a-digit table of docs/results.md: `python docs/find_table.py MODEL.onnx [--count N] [--refine-ms MS]`.
 
 On the first N MNIST test digits (MNIST_DIR or ../shared/data): the encoder's guess alone,
 or with refinement, through `desktop_app.core.inversion.find_latent`. Prints one JSON line:
