@@ -31,6 +31,7 @@ FORMAT = "digit-studio/latents"
 VERSION = 2  # 2: frames hold `class_weights`; version 1 held an integer `label`
 READABLE_VERSIONS = (1, 2)
 MAX_FILE_BYTES = 16 << 20
+CLASS_KINDS = ("digits", "clusters")  # a frame's optional `classes`
 MAX_KEYFRAMES = 256
 # N(0, I) latents never come near this; larger values are a broken or hostile file.
 MAX_ABS_VALUE = 1000.0
@@ -72,6 +73,8 @@ def _frame_json(frame: Keyframe) -> dict[str, Any]:
         "z": [_num(v) for v in np.asarray(frame.z, np.float32)],
         "class_weights": None if weights is None else [_num(v) for v in
                                                        np.asarray(weights, np.float32)]}
+    if weights is not None and frame.classes is not None:
+        out["classes"] = frame.classes
     if frame.name:
         out["name"] = frame.name
     return out
@@ -178,8 +181,13 @@ class _Reader:
         if np.abs(arr).max(initial=0.0) > MAX_ABS_VALUE:
             self.fail(f"{where} 'z' holds values beyond ±{MAX_ABS_VALUE:g}")
         weights = self.weights(obj, where)
+        classes = self.field(obj, "classes", (str,), where, optional=True)
+        if classes is not None and classes not in CLASS_KINDS:
+            self.fail(f"{where} 'classes' is {classes[:20]!r}, not one of "
+                      f"{', '.join(CLASS_KINDS)}")
         name = self.field(obj, "name", (str,), where, optional=True) or ""
-        return Keyframe(arr.astype(np.float32), weights, name[:100])
+        return Keyframe(arr.astype(np.float32), weights, name[:100],
+                        classes if weights is not None else None)
 
 
 def loads(text: str, path: str | Path = "<text>", expected_dim: int | None = None

@@ -24,11 +24,18 @@ MODES = ("once", "loop", "pingpong")
 @dataclass(frozen=True)
 class Keyframe:
     """One stop on the path: a latent (latent_dim,) float32 and, for conditional models,
-    class weights (num_classes,) float32 on the simplex (None for unconditional ones)."""
+    class weights (num_classes,) float32 on the simplex (None for unconditional ones).
+
+    `classes` says what the weights are weights of, "digits" or "clusters" (None: not
+    known, e.g. a file from before it was recorded): with their width it decides which
+    models can draw the keyframe (core/class_fit.py). A keyframe keeps its weights
+    whatever model is loaded.
+    """
 
     z: np.ndarray
     class_weights: np.ndarray | None = None
     name: str = ""
+    classes: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ through removals and reorders; automatic names are renumbered so they keep readi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 from .interpolation import Keyframe
@@ -25,8 +26,8 @@ def _is_auto(name: str) -> bool:
 
 def renumber(keys: Sequence[Keyframe]) -> list[Keyframe]:
     """Automatic names follow the path order; chosen names stay."""
-    return [Keyframe(k.z, k.class_weights, auto_name(i) if _is_auto(k.name) or not k.name
-                     else k.name) for i, k in enumerate(keys)]
+    return [replace(k, name=auto_name(i) if _is_auto(k.name) or not k.name else k.name)
+            for i, k in enumerate(keys)]
 
 
 def removed(keys: Sequence[Keyframe], index: int) -> list[Keyframe]:
@@ -46,5 +47,5 @@ def renamed(keys: Sequence[Keyframe], index: int, name: str) -> list[Keyframe]:
     name = " ".join(name.split())[:MAX_NAME]
     keys = list(keys)
     k = keys[index]
-    keys[index] = Keyframe(k.z, k.class_weights, name)
+    keys[index] = replace(k, name=name)
     return renumber(keys)

@@ -16,9 +16,9 @@ Truncation and directions act on z only, never on the weights. A seed draws a cl
 (`seed_digit`), so a random sample is a random digit, reproducibly: uniformly over the
 digits, or by the model's `class_priors` over its clusters.
 
-Views register a callback with `subscribe`; every setter notifies once, passing a reason
-("seed", "truncation", "raw", "coeff", "class_weights", "directions", "z", "reset",
-"restore") so a view can skip work.
+Its owner (`Studio`) registers a callback with `subscribe`; every setter notifies once,
+passing a `Change` (SEED, TRUNCATION, RAW, COEFF, CLASS_WEIGHTS, DIRECTIONS, Z, RESET,
+RESTORE) so a view can skip work.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from .events import Change
 from .weights import check as check_weights, one_hot
 
 MAX_SEED = 2**31 - 1
@@ -66,6 +67,9 @@ class LatentSnapshot:
     delta: np.ndarray
     coeffs: np.ndarray
     class_weights: np.ndarray | None
+    # The directions the coefficients were set along (shared, never written): undo puts
+    # them back with the coefficients, so the latent comes back exactly.
+    steps: np.ndarray | None = None
 
     def same_as(self, other: "LatentSnapshot") -> bool:
         return (self.seed == other.seed and self.truncation == other.truncation
@@ -85,7 +89,7 @@ class LatentState:
 
     def __init__(self, latent_dim: int, seed: int = 0, truncation: float = 1.0,
                  num_classes: int = 0, class_priors=None):
-        self._listeners: list[Callable[[str], None]] = []
+        self._listeners: list[Callable[[Change], None]] = []
         self.latent_dim = latent_dim
         self.num_classes = num_classes
         # A cluster model's priors (random classes follow them); None: uniform digits.
@@ -107,10 +111,10 @@ class LatentState:
         return one_hot(seed_digit(seed, self.num_classes, self.class_priors), self.num_classes)
 
     # -- observers ------------------------------------------------------------------
-    def subscribe(self, callback: Callable[[str], None]) -> None:
+    def subscribe(self, callback: Callable[[Change], None]) -> None:
         self._listeners.append(callback)
 
-    def _changed(self, reason: str) -> None:
+    def _changed(self, reason: Change) -> None:
         for callback in self._listeners:
             callback(reason)
 
@@ -167,21 +171,21 @@ class LatentState:
         self.delta[:] = 0
         if self.num_classes and not keep_weights:
             self.class_weights = self._seed_weights(self.seed)
-        self._changed("seed")
+        self._changed(Change.SEED)
 
     def set_truncation(self, value: float) -> None:
         self.truncation = float(value)
-        self._changed("truncation")
+        self._changed(Change.TRUNCATION)
 
     def set_raw(self, dim: int, value: float) -> None:
         """Set what raw slider `dim` shows, i.e. (base + delta)[dim]."""
         self.delta[dim] = value - self._base[dim]
-        self._changed("raw")
+        self._changed(Change.RAW)
 
     def set_coeff(self, index: int, value: float) -> None:
         """Set principal-direction slider `index`, in standard deviations."""
         self.coeffs[index] = value
-        self._changed("coeff")
+        self._changed(Change.COEFF)
 
     def set_class_weights(self, weights) -> None:
         """The digit or blend to draw: (num_classes,) non-negative, summing to 1
@@ -189,7 +193,7 @@ class LatentState:
         if not self.num_classes:
             raise ValueError("an unconditional model has no class weights")
         self.class_weights = check_weights(weights, self.num_classes)[0]
-        self._changed("class_weights")
+        self._changed(Change.CLASS_WEIGHTS)
 
     def set_digit(self, digit: int) -> None:
         """Draw the pure digit (or cluster): one-hot weights."""
@@ -211,19 +215,21 @@ class LatentState:
             self.class_weights = check_weights(weights, num_classes)[0]
         else:
             self.class_weights = self._seed_weights(self.seed or 0)
-        self._changed("class_weights")
+        self._changed(Change.CLASS_WEIGHTS)
 
     def set_directions(self, steps: np.ndarray) -> None:
         """steps : (k, latent_dim), the latent change of +1 std along each direction.
 
-        Coefficients already set keep their values where the count allows.
+        The latent does not move: what the old coefficients added is folded into the raw
+        edits (truncation permitting) and the new coefficients start at 0. Directions
+        belong to one digit (directions.py); another digit's are another basis.
         """
-        old = self.coeffs
+        offset = self.coeffs @ self._steps if self.coeffs.size else None
+        if offset is not None and np.any(offset) and self.truncation > 0:
+            self.delta = (self.delta + offset / self.truncation).astype(np.float32)
         self._steps = np.asarray(steps, np.float32).reshape(-1, self.latent_dim)
         self.coeffs = np.zeros(len(self._steps), np.float32)
-        keep = min(len(old), len(self.coeffs))
-        self.coeffs[:keep] = old[:keep]
-        self._changed("directions")
+        self._changed(Change.DIRECTIONS)
 
     def set_z(self, z: np.ndarray) -> None:
         """Make `z` the current latent exactly: no seed, truncation 1, directions at 0."""
@@ -233,34 +239,39 @@ class LatentState:
         self.delta[:] = 0
         self.truncation = 1.0
         self.coeffs[:] = 0
-        self._changed("z")
+        self._changed(Change.Z)
 
     def snapshot(self) -> LatentSnapshot:
         weights = None if self.class_weights is None else self.class_weights.copy()
         return LatentSnapshot(self.seed, self.truncation, self._base.copy(), self.delta.copy(),
-                              self.coeffs.copy(), weights)
+                              self.coeffs.copy(), weights, self._steps)
 
     def restore(self, snap: LatentSnapshot) -> None:
-        """Bring back a snapshot of this latent (same latent_dim). Coefficients for
-        directions that no longer exist are dropped; missing ones are 0."""
+        """Bring back a snapshot of this latent (same latent_dim), with the directions its
+        coefficients were set along; a snapshot without them keeps the directions now and
+        drops coefficients for directions that no longer exist (missing ones are 0)."""
         self.seed = snap.seed
         self.truncation = snap.truncation
         self._base = snap.base.copy()
         self.delta = snap.delta.copy()
-        keep = min(len(snap.coeffs), len(self.coeffs))
-        self.coeffs[:] = 0
-        self.coeffs[:keep] = snap.coeffs[:keep]
+        if snap.steps is not None and snap.steps.shape[1:] == (self.latent_dim,):
+            self._steps = snap.steps
+            self.coeffs = snap.coeffs.copy()
+        else:
+            keep = min(len(snap.coeffs), len(self.coeffs))
+            self.coeffs[:] = 0
+            self.coeffs[:keep] = snap.coeffs[:keep]
         if self.num_classes and snap.class_weights is not None \
                 and len(snap.class_weights) == self.num_classes:
             self.class_weights = snap.class_weights.copy()
-        self._changed("restore")
+        self._changed(Change.RESTORE)
 
     def set_seed_keeping_edits(self, seed: int) -> None:
         """Another seed under the same raw edits, truncation, directions and weights: what
         a grid tile shows (see `grid_z`)."""
         self.seed = int(seed) % (MAX_SEED + 1)
         self._base = seed_vector(self.seed, self.latent_dim)
-        self._changed("seed")
+        self._changed(Change.SEED)
 
     def clear_directions(self) -> bool:
         """Forget directions and their coefficients (another model's PC1 is another
@@ -268,11 +279,11 @@ class LatentState:
         moved = bool(np.any(self.coeffs))
         self._steps = np.zeros((0, self.latent_dim), np.float32)
         self.coeffs = np.zeros(0, np.float32)
-        self._changed("directions")
+        self._changed(Change.DIRECTIONS)
         return moved
 
     def reset(self) -> None:
         """Back to the plain draw (or loaded latent): raw edits and directions cleared."""
         self.delta[:] = 0
         self.coeffs[:] = 0
-        self._changed("reset")
+        self._changed(Change.RESET)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .directions import Directions
 from .interpolation import Keyframe
 from .latent import LatentSnapshot
 
@@ -30,13 +31,16 @@ class Controls:
 @dataclass(frozen=True)
 class Snapshot:
     """The user's work at one moment, for undo: latent, keyframes, what was on screen,
-    bookmarks."""
+    bookmarks, and the directions the latent's coefficients were set along (with the
+    serial number of the model they belong to)."""
 
     latent: LatentSnapshot
     keyframes: tuple[Keyframe, ...]
     display: str
     t: float
     bookmarks: tuple[Keyframe, ...] = ()
+    directions: Directions | None = None
+    model: int = 0
 
     def same_as(self, other: "Snapshot") -> bool:
         return (self.display == other.display and self.t == other.t
@@ -49,6 +53,6 @@ def _same_keys(a: tuple[Keyframe, ...], b: tuple[Keyframe, ...]) -> bool:
     def same(x: Keyframe, y: Keyframe) -> bool:
         wx, wy = x.class_weights, y.class_weights
         return x is y or (x.name == y.name and np.array_equal(x.z, y.z)
-                          and (wx is None) == (wy is None)
+                          and x.classes == y.classes and (wx is None) == (wy is None)
                           and (wx is None or np.array_equal(wx, wy)))
     return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))

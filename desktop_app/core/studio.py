@@ -1,4 +1,5 @@
-"""`Studio`: everything one window explores, without Qt: models, latent, keyframes, and
+"""`Studio`: the one owner of everything a window explores, without Qt: the models, the
+latent, the keyframes and t, the grid, playback, bookmarks, the principal directions and
 which frame is on screen.
 
 One source of truth: the frame on screen is a pure function of this object. It is either
@@ -6,134 +7,143 @@ the current latent (`display == "latent"`, alone or as an 8×8 grid) or the path
 (`display == "path"`, while a path is played or scrubbed). `controls()` says what every
 control must show for that frame, so the controls never contradict the picture.
 
-Every change goes through a method here and is announced once to `subscribe`rs with a
-reason: the latent's own reasons (see latent.py) plus "generator", "classifier",
-"display", "t", "method", "grid", "keyframes", "bookmarks", "compare" and "restore".
-Views only render. The grid is either the next seeds or variations around the latent
-(variations.py); a second model may draw the same latents beside the first (frames.py).
+Every field is read-only from outside; every change is a typed method here and is
+announced once to `subscribe`rs with a `Change` (core/events.py). Views bind: they call
+commands and render on events; they never write a field. The grid is either the next
+seeds or variations around the latent (variations.py); a second model may draw the same
+latents beside the first (frames.py); keyframes and bookmarks keep their own class
+weights, whatever model is loaded (class_fit.py). Loading a model is one use case,
+`load_model` (model_loading.py). See docs/state.md for the picture.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Callable, Iterator
-
 import numpy as np
 
-from . import frames, keyframes as kf, variations as var
+from . import class_fit, frames, keyframes as kf, variations as var
 from .classifier import Classifier, Verdict
+from .directions import Directions
+from .events import Change, Evented
 from .files import LatentFile
 from .frames import GRID_GAP, GRID_SIDE, Frame
 from .generator import Generator
-from .interpolation import Keyframe, PathPoint, path_point
+from .interpolation import METHODS, MODES, Keyframe, PathPoint, path_point
 from .latent import LatentState
+from .model_loading import LoadReport, SessionStore, load_model
 from .snapshot import Controls, Snapshot
 from .weights import check as check_weights, class_noun, describe as describe_weights, one_hot
 
-__all__ = ["EDITS", "GRID_GAP", "GRID_SIDE", "Frame", "Snapshot", "Studio"]
-# The latent edits a view may ask for (`Studio.edit`): each a LatentState method.
-EDITS = frozenset({"set_seed", "set_seed_keeping_edits", "set_truncation", "set_raw",
-                   "set_coeff", "set_class_weights", "set_digit", "reset"})
+__all__ = ["Change", "GRID_GAP", "GRID_SIDE", "Frame", "Snapshot", "Studio"]
+_DIRECTIONS_KEPT = 16  # directions of this many digits or blends are kept per model
 
 
-class Studio:
-    """Models, latent state, keyframes and the displayed frame."""
+def weights_key(weights: np.ndarray | None) -> bytes:
+    """A dictionary key for a class-weight row (b"" for none): rounded, so float noise of
+    the same blend finds the same directions."""
+    return b"" if weights is None else np.round(np.asarray(weights, np.float64), 4).tobytes()
+
+
+class Studio(Evented):
+    """Models, latent state, path, grid, playback, bookmarks and the displayed frame."""
 
     def __init__(self) -> None:
-        self.generator: Generator | None = None
-        self.classifier: Classifier | None = None
-        self.compare: Generator | None = None  # a second model drawing the same latents
-        self.state: LatentState | None = None
-        self.keyframes: tuple[Keyframe, ...] = ()
-        self.method = "slerp"
-        self.t = 0.0
-        self.display = "latent"
-        self.grid = False
-        self.variation = var.VariationGrid()  # on: the grid shows z + radius·d_i
-        self.bookmarks: tuple[Keyframe, ...] = ()
-        self._listeners: list[Callable[[str], None]] = []
-        self._quiet = 0
+        super().__init__()
+        self._generator: Generator | None = None
+        self._classifier: Classifier | None = None
+        self._compare: Generator | None = None  # a second model drawing the same latents
+        self._state: LatentState | None = None
+        self._keyframes: tuple[Keyframe, ...] = ()
+        self._method = "slerp"
+        self._t = 0.0
+        self._display = "latent"
+        self._grid = False
+        self._variation = var.VariationGrid()  # on: the grid shows z + radius·d_i
+        self._bookmarks: tuple[Keyframe, ...] = ()
+        self._speed, self._mode = 1.0, "loop"  # playback: 1 = 100 %; once, loop or pingpong
+        self._model_serial = 0  # which generator directions belong to
+        self._directions: Directions | None = None
+        self._directions_cache: dict[bytes, Directions] = {}
 
-    # -- events -----------------------------------------------------------------------
-    def subscribe(self, callback: Callable[[str], None]) -> None:
-        """`callback(reason)` after every change (see the module docstring)."""
-        self._listeners.append(callback)
+    # -- read-only state ------------------------------------------------------------------
+    generator = property(lambda self: self._generator)
+    classifier = property(lambda self: self._classifier)
+    compare = property(lambda self: self._compare)
+    state = property(lambda self: self._state, doc="The `LatentState` (read its fields; "
+                                                   "change it through the commands here).")
+    keyframes = property(lambda self: self._keyframes)
+    bookmarks = property(lambda self: self._bookmarks)
+    method = property(lambda self: self._method)
+    t = property(lambda self: self._t)
+    display = property(lambda self: self._display)
+    grid = property(lambda self: self._grid)
+    variation = property(lambda self: self._variation)
+    speed = property(lambda self: self._speed, doc="Playback speed, 1 = 100 %.")
+    mode = property(lambda self: self._mode, doc="Playback: once, loop or pingpong.")
+    directions = property(lambda self: self._directions,
+                          doc="The principal directions the sliders move along now.")
 
-    def _emit(self, reason: str) -> None:
-        for callback in self._listeners:
-            callback(reason)
-
-    @contextmanager
-    def _quietly(self) -> Iterator[None]:
-        """Compound changes announce themselves once, at the end, with one reason."""
-        self._quiet += 1
-        try:
-            yield
-        finally:
-            self._quiet -= 1
-
-    def _on_state_changed(self, reason: str) -> None:
+    def _on_state_changed(self, reason: Change) -> None:
         if self._quiet:
             return
-        if reason != "directions":
+        if reason is not Change.DIRECTIONS:
             # The latent changed: it is what the user is looking at now.
-            self.display = "latent"
+            self._display = "latent"
         self._emit(reason)
 
     # -- models -----------------------------------------------------------------------
+    def load_model(self, path, store: SessionStore | None = None) -> LoadReport:
+        """Open the generator at `path`: the whole use case (model_loading.py). Raises
+        `ContractError`, changing nothing, when it is not a usable generator."""
+        return load_model(self, path, store)
+
     def set_generator(self, generator: Generator) -> tuple[bool, bool]:
         """Switch to `generator`. Returns (kept, directions_reset): kept when the latent
         (and keyframes) survive, i.e. the latent dimension is unchanged; directions_reset
         when direction sliders that moved the latent were cleared (the new model's PC1 is
         another direction)."""
-        old = self.state
-        self.generator = generator
+        old = self._state
+        self._generator = generator
         kept = old is not None and old.latent_dim == generator.latent_dim
         reset = False
+        self._model_serial += 1
+        self._directions, self._directions_cache = None, {}
         with self._quietly():
             if kept:
-                reset = self.state.clear_directions()
-                self.state.set_num_classes(generator.num_classes,
-                                           class_priors=generator.class_priors)
+                reset = old.clear_directions()
+                old.set_num_classes(generator.num_classes, class_priors=generator.class_priors)
             else:
                 seed = old.seed if old is not None and old.seed is not None else 0
-                self.state = LatentState(generator.latent_dim, seed=seed,
-                                         num_classes=generator.num_classes,
-                                         class_priors=generator.class_priors)
-                if old is not None and old.num_classes == generator.num_classes \
+                self._state = LatentState(generator.latent_dim, seed=seed,
+                                          num_classes=generator.num_classes,
+                                          class_priors=generator.class_priors)
+                if old is not None and generator.num_classes \
+                        and old.num_classes == generator.num_classes \
                         and (old.class_priors is None) == (generator.class_priors is None):
-                    self.state.class_weights = old.class_weights  # the class chosen stays
-                self.state.subscribe(self._on_state_changed)
-                self.keyframes = self.bookmarks = ()
+                    self._state.set_class_weights(old.class_weights)  # the class chosen stays
+                self._state.subscribe(self._on_state_changed)
+                self._keyframes = self._bookmarks = ()
                 reset = old is not None and bool(np.any(old.coeffs))
-            self.display = "latent"
-            self._fit_keyframes()
-            if self.compare is not None and frames.why_not_side_by_side(generator,
-                                                                        self.compare):
-                self.compare = None  # the views say so on "generator"
-        self._emit("generator")
+            self._display = "latent"
+            self._tag_keys()
+            if self._compare is not None and frames.why_not_side_by_side(generator,
+                                                                         self._compare):
+                self._compare = None  # the views say so on GENERATOR
+        self._emit(Change.GENERATOR)
         return kept, reset
 
-    def _fit_keyframes(self) -> None:
-        """Drop weights for an unconditional model; give weightless keyframes the current
-        digit for a conditional one."""
-        n = self.generator.num_classes
+    def _tag_keys(self) -> None:
+        """Record the kind of class on keyframes and bookmarks that lack it; weightless
+        ones take the current class on a conditional model (class_fit.tagged)."""
+        fill = self.class_weights
 
-        def fit(weights: np.ndarray | None) -> np.ndarray | None:
-            if not n:
-                return None
-            if weights is not None and len(weights) == n:
-                return weights
-            return self.state.class_weights.copy()
+        def tag(keys):
+            return tuple(class_fit.tagged(k, self._generator, fill) for k in keys)
 
-        self.keyframes = tuple(Keyframe(k.z, fit(k.class_weights), k.name)
-                               for k in self.keyframes)
-        self.bookmarks = tuple(Keyframe(k.z, fit(k.class_weights), k.name)
-                               for k in self.bookmarks)
+        self._keyframes, self._bookmarks = tag(self._keyframes), tag(self._bookmarks)
 
     def set_classifier(self, classifier: Classifier | None) -> None:
-        self.classifier = classifier
-        self._emit("classifier")
+        self._classifier = classifier
+        self._emit(Change.CLASSIFIER)
 
     def set_compare(self, generator: Generator | None) -> str | None:
         """Draw the same latents with `generator` beside the current model (None: stop).
@@ -141,138 +151,259 @@ class Studio:
         if generator is not None:
             if not self.ready:
                 return "Open a model before comparing another with it."
-            why = frames.why_not_side_by_side(self.generator, generator)
+            why = frames.why_not_side_by_side(self._generator, generator)
             if why:
                 return why
-        self.compare = generator
-        self._emit("compare")
+        self._compare = generator
+        self._emit(Change.COMPARE)
         return None
 
     @property
     def ready(self) -> bool:
-        return self.generator is not None and self.state is not None
+        return self._generator is not None and self._state is not None
 
     @property
     def clusters(self) -> bool:
         """True when the model's classes are clusters (named "cluster c", never "digit c")."""
-        return bool(self.generator is not None and self.generator.clusters)
+        return bool(self._generator is not None and self._generator.clusters)
 
     def describe(self, weights: np.ndarray) -> str:
         """The words for a class-weight row of this model: "digit 3", "cluster 13", or the
         blend (see `weights.describe`)."""
         return describe_weights(weights, self.clusters)
 
+    def key_note(self, key: Keyframe) -> str:
+        """What a keyframe or bookmark draws, for its label (see `class_fit.note`)."""
+        return class_fit.note(key, self._generator)
+
     @property
     def class_weights(self) -> np.ndarray | None:
         """(num_classes,) weights of the current latent; None for unconditional models."""
-        if not (self.ready and self.generator.conditional):
+        if not (self.ready and self._generator.conditional):
             return None
-        return self.state.class_weights
+        return self._state.class_weights
+
+    # -- principal directions -------------------------------------------------------------
+    def directions_wanted(self) -> tuple[int, np.ndarray | None] | None:
+        """(model serial, class weights) whose directions the sliders should move along,
+        when the directions now are not those (None: nothing to compute)."""
+        if not self.ready:
+            return None
+        weights = self.class_weights
+        d = self._directions
+        if d is not None and weights_key(d.class_weights) == weights_key(weights):
+            return None
+        return self._model_serial, None if weights is None else weights.copy()
+
+    def use_cached_directions(self) -> bool:
+        """Adopt the directions already computed for the weights now, if any."""
+        wanted = self.directions_wanted()
+        if wanted is None:
+            return False
+        cached = self._directions_cache.get(weights_key(wanted[1]))
+        if cached is None:
+            return False
+        self._set_directions(cached)
+        return True
+
+    def offer_directions(self, serial: int, result: Directions) -> bool:
+        """A computed result for the model `serial` (see `directions_wanted`): cached, and
+        adopted when it is for the weights on screen now. True when adopted."""
+        if serial != self._model_serial or not self.ready \
+                or result.steps.shape[1:] != (self._state.latent_dim,):
+            return False
+        cache = self._directions_cache
+        cache[weights_key(result.class_weights)] = result
+        while len(cache) > _DIRECTIONS_KEPT:
+            cache.pop(next(iter(cache)))
+        wanted = self.directions_wanted()
+        if wanted is None or weights_key(wanted[1]) != weights_key(result.class_weights):
+            return False
+        self._set_directions(result)
+        return True
+
+    def _set_directions(self, result: Directions) -> None:
+        self._directions = result
+        with self._quietly():
+            self._state.set_directions(result.steps)  # the latent does not move
+        self._emit(Change.DIRECTIONS)
 
     # -- what is on screen ------------------------------------------------------------------
     @property
+    def path_keys(self) -> tuple[Keyframe, ...]:
+        """The keyframes this model can draw: the path runs through them (class_fit)."""
+        gen = self._generator
+        return tuple(k for k in self._keyframes if class_fit.drawable(k, gen))
+
+    @property
     def showing_path(self) -> bool:
-        return self.display == "path" and bool(self.keyframes)
+        return self._display == "path" and bool(self.path_keys)
 
     def point(self, t: float | None = None) -> PathPoint:
-        return path_point(self.keyframes, self.t if t is None else t, self.method)
+        return path_point(self.path_keys, self._t if t is None else t, self._method)
 
     def shown(self) -> PathPoint:
         """The latent and weights of the frame on screen (the grid's top-left cell)."""
         if self.showing_path:
             return self.point()
-        return PathPoint(self.state.z, self.class_weights)
+        return PathPoint(self._state.z, self.class_weights)
 
     def controls(self) -> Controls:
         """What every control shows for the frame on screen (see `Controls`)."""
         if self.showing_path:
             point = self.point()
-            return Controls(None, 1.0, point.z, np.zeros_like(self.state.coeffs),
+            return Controls(None, 1.0, point.z, np.zeros_like(self._state.coeffs),
                             point.class_weights)
-        s = self.state
+        s = self._state
         return Controls(s.seed, s.truncation, s.raw, s.coeffs, self.class_weights)
 
     def show_latent(self) -> None:
-        if self.display != "latent":
-            self.display = "latent"
-            self._emit("display")
+        if self._display != "latent":
+            self._display = "latent"
+            self._emit(Change.DISPLAY)
 
     def show_path(self, t: float | None = None) -> None:
         """Show the path at `t` in [0, 1] (or at the current t); needs a keyframe."""
         if t is not None:
-            self.t = min(max(float(t), 0.0), 1.0)
-        if self.keyframes:
-            self.display = "path"
-        self._emit("t")
+            self._t = min(max(float(t), 0.0), 1.0)
+        if self.path_keys:
+            self._display = "path"
+        self._emit(Change.T)
 
     def set_grid(self, on: bool) -> None:
-        self.grid = bool(on)
-        self.display = "latent"  # the grid is the latent's neighbourhood
-        self._emit("grid")
+        if bool(on) == self._grid and self._display == "latent":
+            return
+        self._grid = bool(on)
+        self._display = "latent"  # the grid is the latent's neighbourhood
+        self._emit(Change.GRID)
 
     def set_variations(self, on: bool) -> None:
         """The grid shows variations around the latent (on) or the next seeds (off)."""
-        self.variation.on = bool(on)
-        self.display = "latent"
-        self._emit("grid")
+        self._variation.on = bool(on)
+        self._display = "latent"
+        self._emit(Change.GRID)
 
     def set_radius(self, radius: float) -> None:
         """How far the variations wander, in prior standard deviations (RADIUS_RANGE)."""
-        self.variation.set_radius(radius)
-        self._emit("grid")
+        self._variation.set_radius(radius)
+        self._emit(Change.GRID)
 
     def grid_z(self) -> np.ndarray:
         """(64, latent_dim): the grid's latents, the current one first."""
         n = GRID_SIDE * GRID_SIDE
-        if self.variation.on:
-            return self.variation.z(self.state.z, n)
-        return self.state.grid_z(n)
+        if self._variation.on:
+            return self._variation.z(self._state.z, n)
+        return self._state.grid_z(n)
 
     def set_method(self, method: str) -> None:
-        self.method = method
-        self._emit("method")
+        if method not in METHODS:
+            raise ValueError(f"unknown interpolation {method!r}; use one of {METHODS}")
+        self._method = method
+        self._emit(Change.METHOD)
 
-    # -- latent edits ---------------------------------------------------------------------
-    def edit(self, name: str, *args) -> None:
-        """Apply the `LatentState` edit `name(*args)` to the frame on screen: a path frame
-        is first adopted as the current latent, so an edit continues from what is seen."""
-        if name not in EDITS:
-            raise ValueError(f"unknown edit {name!r}")
-        if not self.ready:
-            return
-        if name in ("set_class_weights", "set_digit") and self.class_weights is None:
-            return  # unconditional models have no digit to choose
+    def set_playback(self, speed: float | None = None, mode: str | None = None) -> None:
+        """Playback speed (1 = 100 %, 0.01..4) and mode (once, loop or pingpong)."""
+        if mode is not None:
+            if mode not in MODES:
+                raise ValueError(f"unknown playback mode {mode!r}; use one of {MODES}")
+            self._mode = mode
+        if speed is not None:
+            self._speed = min(max(float(speed), 0.01), 4.0)
+        self._emit(Change.PLAYBACK)
+
+    # -- latent edits (each one user action; the history records it) -------------------
+    def _editable(self, needs_classes: bool = False) -> bool:
+        """Ready for an edit of the frame on screen: a path frame is first adopted as the
+        current latent, so an edit continues from what is seen."""
+        if not self.ready or (needs_classes and self.class_weights is None):
+            return False
         if self.showing_path:
             self._adopt(self.point())
-        getattr(self.state, name)(*args)
+        return True
 
-    def _adopt(self, point: PathPoint) -> None:
+    def set_seed(self, seed: int) -> None:
+        """A new draw (and, for a conditional model, the seed's class)."""
+        if self._editable():
+            self._state.set_seed(seed)
+
+    def set_seed_keeping_edits(self, seed: int) -> None:
+        if self._editable():
+            self._state.set_seed_keeping_edits(seed)
+
+    def set_truncation(self, value: float) -> None:
+        if self._editable():
+            self._state.set_truncation(value)
+
+    def set_raw(self, dim: int, value: float) -> None:
+        if self._editable():
+            self._state.set_raw(dim, value)
+
+    def set_coeff(self, index: int, value: float) -> None:
+        if self._editable() and 0 <= index < len(self._state.coeffs):
+            self._state.set_coeff(index, value)
+
+    def set_class_weights(self, weights) -> None:
+        """The digit or blend to draw, (num_classes,); ignored for unconditional models."""
+        if self._editable(needs_classes=True):
+            self._state.set_class_weights(weights)
+
+    def set_digit(self, digit: int) -> None:
+        """The pure digit (or cluster); ignored for a class this model does not have."""
+        if self.class_weights is not None and 0 <= digit < self._generator.num_classes \
+                and self._editable(needs_classes=True):
+            self._state.set_digit(digit)
+
+    def reset(self) -> None:
+        """Raw edits and direction sliders back to 0."""
+        if self._editable():
+            self._state.reset()
+
+    def restore_session(self, seed: int, truncation: float,
+                        weights: np.ndarray | None) -> None:
+        """The seed, truncation and class weights of an earlier run (weights that do not
+        fit this model are ignored: the seed's class is drawn)."""
+        if not self.ready:
+            return
+        s = self._state
         with self._quietly():
-            if point.class_weights is not None and self.state.num_classes:
-                self.state.class_weights = point.class_weights.copy()
-            self.state.set_z(point.z)
-            self.display = "latent"
+            s.set_truncation(truncation)
+            keep = weights is not None and s.num_classes and len(weights) == s.num_classes
+            if keep:
+                s.set_class_weights(weights)
+        s.set_seed(seed, keep_weights=bool(keep))
+
+    def _adopt(self, point: PathPoint | Keyframe) -> None:
+        """`point` becomes the current latent; its weights too, when this model draws
+        them (a keyframe it cannot draw gives its z and keeps the class chosen)."""
+        weights = point.class_weights
+        if isinstance(point, Keyframe) and not class_fit.drawable(point, self._generator):
+            weights = None
+        with self._quietly():
+            if weights is not None and self._state.num_classes \
+                    and len(weights) == self._state.num_classes:
+                self._state.set_class_weights(weights.copy())
+            self._state.set_z(point.z)
+            self._display = "latent"
 
     def pick_tile(self, index: int) -> str | None:
         """Make grid cell `index` (row-major, 0 the current latent) the current latent;
         returns what was picked ("seed 42", "variation 12"), or None when no grid is shown.
         A picked variation becomes the centre of fresh variations."""
-        if not (self.ready and self.grid and not self.showing_path) or index <= 0:
+        if not (self.ready and self._grid and not self.showing_path) or index <= 0:
             return None
-        if self.variation.on:
+        if self._variation.on:
             z = self.grid_z()[index]
-            self.variation.next_round()
+            self._variation.next_round()
             self._adopt(PathPoint(z, self.class_weights))
-            self._emit("z")
+            self._emit(Change.Z)
             return f"variation {index}"
-        seed = (self.state.seed or 0) + index
-        self.edit("set_seed_keeping_edits", seed)
-        return f"seed {self.state.seed}"
+        self.set_seed_keeping_edits((self._state.seed or 0) + index)
+        return f"seed {self._state.seed}"
 
     def activate_keyframe(self, index: int) -> None:
-        """Keyframe `index` becomes the current latent (and digit)."""
-        self._adopt(self.keyframes[index])
-        self._emit("z")
+        """Keyframe `index` becomes the current latent (and digit, if drawable)."""
+        self._adopt(self._keyframes[index])
+        self._emit(Change.Z)
 
     def go_to(self, z: np.ndarray, class_weights: np.ndarray | None = None) -> None:
         """Make (z, class_weights) the current latent, e.g. one found for a drawn digit.
@@ -281,44 +412,47 @@ class Studio:
         conditional model and ignored for an unconditional one. Raises ValueError otherwise.
         """
         self._adopt(self._found_point(z, class_weights))
-        self._emit("z")
+        self._emit(Change.Z)
 
     def _found_point(self, z, class_weights) -> PathPoint:
-        z = np.asarray(z, np.float32).reshape(self.state.latent_dim).copy()
-        if not self.generator.conditional:
+        z = np.asarray(z, np.float32).reshape(self._state.latent_dim).copy()
+        if not self._generator.conditional:
             return PathPoint(z, None)
         if class_weights is None:
             raise ValueError("a conditional model needs class weights")
-        return PathPoint(z, check_weights(class_weights, self.generator.num_classes)[0])
+        return PathPoint(z, check_weights(class_weights, self._generator.num_classes)[0])
 
     # -- keyframes ----------------------------------------------------------------------
+    def _as_key(self, z: np.ndarray, weights: np.ndarray | None, name: str) -> Keyframe:
+        kind = class_fit.kind_of(self._generator) if weights is not None else None
+        return Keyframe(z.copy(), None if weights is None else weights.copy(), name, kind)
+
     def current_keyframe(self, name: str = "") -> Keyframe:
         """The frame on screen as a keyframe."""
         point = self.shown()
-        weights = point.class_weights
-        return Keyframe(point.z.copy(), None if weights is None else weights.copy(), name)
+        return self._as_key(point.z, point.class_weights, name)
 
     def set_keyframes(self, keys) -> None:
-        self.keyframes = tuple(kf.renumber(keys))
-        if not self.keyframes:
-            self.display = "latent"
-        self._emit("keyframes")
+        self._keyframes = tuple(kf.renumber(keys))
+        if not self.path_keys:
+            self._display = "latent"
+        self._emit(Change.KEYFRAMES)
 
     def adopt_saved_keyframes(self, keys) -> int:
-        """Replace the keyframes with ones saved in an earlier run, keeping only those
-        that fit the model now loaded (latent size, and class weights exactly when the
-        model takes them); returns how many were ignored."""
-        n = self.generator.num_classes if self.ready else 0
-        fits = [k for k in keys if k.z.shape == (self.state.latent_dim,)
-                and (k.class_weights is None if not n else
-                     k.class_weights is not None and len(k.class_weights) == n)]
-        self.set_keyframes(fits)
-        return len(keys) - len(fits)
+        """Replace the keyframes with ones saved in an earlier run (those of this latent
+        size); returns how many of them this model cannot draw (they are kept)."""
+        if not self.ready:
+            return 0
+        fits = [k for k in keys if k.z.shape == (self._state.latent_dim,)]
+        self._keyframes = tuple(kf.renumber(fits))
+        self._tag_keys()
+        self.set_keyframes(self._keyframes)
+        return len(self._keyframes) - len(self.path_keys)
 
     def add_keyframe(self) -> Keyframe:
         """Append the frame on screen as a keyframe named A, B, C, …"""
-        frame = self.current_keyframe(kf.auto_name(len(self.keyframes)))
-        self.set_keyframes(self.keyframes + (frame,))
+        frame = self.current_keyframe(kf.auto_name(len(self._keyframes)))
+        self.set_keyframes(self._keyframes + (frame,))
         return frame
 
     def add_keyframe_at(self, z: np.ndarray, class_weights: np.ndarray | None = None
@@ -326,71 +460,80 @@ class Studio:
         """Append (z, class_weights) as a keyframe named A, B, C, … (see `go_to` for the
         shapes); returns it."""
         point = self._found_point(z, class_weights)
-        frame = Keyframe(point.z, point.class_weights, kf.auto_name(len(self.keyframes)))
-        self.set_keyframes(self.keyframes + (frame,))
+        frame = self._as_key(point.z, point.class_weights, kf.auto_name(len(self._keyframes)))
+        self.set_keyframes(self._keyframes + (frame,))
         return frame
 
     def remove_keyframe(self, index: int) -> None:
-        self.set_keyframes(kf.removed(self.keyframes, index))
+        self.set_keyframes(kf.removed(self._keyframes, index))
 
     def move_keyframe(self, source: int, target: int) -> None:
-        self.set_keyframes(kf.moved(self.keyframes, source, target))
+        self.set_keyframes(kf.moved(self._keyframes, source, target))
 
     def rename_keyframe(self, index: int, name: str) -> None:
-        self.set_keyframes(kf.renamed(self.keyframes, index, name))
+        self.set_keyframes(kf.renamed(self._keyframes, index, name))
 
     def morph_digits(self, a: int, b: int) -> int:
         """Keyframes for the latent on screen drawn as digit (or cluster) a, then b: along
-        the path the weights go from one-hot a to one-hot b. Returns how many keyframes it replaced
-        (the caller says so; undo brings them back)."""
-        z = self.shown().z.copy()
-        n = self.generator.num_classes
-        replaced = len(self.keyframes)
-        self.t = 0.0
-        self.set_keyframes([Keyframe(z, one_hot(a, n)), Keyframe(z, one_hot(b, n))])
+        the path the weights go from one-hot a to one-hot b. Returns how many keyframes it
+        replaced (the caller says so; undo brings them back)."""
+        z = self.shown().z
+        n = self._generator.num_classes
+        replaced = len(self._keyframes)
+        self._t = 0.0
+        self.set_keyframes([self._as_key(z, one_hot(a, n), ""), self._as_key(z, one_hot(b, n), "")])
         self.show_path(0.0)
         return replaced
 
     # -- bookmarks ---------------------------------------------------------------------
     def add_bookmark(self) -> Keyframe | None:
         """Keep the frame on screen in the bookmarks (None when the list is full)."""
-        if len(self.bookmarks) >= var.MAX_BOOKMARKS:
+        if len(self._bookmarks) >= var.MAX_BOOKMARKS:
             return None
-        seed = None if self.showing_path else self.state.seed
-        mark = self.current_keyframe(var.bookmark_name(self.bookmarks, seed))
-        self.bookmarks += (mark,)
-        self._emit("bookmarks")
+        seed = None if self.showing_path else self._state.seed
+        mark = self.current_keyframe(var.bookmark_name(self._bookmarks, seed))
+        self._bookmarks += (mark,)
+        self._emit(Change.BOOKMARKS)
         return mark
 
     def remove_bookmark(self, index: int) -> None:
-        self.bookmarks = self.bookmarks[:index] + self.bookmarks[index + 1:]
-        self._emit("bookmarks")
+        self._bookmarks = self._bookmarks[:index] + self._bookmarks[index + 1:]
+        self._emit(Change.BOOKMARKS)
 
     def go_to_bookmark(self, index: int) -> None:
-        """Bookmark `index` becomes the current latent (and digit)."""
-        self._adopt(self.bookmarks[index])
-        self._emit("z")
+        """Bookmark `index` becomes the current latent (and digit, if drawable)."""
+        self._adopt(self._bookmarks[index])
+        self._emit(Change.Z)
 
     def images_of(self, keys) -> np.ndarray:
-        """uint8 (n, 28, 28): each keyframe-like (z, weights) frame as drawn."""
-        return frames.images(self.generator,
-                             [PathPoint(k.z, k.class_weights) for k in keys])
+        """uint8 (n, 28, 28): each keyframe-like frame as drawn; black for one this model
+        cannot draw."""
+        gen = self._generator
+        out = np.zeros((len(keys), 28, 28), np.uint8)
+        fit = [i for i, k in enumerate(keys) if class_fit.drawable(k, gen)]
+        if fit:
+            out[fit] = frames.images(gen, [PathPoint(keys[i].z, keys[i].class_weights)
+                                           for i in fit])
+        return out
 
     # -- undo -------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
-        return Snapshot(self.state.snapshot(), self.keyframes, self.display, self.t,
-                        self.bookmarks)
+        return Snapshot(self._state.snapshot(), self._keyframes, self._display, self._t,
+                        self._bookmarks, self._directions, self._model_serial)
 
     def restore(self, snap: Snapshot) -> None:
         """Bring back the user's work as it was at `snap` (same model or latent size)."""
-        if snap.latent.base.shape != (self.state.latent_dim,):
+        if snap.latent.base.shape != (self._state.latent_dim,):
             return
         with self._quietly():
-            self.state.restore(snap.latent)
-            self.keyframes, self.bookmarks = snap.keyframes, snap.bookmarks
-            self._fit_keyframes()
-            self.display, self.t = snap.display, snap.t
-        self._emit("restore")
+            self._state.restore(snap.latent)
+            self._keyframes, self._bookmarks = snap.keyframes, snap.bookmarks
+            self._tag_keys()
+            self._display, self._t = snap.display, snap.t
+            # The latent comes back along its own directions (exact); another model's
+            # are replaced, without moving it, once this model's arrive.
+            self._directions = snap.directions if snap.model == self._model_serial else None
+        self._emit(Change.RESTORE)
 
     # -- rendering ------------------------------------------------------------------------
     def render(self) -> Frame:
@@ -398,20 +541,20 @@ class Studio:
         if self.showing_path:
             point = self.point()
             z, weights = point.z[None, :], point.class_weights
-        elif self.grid:
+        elif self._grid:
             # Every cell the same digit or blend: the grid shows its styles.
             z, weights = self.grid_z(), self.class_weights
         else:
-            z, weights = self.state.z[None, :], self.class_weights
-        return frames.render(self.generator, z, weights, self.compare)
+            z, weights = self._state.z[None, :], self.class_weights
+        return frames.render(self._generator, z, weights, self._compare)
 
     def verdict(self, image: np.ndarray) -> Verdict | None:
         """The classifier's verdict on one (28, 28) image; None without a classifier."""
-        return self.classifier.verdict(image) if self.classifier else None
+        return self._classifier.verdict(image) if self._classifier else None
 
     def keyframe_images(self) -> np.ndarray:
         """uint8 (n, 28, 28): each keyframe as drawn (thumbnails for the keyframe list)."""
-        return self.images_of(self.keyframes)
+        return self.images_of(self._keyframes)
 
     def strip(self, count: int) -> np.ndarray:
         """uint8 (count, 28, 28): evenly spaced in-betweens from the first keyframe to the last."""
@@ -420,43 +563,56 @@ class Studio:
     def path_frames(self, ts) -> np.ndarray:
         """uint8 (len(ts), 28, 28): frame i drawn by the generator at the path's
         (z_t, w_t) for t = ts[i] in [0, 1] (animation exports; never a blend of images)."""
-        if not self.keyframes:
+        if not self.path_keys:
             return np.zeros((0, 28, 28), np.uint8)
-        return frames.images(self.generator, [self.point(float(t)) for t in ts])
+        return frames.images(self._generator, [self.point(float(t)) for t in ts])
 
     # -- files ------------------------------------------------------------------------------
     def to_file(self) -> LatentFile:
-        return LatentFile(self.current_keyframe(), list(self.keyframes), self.state.seed,
-                          self.state.truncation, self.method, self.t,
-                          self.generator.path.name if self.generator else "")
+        return LatentFile(self.current_keyframe(), list(self._keyframes), self._state.seed,
+                          self._state.truncation, self._method, self._t,
+                          self._generator.path.name if self._generator else "")
 
     def misfit_weights(self, data: LatentFile) -> str:
-        """"" when every class-weight row of `data` fits the model now loaded, else one
-        phrase saying that they do not (`apply_file` then gives those frames the current
-        class). An unconditional model simply ignores weights."""
-        if not (self.ready and self.generator.conditional):
+        """"" when every frame of `data` is drawable by the model now loaded, else one
+        phrase saying which are not (`apply_file` keeps such keyframes as they are, and
+        the current latent keeps the class chosen). An unconditional model ignores weights."""
+        if not (self.ready and self._generator.conditional):
             return ""
-        n = self.generator.num_classes
-        widths = sorted({len(k.class_weights) for k in [data.current, *data.keyframes]
-                         if k.class_weights is not None and len(k.class_weights) != n})
-        if not widths:
+        gen = self._generator
+        current = class_fit.tagged(data.current, gen, self.class_weights)
+        keys = [class_fit.tagged(k, gen, self.class_weights) for k in data.keyframes]
+        unfit_keys = [k for k in keys if not class_fit.drawable(k, gen)]
+        unfit = unfit_keys + ([current] if not class_fit.drawable(current, gen) else [])
+        if not unfit:
             return ""
-        noun = class_noun(self.generator.clusters)
-        held = " or ".join(str(w) for w in widths)
-        return (f"its class weights hold {held} values but {self.generator.path.name} has "
-                f"{n} {noun}s, so those frames draw the current {noun}")
+        n, noun = gen.num_classes, class_noun(gen.clusters)
+        widths = sorted({len(k.class_weights) for k in unfit if len(k.class_weights) != n})
+        if widths:
+            held = " or ".join(str(w) for w in widths)
+            why = (f"its class weights hold {held} values but {gen.path.name} has {n} "
+                   f"{noun}s")
+        else:
+            why = f"its class weights are not of {gen.path.name}'s {noun}s"
+        then = []
+        if not class_fit.drawable(current, gen):
+            then.append(f"the latent draws the current {noun}")
+        if unfit_keys:
+            then.append(f"{len(unfit_keys)} keyframe(s) are kept but "
+                        f"{class_fit.NOT_DRAWABLE}")
+        return f"{why}, so {' and '.join(then)}"
 
     def apply_file(self, data: LatentFile) -> None:
         """Adopt a loaded latent file (its latent_dim was checked against the model; class
-        weights are kept where their width fits the model, see `misfit_weights`)."""
-        weights = data.current.class_weights
+        weights are applied where this model draws them, see `misfit_weights`)."""
+        gen = self._generator
+        current = class_fit.tagged(data.current, gen, self.class_weights)
         with self._quietly():
-            if self.generator.conditional and weights is not None \
-                    and len(weights) == self.generator.num_classes:
-                self.state.class_weights = check_weights(weights, len(weights))[0]
-            self.keyframes = tuple(data.keyframes)
-            self._fit_keyframes()  # fills or drops weights to fit the model
-            self.method, self.t = data.method, data.t
-            self.state.set_z(data.current.z)
-            self.display = "latent"
-        self._emit("restore")
+            if gen.conditional and class_fit.drawable(current, gen):
+                self._state.set_class_weights(current.class_weights)
+            self._keyframes = tuple(data.keyframes)
+            self._tag_keys()
+            self._method, self._t = data.method, data.t
+            self._state.set_z(data.current.z)
+            self._display = "latent"
+        self._emit(Change.RESTORE)

@@ -15,6 +15,9 @@ import numpy as np
 # Rows off by float rounding (a lerp of two rows in float32, a JSON round trip) are
 # renormalised; anything further off is a caller's mistake and is refused.
 SUM_TOLERANCE = 1e-3
+# Weights below this are not named: "digit 7" for a found digit with 0.04 % of each other.
+# The caption, the lit button and the mixer all use it, so they never disagree.
+NAMED = 0.005
 
 
 def one_hot(digit: int, num_classes: int) -> np.ndarray:
@@ -66,19 +69,25 @@ def dominant(weights: np.ndarray) -> int:
     return int(np.argmax(weights))
 
 
-def as_pair(weights: np.ndarray) -> tuple[int, int, float] | None:
-    """(a, b, share_b) when the weights are one digit or a blend of two; else None.
-
-    A one-hot row is (k, k, 0.0); of two digits, a < b.
-    """
+def named(weights: np.ndarray) -> list[int]:
+    """The classes a caption names (weight above NAMED), largest first (lowest on a tie)."""
     w = np.asarray(weights, np.float64)
-    used = [int(k) for k in np.flatnonzero(w > 1e-6)]
+    return sorted((int(k) for k in np.flatnonzero(w > NAMED)), key=lambda k: (-w[k], k))
+
+
+def mixer_view(weights: np.ndarray) -> tuple[int | None, int, int | None, float]:
+    """How the digit controls show a row: (pure, a, b, share_b).
+
+    `pure` is the one class named (its button is lit), else None. The mixer holds the two
+    largest named classes, a < b, and b's share of the two; for a single class, (k, None,
+    0.0): the caller keeps its B. Three or more classes show their two largest.
+    """
+    used = named(weights) or [int(np.argmax(weights))]
     if len(used) == 1:
-        return used[0], used[0], 0.0
-    if len(used) != 2:
-        return None
-    a, b = used
-    return a, b, float(w[b] / (w[a] + w[b]))
+        return used[0], used[0], None, 0.0
+    w = np.asarray(weights, np.float64)
+    a, b = sorted(used[:2])
+    return None, a, b, float(w[b] / (w[a] + w[b]))
 
 
 def class_noun(clusters: bool) -> str:
@@ -98,7 +107,7 @@ def describe(weights: np.ndarray, clusters: bool = False) -> str:
     model "cluster 13", or "70 % cluster 3 + 30 % cluster 8" (a bare number would read as
     a digit)."""
     w = np.asarray(weights, np.float64)
-    used = sorted((int(k) for k in np.flatnonzero(w > 0.005)), key=lambda k: (-w[k], k))
+    used = named(w)
     if len(used) == 1:
         return class_name(used[0], clusters)
     prefix = "cluster " if clusters else ""

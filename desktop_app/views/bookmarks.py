@@ -14,6 +14,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QListView, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
+from ..core.events import Change
 from ..core.studio import Studio
 from ..core.variations import MAX_BOOKMARKS
 from .history import History
@@ -82,12 +83,10 @@ class BookmarksController(QObject):
         panel.activated.connect(self.go_to)
         studio.subscribe(self._on_studio_changed)
 
-    def _on_studio_changed(self, reason: str) -> None:
-        if reason in ("bookmarks", "restore", "generator"):
+    def _on_studio_changed(self, reason: Change) -> None:
+        if reason in (Change.BOOKMARKS, Change.RESTORE, Change.GENERATOR):
             marks = self.studio.bookmarks
-            names = [k.name + ("" if k.class_weights is None
-                               else f" · {self.studio.describe(k.class_weights)}")
-                     for k in marks]
+            names = [k.name + self.studio.key_note(k) for k in marks]
             self.panel.set_bookmarks(names, self.studio.images_of(marks))
 
     def add(self) -> None:

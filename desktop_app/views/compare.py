@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QVBoxLayout, QWi
 
 from ..core.contract import ContractError
 from ..core.generator import Generator
+from ..core.events import Change
 from ..core.studio import Studio
 from .digit_view import DigitView
 from .plain_text import plain_label
@@ -76,8 +77,8 @@ class CompareController(QObject):
     def stop(self) -> None:
         self.studio.set_compare(None)
 
-    def _on_studio_changed(self, reason: str) -> None:
-        if reason not in ("compare", "generator"):
+    def _on_studio_changed(self, reason: Change) -> None:
+        if reason not in (Change.COMPARE, Change.GENERATOR):
             return
         now = self.studio.compare
         if self._shown is not None and self._shown is not now:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, Q
                                QPushButton, QScrollArea, QSizePolicy, QSlider, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from ..core.weights import as_pair, class_name, class_noun, describe, mix
+from ..core.weights import class_name, class_noun, describe, mix, mixer_view
 
 BUTTONS_PER_ROW = 10
 # More rows than this scroll (100 clusters are ten rows): the tabs below keep their room.
@@ -158,8 +158,9 @@ class DigitChooserWidget(QWidget):
                    self.num_classes)
 
     def show_weights(self, weights: np.ndarray) -> None:
-        """Show `weights` (num_classes,) as chosen, without emitting: the button of a pure
-        class is checked, the mixer holds a blend of two, the caption says it in words."""
+        """Show `weights` (num_classes,) as chosen, without emitting: the button of the one
+        class the caption names is lit, the mixer holds the two largest classes, the caption
+        says it in words (`weights.mixer_view`: the three agree)."""
         weights = np.asarray(weights, np.float32)
         if self._shown is not None and np.array_equal(weights, self._shown):
             return
@@ -167,17 +168,15 @@ class DigitChooserWidget(QWidget):
             self.set_classes(len(weights), self.clusters)
         self._shown = weights.copy()
         self.caption.setText(describe(weights, self.clusters))
-        pure = int(np.argmax(weights)) if weights.max() > 1 - 1e-6 else None
+        pure, a, b, share = mixer_view(weights)
         # Exclusive groups cannot show "no digit", which a blend needs.
         self.group.setExclusive(False)
         for button in self.group.buttons():
             button.setChecked(self.group.id(button) == pure)
         self.group.setExclusive(True)
-        pair = as_pair(weights)
-        if pair is None or np.allclose(self.mixer_weights(), weights, atol=0.006):
+        if np.allclose(self.mixer_weights(), weights, atol=0.006):
             return  # the mixer already says this (never jump a slider under a drag)
-        a, b, share = pair
-        if a == b:  # a pure class: it is the mixer's A, at 0 %
+        if b is None:  # one class: it is the mixer's A, at 0 %
             b = self.mix_b.value() if self.mix_b.value() != a else (a + 1) % self.num_classes
         for widget, value in ((self.mix_a, a), (self.mix_b, b),
                               (self.mix_slider, round(share * 100))):

@@ -2,9 +2,14 @@
 
 Every command is a pair of `Studio` snapshots (before, after): undo restores the first,
 redo the second. That keeps one command class for every kind of edit (seed, truncation,
-sliders, digit, keyframes, morph) and makes undo exact by construction. A drag is one
-step: commands with the same merge key fold into the open one (`mergeWith`) until the
-drag ends (`end_gesture`, on slider release or a typed value).
+sliders, digit, keyframes, morph) and makes undo exact by construction.
+
+One user action is one step. A drag is one action: commands with the same merge key fold
+into the open one (`mergeWith`) while the gesture lasts. A gesture ends when the slider is
+released or a value typed (`end_gesture`), when another command is recorded, and when
+the user undoes or redoes; a command that is not the newest on the stack is never open,
+so nothing can fold into an older state. Edits without a key (a click, a typed number in
+a spin box) are always steps of their own.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class SnapshotCommand(QUndoCommand):
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt override
         if not (self.open and isinstance(other, SnapshotCommand)
                 and other.merge_key == self.merge_key):
+            self.open = False
             return False
         self.after = other.after
         return True
@@ -42,9 +48,11 @@ class SnapshotCommand(QUndoCommand):
         if self._done:
             self._done = False
             return
+        self.open = False  # a redone step is finished: later edits are steps of their own
         self.studio.restore(self.after)
 
     def undo(self) -> None:
+        self.open = False
         self.studio.restore(self.before)
 
 
@@ -58,23 +66,31 @@ class History(QObject):
 
     def record(self, text: str, action: Callable[[], object], merge_key: str | None = None):
         """Run `action` (a change of the studio) and push it as one undoable step; returns
-        what `action` returned. Changes that change nothing leave no step."""
+        what `action` returned. Changes that change nothing leave no step. With a
+        `merge_key`, the step folds into the open one of the same key (one drag)."""
         if not self.studio.ready:
             return action()
         before = self.studio.snapshot()
         result = action()
         after = self.studio.snapshot()
         if not before.same_as(after):
+            top = self._top()
+            if top is not None and (merge_key is None or top.merge_key != merge_key):
+                top.open = False  # another action: the open gesture is over
             self.stack.push(SnapshotCommand(self.studio, before, after, text, merge_key))
         return result
 
+    def _top(self) -> SnapshotCommand | None:
+        """The command an undo would revert next."""
+        index = self.stack.index() - 1
+        command = self.stack.command(index) if index >= 0 else None
+        return command if isinstance(command, SnapshotCommand) else None
+
     def end_gesture(self) -> None:
         """The drag (or typed value) is over: the next edit is a step of its own."""
-        index = self.stack.index() - 1  # the command an undo would revert next
-        if index >= 0:
-            command = self.stack.command(index)
-            if isinstance(command, SnapshotCommand):
-                command.open = False
+        top = self._top()
+        if top is not None:
+            top.open = False
 
     def clear(self) -> None:
         self.stack.clear()

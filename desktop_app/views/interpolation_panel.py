@@ -134,10 +134,12 @@ class InterpolationWidget(QWidget):
         self.play_button.setText("Pause" if playing else "Play")
         self.play_button.blockSignals(blocked)
 
-    def set_keyframes(self, names: list[str], images: np.ndarray | None = None) -> None:
-        """The keyframes' names and, if given, uint8 (n, 28, 28) thumbnails."""
+    def set_keyframes(self, names: list[str], images: np.ndarray | None = None,
+                      drawable: int | None = None) -> None:
+        """The keyframes' names and, if given, uint8 (n, 28, 28) thumbnails; `drawable`
+        of them make the path (default: all)."""
         self.keyframe_list.set_keyframes(names, images)
-        has_path = len(names) >= 2
+        has_path = (len(names) if drawable is None else drawable) >= 2
         for w in (self.t_slider, self.play_button, self.animation_button, self.strip_button):
             w.setEnabled(has_path)
         self.remove_button.setEnabled(bool(names))
@@ -150,6 +152,16 @@ class InterpolationWidget(QWidget):
 
         if len(frames):
             self.strip.set_frames(tile(frames, len(frames), gap=StripView.GAP), len(frames))
+
+    def show_playback(self, speed: float, mode: str) -> None:
+        """Reflect the playback speed (1 = 100 %) and mode without emitting."""
+        for widget, set_value in ((self.speed, lambda: self.speed.setValue(round(speed * 100))),
+                                  (self.loop, lambda: self.loop.setChecked(mode != "once")),
+                                  (self.pingpong,
+                                   lambda: self.pingpong.setChecked(mode == "pingpong"))):
+            blocked = widget.blockSignals(True)
+            set_value()
+            widget.blockSignals(blocked)
 
     def set_t(self, t: float) -> None:
         self.t_slider.set_value(t)

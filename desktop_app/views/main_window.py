@@ -1,12 +1,13 @@
 """`MainWindow`: the digit view, its controls, and the loop that turns state into pixels.
 
-`Studio` (core) owns what is on screen. Controllers turn user actions into studio changes
-(recorded on the undo `History`); the studio announces each change and the window only
-*requests* a frame. `FrameScheduler` renders the latest state once per event-loop turn,
-and the same pass makes every control describe the frame drawn (`Studio.controls`).
+`Studio` (core) owns all session state. Controllers turn user actions into studio
+commands (recorded on the undo `History`); the studio announces each change and the window
+only *requests* a frame. `FrameScheduler` renders the latest state once per event-loop
+turn, and the same pass makes every control describe the frame drawn (`Studio.controls`).
+Opening a model is one core use case (`Studio.load_model`); the window shows its report.
 Models load synchronously (tens of milliseconds; what a hostile file can cost is bounded
 by the reading rule in core/reading.py, the 64 MiB cap and the parse budget in
-core/onnx_wire.py); principal directions arrive later from `DirectionsWorker`.
+core/onnx_wire.py); principal directions arrive later (`DirectionsController`).
 """
 
 from __future__ import annotations
@@ -17,18 +18,18 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow
 
-from ..core.classifier import Classifier
 from ..core.contract import ContractError
 from ..core.directions import Directions
-from ..core.generator import Generator
+from ..core.events import Change
 from ..core.messages import first_line
+from ..core.model_loading import load_classifier
 from ..core.paths import CLASSIFIER_NAME, classifier_for, models_dir
 from digit_contract.reading import resolve_path
 from ..core.studio import Studio
 from ..core.weights import class_noun
-from . import shortcuts, window_layout
-from .directions_worker import DirectionsWorker
+from . import shortcuts, undo_keys, window_layout
 from .bookmarks import BookmarksController
+from .directions_controller import DirectionsController
 from .compare import CompareController
 from .file_actions import FileActions
 from .frame_scheduler import FrameScheduler
@@ -58,8 +59,6 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else make_settings()
         self.studio = Studio()
         self.history = History(self.studio, self)
-        self.directions: Directions | None = None
-        self.directions_worker = DirectionsWorker(self)
         self.scheduler = FrameScheduler(self._render, self)
         # The classifier runs after the digit is painted, at most once per display frame:
         # it stays off the slider-to-pixels path, and a fast drag does not queue verdicts.
@@ -76,11 +75,15 @@ class MainWindow(QMainWindow):
         self.bookmarks = BookmarksController(self.studio, self.history, self.ui.bookmarks,
                                              self.show_status, self)
         self.ui.digit_chooser.morphRequested.connect(self.path.morph)
+        self.directions_controller = DirectionsController(
+            self.studio, self.ui.direction_sliders, self.ui.busy, self)
+        self.directions_controller.ready.connect(self.directionsReady)
+        self.directions_worker = self.directions_controller.worker  # scripts, the bench
         self.files = FileActions(self)
         self.compare = CompareController(self.studio, self.ui.compare, self.files.folder,
                                          self.show_message, self.show_status, self)
         self._model_actions = self.files.model_actions + shortcuts.install(self)
-        self._restored_latent = False
+        undo_keys.install(self)
         self.training = None  # the Training panel, made on first use (show_training)
         self.find = None  # the Find a digit tab's controller, made on first use (show_find)
         self.window_state = WindowState(self.settings, self.studio, self.ui, self.playback)
@@ -94,8 +97,6 @@ class MainWindow(QMainWindow):
         self.ui.interpolation.exportAnimationRequested.connect(
             self.files.export_animation_dialog)
         self.ui.interpolation.exportStripRequested.connect(self.files.export_strip_dialog)
-        self.directions_worker.ready.connect(self._on_directions_ready)
-        self.directions_worker.failed.connect(self._on_directions_failed)
         self.scheduler.statsChanged.connect(self._on_stats)
         self.ui.tabs.currentChanged.connect(self._on_tab_changed)
         self.watcher.fileChanged.connect(self._on_file_changed)
@@ -107,57 +108,38 @@ class MainWindow(QMainWindow):
         self.refresh_model_state()
 
     # -- models ------------------------------------------------------------------------
+    @property
+    def directions(self) -> Directions | None:
+        """The principal directions the sliders move along now (the studio's)."""
+        return self.studio.directions
+
     def open_model(self, path: str | Path) -> bool:
         """Load a generator; on failure show why and keep the current model. True if loaded."""
         try:
-            generator = Generator.from_path(path)
+            report = self.studio.load_model(path, self.window_state)
         except ContractError as exc:
             keep = " The current model stays loaded." if self.studio.ready else ""
             self.show_message(f"{exc}{keep}")
             self.modelFailed.emit(str(exc))
             return False
-        had_directions = self.directions is not None
-        compared = self.studio.compare
-        self.directions = None
-        self.window_state.save_keyframes()  # the old latent size's list, for its next visit
-        kept, moved = self.studio.set_generator(generator)
-        restored = ""
-        if not kept:
+        if not report.kept:
             self.history.clear()  # those steps were latents of another size
-            restored = self.window_state.restore_keyframes()
-        self.ui.message_bar.hide()  # before the classifier, which may have its own complaint
-        if not self._restored_latent:
-            self._restored_latent = True
-            self.window_state.restore_latent()
-        self._load_classifier(classifier_for(generator.path))
+        self.ui.message_bar.hide()
+        if report.classifier_problem:
+            self.show_message(report.classifier_problem)
+        generator = report.generator
         self.files.remember(generator.path)
-        self.ui.latent_sliders.set_dimension(generator.latent_dim, self.studio.state.raw)
-        self.refresh_model_state()
-        self._start_directions()
         self.watch_files([generator.path])
-        note = " (latent kept)" if kept else ""
-        if had_directions:
-            # The new model's PC1 is another direction: the old values would mean nothing.
-            note += " · direction sliders reset to 0" + (", which changed the latent"
-                                                          if moved else "")
-        if compared is not None and self.studio.compare is None:
-            note += (f" · stopped comparing with {compared.path.name} (it cannot draw "
-                     f"these latents)")
-        self.show_status(f"Loaded {generator.path.name}{note}{restored}")
+        self.show_status(report.summary())
         self.scheduler.request()
         self.modelLoaded.emit(str(generator.path))
         return True
 
     def _load_classifier(self, path: Path | None) -> None:
-        classifier = None
-        if path is not None:
-            try:
-                classifier = Classifier.from_path(path)
-            except ContractError as exc:
-                self.show_message(f"{exc} Verdicts are off.")
+        classifier, problem = load_classifier(path)
+        if problem:
+            self.show_message(problem)
         self.studio.set_classifier(classifier)
-        self.ui.verdict.set_available(classifier is not None,
-                                      classifier.path.name if classifier else "")
 
     def refresh_model_state(self) -> None:
         """Enable what needs a model, and name the model in the title and status bar."""
@@ -207,30 +189,15 @@ class MainWindow(QMainWindow):
         self.show_message(f"{Path(path).name} was deleted or moved; the model already "
                           f"loaded keeps working.", "info")
 
-    # -- directions (worker thread) ----------------------------------------------------
-    def _start_directions(self) -> None:
-        self.ui.direction_sliders.clear("Finding principal directions…")
-        self.ui.busy.start("Finding principal directions…")
-        # At the weights on screen now: the directions change that digit's (or cluster's)
-        # style.
-        self.directions_worker.start(self.studio.generator, self.studio.class_weights)
-
-    def _on_directions_failed(self, text: str) -> None:
-        self.ui.busy.stop()
-        self.ui.direction_sliders.set_pending(f"Directions failed: {text}")
-
-    def _on_directions_ready(self, result: Directions) -> None:
-        self.ui.busy.stop()
-        if not self.studio.ready or result.steps.shape[1] != self.studio.state.latent_dim:
-            return
-        self.directions = result
-        self.studio.state.set_directions(result.steps)
-        self.ui.direction_sliders.set_directions(result.explained,
-                                                 self.studio.controls().coeffs)
-        self.directionsReady.emit()
-
     # -- the studio's changes -----------------------------------------------------------
-    def _on_studio_changed(self, reason: str) -> None:
+    def _on_studio_changed(self, reason: Change) -> None:
+        if reason is Change.GENERATOR:
+            gen = self.studio.generator
+            self.ui.latent_sliders.set_dimension(gen.latent_dim, self.studio.state.raw)
+            self.refresh_model_state()
+        elif reason is Change.CLASSIFIER:
+            clf = self.studio.classifier
+            self.ui.verdict.set_available(clf is not None, clf.path.name if clf else "")
         self.scheduler.request()
 
     # Thin entry points kept on the window for shortcuts, scripts and tests.
@@ -372,7 +339,7 @@ class MainWindow(QMainWindow):
             self.files.open_path(path)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        self.directions_worker.shutdown()  # a running worker stops at its next batch
+        self.directions_controller.shutdown()  # a running worker stops at its next batch
         if self.find is not None:
             self.find.shutdown()  # a running search stops at its next refinement step
         if self.training is not None:

@@ -12,12 +12,13 @@ from typing import Callable
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QTabWidget
 
+from ..core.events import Change
 from ..core.studio import Studio
 from .history import History
 from .interpolation_panel import STRIP_COUNT, InterpolationWidget
 from .playback import PlaybackClock
 
-_PATH_CHANGES = ("keyframes", "method", "generator", "restore")
+_PATH_CHANGES = (Change.KEYFRAMES, Change.METHOD, Change.GENERATOR, Change.RESTORE)
 
 
 class PathController(QObject):
@@ -35,23 +36,27 @@ class PathController(QObject):
         panel.methodChanged.connect(studio.set_method)
         panel.tChanged.connect(self.set_t)
         panel.playToggled.connect(self.set_playing)
-        panel.speedChanged.connect(lambda s: clock.set_speed(s, studio.t))
-        panel.modeChanged.connect(lambda m: setattr(clock, "mode", m))
+        panel.speedChanged.connect(lambda speed: studio.set_playback(speed=speed))
+        panel.modeChanged.connect(lambda mode: studio.set_playback(mode=mode))
         clock.tick.connect(studio.show_path)
         clock.finished.connect(lambda: panel.set_playing(False))
         tabs.currentChanged.connect(self._on_tab_changed)
         studio.subscribe(self._on_studio_changed)
 
-    def _on_studio_changed(self, reason: str) -> None:
+    def _on_studio_changed(self, reason: Change) -> None:
         if reason in _PATH_CHANGES:
             self.refresh()
-        if reason in ("t", "restore"):
+        if reason in (Change.T, Change.RESTORE):
             self.panel.set_t(self.studio.t)
+        if reason is Change.PLAYBACK:
+            self.clock.set_speed(self.studio.speed, self.studio.t)
+            self.clock.mode = self.studio.mode
+            self.panel.show_playback(self.studio.speed, self.studio.mode)
 
     def _on_tab_changed(self, _index: int) -> None:
         # Each tab shows what it edits: Explore the latent, Interpolate the path at t.
         if self.tabs.currentWidget() is self.panel:
-            if len(self.studio.keyframes) >= 2:
+            if len(self.studio.path_keys) >= 2:
                 self.studio.show_path()
         else:
             self.set_playing(False)
@@ -101,28 +106,26 @@ class PathController(QObject):
 
     def refresh(self) -> None:
         """Re-list the keyframes and redraw the strip."""
-        keys = self.studio.keyframes
-        self.panel.set_keyframes([k.name + self._digit_note(k) for k in keys],
-                                 self.studio.keyframe_images())
+        keys, drawable = self.studio.keyframes, len(self.studio.path_keys)
+        self.panel.set_keyframes([k.name + self.studio.key_note(k) for k in keys],
+                                 self.studio.keyframe_images(), drawable)
         self.panel.set_method(self.studio.method)
-        if len(keys) >= 2 and self.studio.ready:
+        if drawable >= 2 and self.studio.ready:
             self.panel.set_strip(self.studio.strip(STRIP_COUNT))
             self.panel.set_t(self.studio.t)
         else:
             self.set_playing(False)
 
-    def _digit_note(self, key) -> str:
-        """" · digit k" or " · 70 % 3 + 30 % 8" for keyframes of conditional models
-        (" · cluster k" for a model whose classes are clusters)."""
-        weights = key.class_weights
-        return "" if weights is None else f" · {self.studio.describe(weights)}"
-
     def set_t(self, t: float) -> None:
         """Show the path at t in [0, 1] (needs at least one keyframe)."""
         self.studio.show_path(t)
 
+    def toggle_playing(self) -> None:
+        """Play, or pause (Space)."""
+        self.set_playing(not self.clock.playing)
+
     def set_playing(self, playing: bool) -> None:
-        playing = playing and len(self.studio.keyframes) >= 2
+        playing = playing and len(self.studio.path_keys) >= 2
         if playing:
             self.clock.start(self.studio.t)
         else:

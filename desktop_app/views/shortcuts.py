@@ -1,7 +1,8 @@
 """The View, Play and Help menus: keyboard shortcuts for everything used while exploring.
 
 Single-key shortcuts (R, G, K, Space, 0-9) do not fire while a text or number box has
-focus: Qt lets the focused box claim printable keys first.
+focus: Qt lets the focused box claim printable keys first. Every entry calls a controller
+or studio command; none writes another view's widgets.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
+from ..core.events import Change
 from ..core.weights import class_noun
 from .about import show_about
 from .boxes import show_info
@@ -45,11 +47,7 @@ def install(window) -> list[QAction]:
         menu.addAction(action)
         return action
 
-    ui = window.ui
-
-    def step_seed(delta: int) -> None:
-        box = ui.controls.seed_box
-        box.setValue((box.value() + delta) % (box.maximum() + 1))
+    ui, studio = window.ui, window.studio
 
     edit = window.menuBar().addMenu("&Edit")
     undo = window.history.stack.createUndoAction(window, "&Undo")
@@ -59,14 +57,15 @@ def install(window) -> list[QAction]:
     edit.addActions([undo, redo])
     view = window.menuBar().addMenu("&View")
     needs_model = [
-        add(view, "&Random Seed", "R", ui.controls.draw_random),
-        add(view, "&Next Seed", "]", lambda: step_seed(1)),
-        add(view, "&Previous Seed", "[", lambda: step_seed(-1)),
-        add(view, "Re&set Edits", "Ctrl+R", ui.controls.resetRequested.emit),
+        add(view, "&Random Seed", "R", window.latent.random_seed),
+        add(view, "&Next Seed", "]", lambda: window.latent.step_seed(1)),
+        add(view, "&Previous Seed", "[", lambda: window.latent.step_seed(-1)),
+        add(view, "Re&set Edits", "Ctrl+R", window.latent.reset),
     ]
     grid = add(view, "&Grid 8×8", "G", lambda: None, checkable=True)
-    grid.toggled.connect(ui.grid_box.setChecked)
-    ui.grid_box.toggled.connect(grid.setChecked)
+    grid.toggled.connect(studio.set_grid)
+    studio.subscribe(lambda reason: grid.setChecked(studio.grid)
+                     if reason is Change.GRID else None)
     smooth = add(view, "S&mooth Upscaling", "", lambda: None, checkable=True)
     smooth.toggled.connect(ui.smooth_box.setChecked)
     ui.smooth_box.toggled.connect(smooth.setChecked)
@@ -85,7 +84,7 @@ def install(window) -> list[QAction]:
     needs_model += [
         add(play, "&Add Keyframe", "K", window.add_keyframe),
         add(play, "&Bookmark", "B", window.bookmarks.add),
-        add(play, "&Play / Pause", "Space", ui.interpolation.play_button.toggle),
+        add(play, "&Play / Pause", "Space", window.path.toggle_playing),
     ]
     digits = play.addMenu("&Digit")
     window.class_menu = digits

@@ -3,8 +3,9 @@
 Geometry, view and playback choices, the latent's seed, truncation and class weights (the
 digit or blend), and the keyframes, one list per latent size (`keyframes/<n>d`, in the
 latent file format of docs/latent-file-format.md). Values are read defensively
-(settings.value, files.loads): a damaged settings file falls back to defaults, and saved
-keyframes that do not fit the model now loaded are left out.
+(settings.value, files.loads): a damaged settings file falls back to defaults. It is the
+studio's `SessionStore` (core/model_loading.py); what it restores goes through the
+studio's commands, and what it saves is read from the studio, never from a widget.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 from PySide6.QtCore import QSettings
 
 from ..core import files
+from ..core.interpolation import METHODS
 from ..core.latent import MAX_SEED
 from ..core.weights import check as check_weights
 from .settings import number, value
@@ -43,82 +45,66 @@ class WindowState:
 
     def restore(self) -> None:
         s, ui, studio = self.settings, self.ui, self.studio
-        ui.grid_box.setChecked(value(s, "grid", False, bool))
-        ui.smooth_box.setChecked(value(s, "smooth", False, bool))
+        studio.set_grid(value(s, "grid", False, bool))
+        ui.smooth_box.setChecked(value(s, "smooth", False, bool))  # the views' own choice
         studio.set_radius(number(s, "radius", 0.5, 0.0, 2.0))
         studio.set_variations(value(s, "variations", False, bool))
-        ip = ui.interpolation
-        ip.set_method(value(s, "method", "slerp", str))
-        studio.set_method(ip.method.currentData())
-        ip.speed.setValue(number(s, "speed_percent", 100, 1, 400))
-        ip.loop.setChecked(value(s, "loop", True, bool))
-        ip.pingpong.setChecked(value(s, "pingpong", False, bool))
-        self.playback.speed = ip.speed.value() / 100.0
-        self.playback.mode = ip.mode()
+        method = value(s, "method", "slerp", str)
+        studio.set_method(method if method in METHODS else "slerp")
+        loop, pingpong = value(s, "loop", True, bool), value(s, "pingpong", False, bool)
+        studio.set_playback(number(s, "speed_percent", 100, 1, 400) / 100.0,
+                            "pingpong" if pingpong else "loop" if loop else "once")
 
-    def restore_latent(self) -> None:
-        """After the first model loaded: the seed, truncation and weights of the last run."""
-        s, state = self.settings, self.studio.state
-        if state is None:
-            return
-        state.truncation = number(s, "truncation", 1.0, 0.0, 2.0)
-        weights = _weights(value(s, "class_weights", "", str), state.num_classes) \
-            if state.num_classes else None
-        if weights is not None:
-            state.class_weights = weights  # quietly: set_seed announces the change
-        state.set_seed(number(s, "seed", 0, 0, MAX_SEED), keep_weights=weights is not None)
+    def saved_latent(self, num_classes: int):
+        """The seed, truncation and weights of the last run (restored on the first model)."""
+        s = self.settings
+        weights = _weights(value(s, "class_weights", "", str), num_classes) \
+            if num_classes else None
+        return (number(s, "seed", 0, 0, MAX_SEED), number(s, "truncation", 1.0, 0.0, 2.0),
+                weights)
 
     @staticmethod
     def _keyframes_key(latent_dim: int) -> str:
         return f"keyframes/{latent_dim}d"
 
-    def save_keyframes(self) -> None:
-        """Remember the keyframes for the loaded model's latent size (none: forget them)."""
-        studio, s = self.studio, self.settings
-        if not studio.ready:
-            return
-        key = self._keyframes_key(studio.state.latent_dim)
-        if studio.keyframes:
-            s.setValue(key, files.dumps(studio.to_file()))
+    def save_keyframes(self, latent_dim: int, data: files.LatentFile | None) -> None:
+        """Remember `data`'s keyframes for this latent size (None: forget them)."""
+        key = self._keyframes_key(latent_dim)
+        if data is not None and data.keyframes:
+            self.settings.setValue(key, files.dumps(data))
         else:
-            s.remove(key)
+            self.settings.remove(key)
 
-    def restore_keyframes(self) -> str:
-        """Bring back the keyframes saved for this latent size; returns a note for the
-        status bar (" · 2 keyframe(s) restored"), empty when there were none. A damaged
-        entry restores nothing."""
-        studio, s = self.studio, self.settings
-        if not studio.ready:
-            return ""
-        dim = studio.state.latent_dim
-        text = value(s, self._keyframes_key(dim), "", str)
+    def load_keyframes(self, latent_dim: int):
+        """The keyframes saved for this latent size; None when there are none, or the
+        entry is damaged."""
+        text = value(self.settings, self._keyframes_key(latent_dim), "", str)
         if not text:
-            return ""
+            return None
         try:
-            saved = files.loads(text, "saved keyframes", expected_dim=dim).keyframes
+            return files.loads(text, "saved keyframes", expected_dim=latent_dim).keyframes
         except files.LatentFileError:
-            return ""
-        ignored = studio.adopt_saved_keyframes(saved)
-        note = f" · {len(studio.keyframes)} keyframe(s) restored"
-        if ignored:
-            note += f", {ignored} left out (made for another kind of model)"
-        return note
+            return None
 
     def save(self) -> None:
         s, ui, studio = self.settings, self.ui, self.studio
-        s.setValue("grid", ui.grid_box.isChecked())
+        s.setValue("grid", studio.grid)
         s.setValue("smooth", ui.smooth_box.isChecked())
         s.setValue("variations", studio.variation.on)
         s.setValue("radius", studio.variation.radius)
         s.setValue("method", studio.method)
-        s.setValue("speed_percent", ui.interpolation.speed.value())
-        s.setValue("loop", ui.interpolation.loop.isChecked())
-        s.setValue("pingpong", ui.interpolation.pingpong.isChecked())
-        self.save_keyframes()
+        s.setValue("speed_percent", round(studio.speed * 100))
+        s.setValue("loop", studio.mode == "loop")
+        s.setValue("pingpong", studio.mode == "pingpong")
         state = studio.state
         if state is not None:
+            self.save_keyframes(state.latent_dim, studio.to_file())
             s.setValue("seed", state.seed if state.seed is not None else 0)
             s.setValue("truncation", state.truncation)
             if state.class_weights is not None:
                 s.setValue("class_weights", " ".join(f"{v:.6g}" for v in state.class_weights))
+        # The write gate: `sync` writes only a file the app owns, and only from the window
+        # holding its lock (a second window is read-only, so it never overwrites the first's
+        # keyframes); `release` then frees the file for the next window.
         s.sync()
+        s.release()

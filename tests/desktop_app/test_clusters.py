@@ -261,7 +261,7 @@ def test_new_seeds_in_the_window_draw_clusters_by_their_priors(clusters, qtbot):
     w = clusters
     picked = []
     for s in range(40):
-        w.latent.edit("Seed", "set_seed", s)
+        w.latent.set_seed(s)
         picked.append(int(np.argmax(w.studio.state.class_weights)))
         assert picked[-1] == seed_digit(s, K, PRIORS)
     assert picked.count(7) >= 30
@@ -465,6 +465,9 @@ def test_loading_weights_that_do_not_fit_says_so_and_keeps_the_class(cond_window
     assert w.files.load_latents(tmp_path / "twenty.json")
     message = w.statusBar().currentMessage()
     assert "hold 20 values but conditional.onnx has 10 digits" in message
+    assert "1 keyframe(s) are kept but not drawable by this model" in message
     assert np.array_equal(w.studio.state.class_weights, before)
-    assert np.array_equal(w.studio.keyframes[0].class_weights, before)
+    # The keyframe keeps its cluster: a model of those 20 clusters draws it again.
+    assert np.array_equal(w.studio.keyframes[0].class_weights, one_hot(2, K))
+    assert w.studio.path_keys == ()
     assert np.array_equal(w.studio.state.z, np.zeros(8, np.float32))

@@ -120,8 +120,8 @@ def test_names_and_metadata_are_shown_as_plain_text(window, qtbot, tmp_path):
     entry = window.files.recent_menu.actions()[0]
     assert entry.text() == hc.HTML_NAME  # no '&' in it to double
     assert "&lt;img" in entry.toolTip() and "<img" not in entry.toolTip()
-    window.studio.keyframes = [Keyframe(window.studio.state.z.copy(), None, HTML)]
-    window.path.refresh()  # as after loading a latent file whose keyframe has this name
+    # As after loading a latent file whose keyframe has this name.
+    window.studio.set_keyframes([Keyframe(window.studio.state.z.copy(), None, HTML)])
     item = window.ui.interpolation.keyframe_list.item(0)
     assert item.text().startswith(HTML)  # item text is plain in a QListWidget
     assert "<img" not in item.toolTip() and "&lt;img" in item.toolTip()

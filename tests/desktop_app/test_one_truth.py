@@ -228,7 +228,7 @@ def test_seed_zero_can_be_typed_over_custom(cond_window, qtbot):
     """A found or loaded latent has no seed and the box says "custom"; typing 0 and Enter
     once changed nothing, because "custom" was held as the value 0."""
     box = cond_window.ui.controls.seed_box
-    cond_window.studio.edit("set_seed", 5)
+    cond_window.studio.set_seed(5)
     cond_window.studio.go_to(np.full(cond_window.studio.state.latent_dim, 0.5, np.float32),
                              cond_window.studio.class_weights)
     cond_window.scheduler.flush()

@@ -37,7 +37,7 @@ def test_failed_directions_hide_the_busy_bar_and_say_why(window, qtbot, model_di
         raise RuntimeError("out of cheese")
 
     monkeypatch.setattr("desktop_app.views.directions_worker.compute_directions", broken)
-    with qtbot.waitSignal(window.directions_worker.failed, timeout=10_000):
+    with qtbot.waitSignal(window.directions_controller.worker.failed, timeout=10_000):
         window.open_model(model_dir / "generator.onnx")
     assert not window.ui.busy.isVisible()
     assert "out of cheese" in window.ui.direction_sliders.status.text()
