@@ -71,6 +71,7 @@ class CompareController(QObject):
             generator.close()
             self.message(why, "info")
             return False
+        self.message("", "done")  # an earlier refusal is stale now
         self.status(f"Comparing with {generator.path.name}: the same latents, drawn by both")
         return True
 

@@ -43,7 +43,7 @@ class FileHost(Protocol):
     def menuBar(self) -> QMenuBar: ...  # noqa: N802 - Qt's name
     def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt's name
     def close(self) -> bool: ...
-    def show_message(self, text: str) -> None: ...
+    def show_message(self, text: str, kind: str = "error") -> None: ...
     def open_model(self, path: str | Path) -> bool: ...
     def refresh_model_state(self) -> None: ...
 
@@ -91,6 +91,11 @@ class FileActions(QObject):
 
     def _report(self, exc: Exception) -> None:
         self.w.show_message(str(exc))
+
+    def _done(self, text: str, ms: int = 4000) -> None:
+        """Say what was done; an error left by an earlier try is stale now."""
+        self.w.show_message("", "done")
+        self.w.statusBar().showMessage(text, ms)
 
     # -- models ---------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -141,7 +146,7 @@ class FileActions(QObject):
         except OutputError as exc:
             self._report(exc)
             return False
-        self.w.statusBar().showMessage(f"Saved {path.name}", 4000)
+        self._done(f"Saved {path.name}")
         return True
 
     def load_latents_dialog(self) -> None:
@@ -162,8 +167,8 @@ class FileActions(QObject):
         misfit = self.w.studio.misfit_weights(data)  # said, not refused: z still fits
         self.w.history.record(f"Load {path.name}", lambda: self.w.studio.apply_file(data))
         self.w.refresh_model_state()
-        self.w.statusBar().showMessage(f"Loaded {path.name}" + (f"; {misfit}" if misfit else ""),
-                                       8000 if misfit else 4000)
+        self._done(f"Loaded {path.name}" + (f"; {misfit}" if misfit else ""),
+                   8000 if misfit else 4000)
         return True
 
     # -- images ------------------------------------------------------------------------
@@ -250,7 +255,7 @@ class FileActions(QObject):
         except (OutputError, ValueError) as exc:
             self._report(exc)
             return False
-        self.w.statusBar().showMessage(f"Exported {path.name}", 4000)
+        self._done(f"Exported {path.name}")
         return True
 
     def copy_image(self) -> bool:
