@@ -2,7 +2,9 @@
 
 Metadata comes from the file and is untrusted data: every value is turned into plain text
 here (numbers rounded, lists summarised, anything odd shown as short text), and the view
-escapes it before display. Metrics are optional (`python -m training evaluate --embed`
+escapes it before display. What is shown is bounded: at most MAX_METRIC_ROWS metric rows
+(then "… N more"), each value at most 160 characters, and a number too large for a float
+(a 400-digit integer is valid JSON) is shown by its leading digits, never converted. Metrics are optional (`python -m training evaluate --embed`
 writes them); known keys get a readable name and unit, unknown ones are listed as they are.
 Path smoothness and PPL come flat (unconditional models) or split into `within_digit` and
 `across_digits` (conditional ones; `within_cluster` and `across_clusters` for a model whose
@@ -17,6 +19,9 @@ from typing import Any
 from .contract import ModelInfo
 
 _MAX_TEXT = 160  # one metadata value never floods the dialog
+# Known metrics take at most 18 rows (smoothness and PPL split in four parts each); a model
+# with 60,000 metrics would make a dialog half a million pixels tall.
+MAX_METRIC_ROWS = 24
 
 # Known metrics: key -> (what the user reads, how the value is written).
 _METRICS = {
@@ -39,31 +44,55 @@ _PARTS = (("within_digit", "within a digit"), ("across_digits", "across digits")
 
 
 def _text(value: Any) -> str:
-    text = " ".join(str(value).split())
+    try:
+        text = str(value)
+    except (ValueError, RecursionError):  # an int past Python's digit limit; deep nesting
+        return "(a value too large to show)"
+    text = " ".join(text[:4 * _MAX_TEXT].split())
     return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT - 1] + "…"
+
+
+def _real(value: Any) -> float | None:
+    """`value` as a float if it is a number a float holds (True is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
 
 
 def _number(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if abs(value) < 10 ** 15:
+        return f"{value:,}"
+    try:
+        digits = str(abs(value))
+    except ValueError:  # past Python's limit on int-to-text conversion
+        return "a number too long to show"
+    sign = "-" if value < 0 else ""
+    return f"{sign}{digits[0]}.{digits[1:4]}e+{len(digits) - 1} ({len(digits)} digits)"
 
 
 def _format(value: Any, how: str) -> str:
-    number = _number(value)
-    if how == "percent" and number is not None:
-        return f"{value:.2%}"
-    if how == "seconds" and number is not None:
-        return f"{value / 60:.1f} min" if value >= 120 else f"{value:.0f} s"
+    number, real = _number(value), _real(value)
+    if how == "percent" and real is not None:
+        return f"{real:.2%}"
+    if how == "seconds" and real is not None:
+        return f"{real / 60:.1f} min" if real >= 120 else f"{real:.0f} s"
     if how == "shares" and isinstance(value, list) and len(value) == 10 \
-            and all(_number(v) is not None for v in value):
-        return " · ".join(f"{v:.1%}" for v in value)
-    if how == "smoothness" and isinstance(value, dict) and _number(value.get("p99")):
+            and all(_real(v) is not None for v in value):
+        return " · ".join(f"{_real(v):.1%}" for v in value)
+    if how == "smoothness" and isinstance(value, dict) and _real(value.get("p99")) is not None:
         # p99 is the headline (the target: ≤ 4); the rest for context.
-        text = f"{value['p99']:.3g}×"
-        extra = [f"{k} {value[k]:.3g}×" for k in ("p50", "p95") if _number(value.get(k))]
-        if _number(value.get("share_above_5")):
-            extra.append(f"{value['share_above_5']:.1%} of paths above 5×")
+        text = f"{_real(value['p99']):.3g}×"
+        extra = [f"{k} {_real(value[k]):.3g}×" for k in ("p50", "p95")
+                 if _real(value.get(k)) is not None]
+        if _real(value.get("share_above_5")) is not None:
+            extra.append(f"{_real(value['share_above_5']):.1%} of paths above 5×")
         return text + (f" ({', '.join(extra)})" if extra else "")
     return number if number is not None else _text(value)
 
@@ -124,10 +153,16 @@ def model_rows(info: ModelInfo) -> list[tuple[str, str]]:
         rows.append(("Cluster shares", _priors(info)))
     rows += [("Dataset", _text(info.dataset)), ("Epochs", f"{info.epochs:,}"),
              ("Created", _created(info.created))]
-    metrics = info.metrics or {}
+    metrics = info.metrics if isinstance(info.metrics, dict) else {}
     # Known metrics in a sensible order (the JSON is sorted by key), then any others.
     keys = [k for k in _METRICS if k in metrics] + [
         k for k in metrics if k not in _METRICS and k not in _SKIPPED]
-    for key in keys:
-        rows += _metric_rows(key, metrics[key])
-    return rows
+    shown: list[tuple[str, str]] = []
+    for done, key in enumerate(keys):
+        more = _metric_rows(key, metrics[key])
+        if len(shown) + len(more) > MAX_METRIC_ROWS:
+            left = len(keys) - done
+            shown.append(("…", f"{left:,} more metric{'s' if left > 1 else ''} not shown"))
+            break
+        shown += more
+    return rows + shown
