@@ -124,7 +124,7 @@ def test_export_into_unwritable_folder_is_a_clear_error(exported_tiny, tmp_path)
     # A path through a regular file cannot be written even by root (tests run as root in CI).
     blocker = tmp_path / "not-a-folder"
     blocker.write_bytes(b"")
-    with pytest.raises(export.ExportError, match="does not exist; nothing was written"):
+    with pytest.raises(export.ExportError, match="is not a folder; nothing was written"):
         export.export_run(exported_tiny["unconditional_run"], blocker / "g.onnx")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder"]
 

@@ -80,6 +80,10 @@ def finish(model, metadata: dict[str, str], out: Path, reference_fn, feeds_fn) -
     if not worst <= PARITY_TOLERANCE:  # also catches NaN, for which `worst > tol` is False
         raise ExportError(f"ONNX Runtime differs from Keras by {worst:.2e} (> {PARITY_TOLERANCE}); not written")
     out = check_output_path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ExportError(f"--out {out}: cannot make its folder ({e.strerror or e}); nothing was written") from None
     remove_stale_temp_files(out.parent, out.name)  # an export killed mid-write left it
     try:
         write_atomic(out, lambda f: f.write(data), replace=is_our_model)
@@ -104,8 +108,11 @@ def check_output_path(out) -> Path:
                           "characters; nothing was written")
     if out.suffix.lower() != ".onnx":
         raise ExportError(f"--out {shown}: name the model NAME.onnx; nothing was written")
-    if not out.parent.is_dir():
-        raise ExportError(f"--out {shown}: the folder {out.parent} does not exist; nothing was written")
+    ancestor = out.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent  # missing folders are made when the model is written
+    if not ancestor.is_dir():
+        raise ExportError(f"--out {shown}: {ancestor} is not a folder; nothing was written")
     why = describe(out)
     if why is not None:
         raise ExportError(f"--out {shown}: {why}; nothing was written")

@@ -1,99 +1,124 @@
-"""`TrainingCurvesWidget`: a run's curves, drawn with QPainter.
+"""`TrainingCurvesWidget`: a run's curves, live, with pyqtgraph.
 
-Three stacked plots against epoch: the losses (D, G), D's beliefs (D(real), D(fake)) and
-the estimated FID. A few dozen points per line do not need a charting library:
-QtCharts is not in PySide6-Essentials (PySide6-Addons would add well over 100 MB to the
-bundle) and pyqtgraph would be a new dependency and import cost for three polylines.
+Three stacked plots sharing the epoch axis: the losses (D, G), D's beliefs (D(real),
+D(fake)) and the estimated FID on a log axis (it falls from hundreds to single digits).
+Legends sit in each plot's title, outside the data; hovering shows every value of the
+epoch under the pointer in a line below the plots.
+
+pyqtgraph is imported when the curves are first shown, not at start-up: the window opens
+without paying for it, and a user who never opens the Training panel never loads it.
 """
 
 from __future__ import annotations
 
+import html
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-# (title, [(metric, label, colour)])
+# (title, [(metric, label, colour)], log y axis)
 PLOTS = [
-    ("Losses", [("d_loss", "D", "#d62728"), ("g_loss", "G", "#1f77b4")]),
-    ("D's beliefs", [("d_real", "D(real)", "#2ca02c"), ("d_fake", "D(fake)", "#ff7f0e")]),
-    ("Estimated FID", [("fid_estimate", "FID (est.)", "#9467bd")]),
+    ("Losses", [("d_loss", "D", "#d62728"), ("g_loss", "G", "#1f77b4")], False),
+    ("D's beliefs", [("d_real", "D(real)", "#2ca02c"), ("d_fake", "D(fake)", "#ff7f0e")], False),
+    ("Estimated FID", [("fid_estimate", "FID (est.)", "#9467bd")], True),
 ]
-MARGIN_LEFT, MARGIN_RIGHT, TITLE_H, BOTTOM_H = 46, 8, 16, 14
+HOVER_HINT = "Point at a curve to read its values."
 
 
-def _nice(value: float) -> str:
-    return f"{value:.3g}"
+def _value(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _title(title: str, lines) -> str:
+    """A plot's title with its legend: the name, then a coloured square and label per line."""
+    keys = " ".join(f"<span style='color:{colour}'>■</span>&nbsp;{html.escape(label)}"
+                    for _, label, colour in lines)
+    return f"<b>{html.escape(title)}</b>&nbsp;&nbsp;{keys}"
 
 
 class TrainingCurvesWidget(QWidget):
-    """Shows `set_series({metric: [(epoch, value), ...]})`; empty plots say so."""
+    """Shows `set_series({metric: [(epoch, value), ...]})`; non-finite points are left out."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._series: dict[str, list[tuple[int, float]]] = {}
+        self._plots = None  # built on first show
+        self._curves: dict[str, object] = {}
+        self.hover = QLabel(HOVER_HINT)
+        self.hover.setWordWrap(True)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(self.hover)
         self.setMinimumSize(260, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
+    # -- data ------------------------------------------------------------------
     def set_series(self, series: dict[str, list[tuple[int, float]]]) -> None:
-        self._series = {k: [(e, v) for e, v in pts if math.isfinite(v)] for k, pts in series.items()}
-        self.update()
+        self._series = {k: [(int(e), float(v)) for e, v in pts if math.isfinite(v)] for k, pts in series.items()}
+        # A log axis cannot show zero or less; such an FID estimate is not drawn.
+        for key, _, _ in PLOTS[2][1]:
+            self._series[key] = [(e, v) for e, v in self._series.get(key, []) if v > 0]
+        self._redraw()
 
     def epochs(self) -> list[int]:
         """Every epoch drawn in any plot, ascending (what a user sees along the x axis)."""
         return sorted({e for pts in self._series.values() for e, _ in pts})
 
-    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt override
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.fillRect(self.rect(), self.palette().base())
-        height = self.height() / len(PLOTS)
-        epochs = self.epochs()
-        x_range = (min(epochs), max(epochs)) if epochs else (0, 1)
-        for i, (title, lines) in enumerate(PLOTS):
-            self._plot(p, QRectF(0, i * height, self.width(), height), title, lines, x_range)
-        p.end()
+    def values_at(self, epoch: int) -> str:
+        """The hover line for `epoch`: every metric that has a value there."""
+        parts = [f"{label} {_value(v)}" for _, lines, _ in PLOTS for key, label, _ in lines
+                 for e, v in self._series.get(key, []) if e == epoch]
+        return f"epoch {epoch}: " + ", ".join(parts) if parts else f"epoch {epoch}: no values"
 
-    def _plot(self, p: QPainter, box: QRectF, title: str, lines, x_range) -> None:
-        text = self.palette().text().color()
-        area = box.adjusted(MARGIN_LEFT, TITLE_H, -MARGIN_RIGHT, -BOTTOM_H)
-        p.setPen(text)
-        p.drawText(QRectF(box.left() + MARGIN_LEFT, box.top(), box.width(), TITLE_H),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
-        p.setPen(QPen(QColor(text.red(), text.green(), text.blue(), 90)))
-        p.drawRect(area)
-        values = [v for key, _, _ in lines for _, v in self._series.get(key, [])]
-        if not values:
-            p.setPen(text)
-            p.drawText(area, Qt.AlignmentFlag.AlignCenter, "no epochs yet")
+    # -- drawing ---------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self._plots is None:
+            self._build()
+        super().showEvent(event)
+
+    def _build(self) -> None:
+        import pyqtgraph as pg
+
+        pg.setConfigOptions(antialias=True, background=self.palette().base().color(),
+                            foreground=self.palette().text().color())
+        self._plots = pg.GraphicsLayoutWidget()
+        self._layout.insertWidget(0, self._plots, 1)
+        first = None
+        for row, (title, lines, log) in enumerate(PLOTS):
+            plot = self._plots.addPlot(row=row, col=0)
+            plot.setTitle(_title(title, lines), size="9pt")
+            plot.setLogMode(x=False, y=log)
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.getAxis("left").setWidth(48)
+            if row == len(PLOTS) - 1:
+                plot.setLabel("bottom", "epoch")
+            if first is None:
+                first = plot
+            else:
+                plot.setXLink(first)
+            for key, _, colour in lines:
+                self._curves[key] = plot.plot([], [], pen=pg.mkPen(colour, width=1.6), symbol="o",
+                                              symbolSize=4, symbolBrush=colour, symbolPen=None)
+        self._plots.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self._plots is None:
             return
-        lo, hi = min(values), max(values)
-        if hi - lo < 1e-9:
-            lo, hi = lo - 0.5, hi + 0.5
-        (x0, x1) = x_range
-        span = max(x1 - x0, 1)
-
-        def point(epoch: int, value: float) -> QPointF:
-            x = area.left() + (epoch - x0) / span * area.width() if x1 > x0 else area.center().x()
-            return QPointF(x, area.bottom() - (value - lo) / (hi - lo) * area.height())
-
-        p.setPen(text)
-        small = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        p.drawText(QRectF(box.left(), area.top() - 6, MARGIN_LEFT - 4, 12), small, _nice(hi))
-        p.drawText(QRectF(box.left(), area.bottom() - 6, MARGIN_LEFT - 4, 12), small, _nice(lo))
-        p.drawText(QRectF(area.left(), area.bottom(), area.width(), BOTTOM_H),
-                   Qt.AlignmentFlag.AlignCenter, f"epoch {x0}–{x1}" if x1 > x0 else f"epoch {x0}")
-        legend_x = area.left() + 6
-        for key, label, colour in lines:
+        for key, curve in self._curves.items():
             pts = self._series.get(key, [])
-            pen = QPen(QColor(colour), 1.6)
-            p.setPen(pen)
-            path = QPainterPath()
-            for j, (e, v) in enumerate(pts):
-                q = point(e, v)
-                path.moveTo(q) if j == 0 else path.lineTo(q)
-                p.drawEllipse(q, 1.8, 1.8)
-            p.drawPath(path)
-            p.drawText(QPointF(legend_x, area.top() + 12), label)
-            legend_x += p.fontMetrics().horizontalAdvance(label) + 12
+            curve.setData([e for e, _ in pts], [v for _, v in pts])
+
+    def _on_mouse_moved(self, pos) -> None:
+        epochs = self.epochs()
+        if not epochs:
+            self.hover.setText(HOVER_HINT)
+            return
+        for item in self._plots.ci.items:
+            if item.sceneBoundingRect().contains(pos):
+                x = item.vb.mapSceneToView(pos).x()
+                nearest = min(epochs, key=lambda e: abs(e - x))
+                self.hover.setText(self.values_at(nearest))
+                return

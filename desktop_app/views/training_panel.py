@@ -94,8 +94,10 @@ class TrainingPanel(QWidget):
         f.resume_button.clicked.connect(self.resume)
         f.finish_button.clicked.connect(self.finish)
         f.out_edit.editingFinished.connect(self._on_out_changed)
+        f.epochs_box.valueChanged.connect(lambda _: self._show_progress())
         self._update_buttons()
         self._on_out_changed()
+        self._show_progress()
 
     def _layout(self) -> None:
         top = QVBoxLayout()
@@ -144,7 +146,7 @@ class TrainingPanel(QWidget):
 
     def _on_run_changed(self, snapshot: RunSnapshot) -> None:
         self.snapshot = snapshot
-        self.curves.set_series({key: snapshot.series(key) for _, lines in PLOTS for key, _, _ in lines})
+        self.curves.set_series({key: snapshot.series(key) for _, lines, _ in PLOTS for key, _, _ in lines})
         epochs = snapshot.grid_epochs
         follow = self.scrubber.value() >= self.scrubber.maximum()  # at the end: keep following
         self.scrubber.blockSignals(True)
@@ -154,11 +156,18 @@ class TrainingPanel(QWidget):
             self.scrubber.setValue(self.scrubber.maximum())
         self.scrubber.blockSignals(False)
         self._show_grid()
-        target = self.target_epochs if self._mode == "train" else snapshot.planned_epochs
-        self.progress.setRange(0, max(target, snapshot.last_epoch, 1))
-        self.progress.setValue(snapshot.last_epoch)
+        self._show_progress()
         self._update_eta()
         self._update_buttons()
+
+    def _show_progress(self) -> None:
+        """"epoch 3 of 30": of the run being trained, of the run watched, or else of the
+        Epochs the form would train (never "of 1" for a run not started)."""
+        snapshot = self.snapshot
+        target = self.target_epochs if self._mode == "train" else snapshot.planned_epochs
+        target = target or self.form.epochs_box.value()
+        self.progress.setRange(0, max(target, snapshot.last_epoch, 1))
+        self.progress.setValue(snapshot.last_epoch)
 
     def _update_eta(self) -> None:
         per_epoch = epoch_seconds(self.snapshot)
