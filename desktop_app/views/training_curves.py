@@ -36,6 +36,18 @@ def _title(title: str, lines) -> str:
     return f"<b>{html.escape(title)}</b>&nbsp;&nbsp;{keys}"
 
 
+def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
+    """Labelled ticks for a log axis from lo to hi (> 0): 1, 2 and 5 times each power of
+    ten, as (log10 value, "20") pairs; pyqtgraph's own labels every 2..9 and they overlap."""
+    ticks = []
+    for power in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        for m in (1, 2, 5):
+            v = m * 10.0 ** power
+            if lo / 2 <= v <= hi * 2:
+                ticks.append((math.log10(v), f"{v:g}"))
+    return ticks
+
+
 class TrainingCurvesWidget(QWidget):
     """Shows `set_series({metric: [(epoch, value), ...]})`; non-finite points are left out."""
 
@@ -44,6 +56,7 @@ class TrainingCurvesWidget(QWidget):
         self._series: dict[str, list[tuple[int, float]]] = {}
         self._plots = None  # built on first show
         self._curves: dict[str, object] = {}
+        self._log_axis = None
         self.hover = QLabel(HOVER_HINT)
         self.hover.setWordWrap(True)
         self._layout = QVBoxLayout(self)
@@ -88,6 +101,8 @@ class TrainingCurvesWidget(QWidget):
             plot = self._plots.addPlot(row=row, col=0)
             plot.setTitle(_title(title, lines), size="9pt")
             plot.setLogMode(x=False, y=log)
+            if log:
+                self._log_axis = plot.getAxis("left")
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
@@ -110,6 +125,8 @@ class TrainingCurvesWidget(QWidget):
         for key, curve in self._curves.items():
             pts = self._series.get(key, [])
             curve.setData([e for e, _ in pts], [v for _, v in pts])
+        values = [v for key, _, _ in PLOTS[2][1] for _, v in self._series.get(key, [])]
+        self._log_axis.setTicks([log_ticks(min(values), max(values))] if values else None)
 
     def _on_mouse_moved(self, pos) -> None:
         epochs = self.epochs()
