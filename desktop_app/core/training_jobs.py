@@ -21,6 +21,11 @@ from pathlib import Path
 from .paths import models_dir
 
 ARCHES = ("mlp", "dcgan", "cdcgan")
+# The recipe of the shipped generator.onnx (exported_models/README.md), the panel's default:
+# its architecture, epochs and the options beyond them (--data and --out are the form's).
+SHIPPED_ARCH = "cdcgan"
+SHIPPED_EPOCHS = 30
+SHIPPED_OPTIONS = "--width 48 --precision float32 --lr-decay-epochs 10 --ema 0.995"
 CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
 # Fast enough to be useful on 2 cores, as the README's evaluate example advises for a check.
 EVALUATE_ARGS = ("--n", "2000", "--paths", "100", "--ppl-samples", "1000", "--embed")

@@ -26,11 +26,15 @@ ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
 
 
 class ComparePanel(QWidget):
-    """The second model's picture with its name above and a Stop button below."""
+    """The second model's picture with its name above and a Stop button below; and
+    `main_title`, the first model's name, which the window lays out above its own picture
+    (shown only while comparing, so each pane says which model drew it)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.title = plain_label(QLabel())  # a file name: shown literally
+        self.main_title = plain_label(QLabel())
+        self.main_title.hide()
         self.view = DigitView(min_side=80)
         self.stop_button = QPushButton("Stop comparing")
         layout = QVBoxLayout(self)
@@ -86,7 +90,9 @@ class CompareController(QObject):
             self._shown.close()  # the window's status bar says why, on a model change
         self._shown = now
         self.panel.setVisible(now is not None)
+        self.panel.main_title.setVisible(now is not None)
         if now is not None:
             self.panel.title.setText(f"{now.path.name} (same latent)")
+            self.panel.main_title.setText(self.studio.generator.path.name)
         else:
             self.panel.view.clear()

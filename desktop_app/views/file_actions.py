@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenuBar, QStatusBar
 
 from ..core import animation, export, files
+from ..core.paths import models_dir
 from digit_contract.atomic import OutputError
 from digit_contract.reading import resolve_path
 from .animation_dialog import AnimationDialog, load_options, save_options
@@ -80,14 +81,17 @@ class FileActions(QObject):
         return action
 
     def folder(self) -> str:
-        """Where the last file dialog was (the user's home at first)."""
-        return value(self.w.settings, "last_folder", str(Path.home()))
+        """Where the last file dialog was (the models folder at first)."""
+        return value(self.w.settings, "last_folder", str(models_dir()))
 
-    def _chose(self, path: str) -> Path | None:
+    def _chose(self, path: str, suffix: str = "") -> Path | None:
+        """The chosen file, remembered as where the next dialog starts; a name typed
+        without an extension takes `suffix`, the chosen format's."""
         if not path:
             return None
         self.w.settings.setValue("last_folder", str(Path(path).parent))
-        return Path(path)
+        path = Path(path)
+        return path.with_name(path.name + suffix) if suffix and not path.suffix else path
 
     def _report(self, exc: Exception) -> None:
         self.w.show_message(str(exc))
@@ -137,8 +141,9 @@ class FileActions(QObject):
         path, _ = QFileDialog.getSaveFileName(self.w, "Save latents",
                                               str(Path(self.folder()) / "latents.json"),
                                               JSON_FILTER)
-        if self._chose(path):
-            self.save_latents(Path(path))
+        chosen = self._chose(path, ".json")
+        if chosen:
+            self.save_latents(chosen)
 
     def save_latents(self, path: Path) -> bool:
         try:
@@ -187,8 +192,9 @@ class FileActions(QObject):
         path, _ = QFileDialog.getSaveFileName(self.w, "Export PNG",
                                               str(Path(self.folder()) / "digit.png"),
                                               "PNG images (*.png)")
-        if self._chose(path):
-            self.export_png(Path(path), scale)
+        chosen = self._chose(path, ".png")
+        if chosen:
+            self.export_png(chosen, scale)
 
     def export_png(self, path: Path, scale: int = 16) -> bool:
         """The frame on screen (digit or grid) as a PNG, `scale` screen pixels per pixel."""
@@ -213,8 +219,9 @@ class FileActions(QObject):
         path, _ = QFileDialog.getSaveFileName(self.w, "Export animation",
                                               str(Path(self.folder()) / f"morph{suffix}"),
                                               f"{kind} (*{suffix})")
-        if self._chose(path):
-            self.export_animation(Path(path), options)
+        chosen = self._chose(path, suffix)
+        if chosen:
+            self.export_animation(chosen, options)
 
     def export_animation(self, path: Path, options: animation.AnimationOptions) -> bool:
         """One pass along the keyframes (there and back for ping-pong), `options.count`
@@ -223,8 +230,8 @@ class FileActions(QObject):
             return False
         w = self.w
         frames = w.studio.path_frames(animation.path_times(options.count, options.easing))
-        frames = export.animation(frames, w.playback.mode == "pingpong")
-        return self._write(path, animation.save, frames, options, w.playback.mode != "once")
+        frames = export.animation(frames, w.studio.mode == "pingpong")
+        return self._write(path, animation.save, frames, options, w.studio.mode != "once")
 
     def export_gif(self, path: Path, fps: int = 25, scale: int = 4) -> bool:
         """A GIF of one pass at the current playback speed (linear, `fps`, `scale`)."""
@@ -232,7 +239,7 @@ class FileActions(QObject):
         return self.export_animation(path, animation.AnimationOptions(fps, count, scale))
 
     def _has_path(self, what: str) -> bool:
-        if len(self.w.studio.keyframes) >= 2:
+        if len(self.w.studio.path_keys) >= 2:
             return True
         self.w.show_message(f"Add at least two keyframes before exporting {what}.")
         return False
@@ -241,8 +248,9 @@ class FileActions(QObject):
         path, _ = QFileDialog.getSaveFileName(self.w, "Export strip",
                                               str(Path(self.folder()) / "strip.png"),
                                               "PNG images (*.png)")
-        if self._chose(path):
-            self.export_strip(Path(path))
+        chosen = self._chose(path, ".png")
+        if chosen:
+            self.export_strip(chosen)
 
     def export_strip(self, path: Path, count: int = 10, scale: int = 4) -> bool:
         if not self._has_path("a strip"):

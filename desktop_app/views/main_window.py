@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from ..core.contract import ContractError
 from ..core.directions import Directions
@@ -338,7 +338,22 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.files.open_path(path)
 
+    def _training_may_stop(self) -> bool:
+        """True unless a training run is going and the user chose to keep it."""
+        if self.training is None or not self.training.runner.running:
+            return True
+        answer = QMessageBox.question(
+            self, "Quit Digit Studio",
+            "A training run is going. Quitting stops it (the last complete epoch stays "
+            "checkpointed; Resume continues it). Quit anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self._training_may_stop():
+            event.ignore()
+            return
         self.directions_controller.shutdown()  # a running worker stops at its next batch
         if self.find is not None:
             self.find.shutdown()  # a running search stops at its next refinement step

@@ -76,8 +76,15 @@ def install(window) -> list[QAction]:
     add(zoom, "Zoom &Out", "Ctrl+-", lambda: dv.set_zoom(dv.zoom / 2))
     add(zoom, "&Fit", "Ctrl+0", lambda: dv.set_zoom(1.0))
     view.addSeparator()
-    needs_model += [add(view, "&Compare With Model…", "", window.compare.open_dialog),
-                    add(view, "Stop Co&mparing", "", window.compare.stop)]
+    needs_model.append(add(view, "&Compare With Model…", "", window.compare.open_dialog))
+    stop = add(view, "Stop Co&mparing", "", window.compare.stop)
+    stop.setEnabled(False)  # only while a model is compared
+
+    def fit_stop(reason) -> None:
+        if reason in (Change.COMPARE, Change.GENERATOR):
+            stop.setEnabled(studio.compare is not None)
+
+    studio.subscribe(fit_stop)
     add(view, "&Find a Digit…", "Ctrl+F", window.show_find)
     add(view, "&Training…", "Ctrl+Shift+T", window.show_training)
     play = window.menuBar().addMenu("&Play")

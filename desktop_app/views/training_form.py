@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
                                QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
-from ..core.training_jobs import ARCHES, TrainRequest
+from ..core.training_jobs import (ARCHES, SHIPPED_ARCH, SHIPPED_EPOCHS, SHIPPED_OPTIONS,
+                                   TrainRequest)
 
 
 def _folder_row(edit: QLineEdit, title: str) -> QHBoxLayout:
@@ -29,18 +31,25 @@ def _folder_row(edit: QLineEdit, title: str) -> QHBoxLayout:
     return row
 
 
+def default_runs_folder() -> Path:
+    """Where runs go unless the user says otherwise: the user's data folder for this app
+    (QStandardPaths), never the install folder, which may be read-only or shared."""
+    return Path(QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.AppDataLocation)) / "runs"
+
+
 class TrainingFormWidget(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.arch_box = QComboBox()
         self.arch_box.addItems(ARCHES)
-        self.arch_box.setCurrentText("dcgan")
-        self.epochs_box = QSpinBox(minimum=1, maximum=10_000, value=30)
+        self.arch_box.setCurrentText(SHIPPED_ARCH)
+        self.epochs_box = QSpinBox(minimum=1, maximum=10_000, value=SHIPPED_EPOCHS)
         self.data_edit = QLineEdit(os.environ.get("MNIST_DIR", ""))
         self.data_edit.setPlaceholderText("MNIST folder (empty: MNIST_DIR, else download)")
-        self.out_edit = QLineEdit(str(Path.cwd() / "runs" / "dcgan"))
+        self.out_edit = QLineEdit(str(default_runs_folder() / SHIPPED_ARCH))
         self.out_edit.setToolTip("The run folder: config, checkpoint, metrics, sample grids")
-        self.extra_edit = QLineEdit()
+        self.extra_edit = QLineEdit(SHIPPED_OPTIONS)  # the shipped model's recipe
         self.extra_edit.setPlaceholderText("more options, e.g. --train-samples 512 --batch-size 64")
         self.export_edit = QLineEdit()
         self.export_edit.setPlaceholderText("exported model (empty: the models folder, RUN.onnx)")

@@ -90,7 +90,10 @@ def build(w: QMainWindow) -> Widgets:
     lv.addWidget(badge)
     compare = ComparePanel()  # hidden until a second model is compared
     views = QHBoxLayout()
-    views.addWidget(digit_view, 1)
+    main_pane = QVBoxLayout()
+    main_pane.addWidget(compare.main_title)  # the loaded model's name, while comparing
+    main_pane.addWidget(digit_view, 1)
+    views.addLayout(main_pane, 1)
     views.addWidget(compare, 1)
     lv.addLayout(views, 1)
     row = QHBoxLayout()
