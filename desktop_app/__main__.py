@@ -71,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     # An interactive app wants BLAS on one thread: the directions worker then leaves the
     # other core to the UI (and OpenBLAS threads spin badly on a busy 2-core machine).
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # Models are tried in a child process before use (core/probe_process.py): started now,
+    # its import of ONNX Runtime overlaps the window's start-up instead of following it.
+    from .core.probe_process import prepare
+
+    prepare()
     from .views.app import run
 
     return run(args)

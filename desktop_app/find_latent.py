@@ -13,19 +13,22 @@ Prints one JSON object per image, one per line:
 latent found; `seconds` covers reading, preprocessing and the search. The default model is
 the shipped exported_models/generator.onnx, and its encoder is looked for beside it as
 `<model stem>.encoder.onnx`. A file that is not a usable picture (not an image, empty, all
-one colour, gigantic) gets one line on stderr and the others go on; the exit code is then
-2. A model or encoder that cannot be loaded is one line on stderr and exit code 2.
+one colour, gigantic), or one for which the models answer NaN or infinity, gets one line
+on stderr and the others go on; the exit code is then 2. A model or encoder that cannot
+be loaded (the contract, or its trial run: see desktop_app/core/probe.py) is one line on
+stderr and exit code 2. A file whose name starts with '-' is given as ./-NAME or after --.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
-from desktop_app.core.contract import ContractError
+from desktop_app.core.contract import ContractError, ModelRunError
 from desktop_app.core.encoder import TRAIN, Encoder, encoder_path_for
 from desktop_app.core.generator import Generator
 from desktop_app.core.inversion import find_latent
@@ -36,19 +39,56 @@ EXIT_FAILED = 2
 PROG = "find_latent"
 
 
+MAX_SEED = 2**32 - 1
+
+
 class _Parser(argparse.ArgumentParser):
+    argv: list[str] = []
+
     def error(self, message):
+        # A file named "-dash.png" reads as an option; say how to name it instead of
+        # saying that IMAGE is missing.
+        options = {s for a in self._actions for s in a.option_strings}
+        dashed = [a for a in self.argv if a.startswith("-") and a not in ("-", "--")
+                  and not any(o.startswith(a.split("=")[0]) for o in options)
+                  and not _is_number(a) and ("." in a or os.path.lexists(a))]
+        if dashed:
+            name = dashed[0]
+            message = (f"{name!r} is not an option; for a file whose name starts with '-', "
+                       f"write ./{name} or put -- before it")
         self.exit(EXIT_FAILED, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _seed(text: str) -> int:
+    """A seed for NumPy's generator: a whole number from 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED}, "
+                                         f"not {text[:30]!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description=__doc__.split("\n\n")[0])
+    p = _Parser(prog=PROG, description=__doc__.split("\n\n")[0],
+                epilog="A file whose name starts with '-' is named ./-NAME or given after --.")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG, JPEG, BMP or WebP files")
     p.add_argument("--model", type=Path, default=None, help="generator (default: the shipped generator.onnx)")
     p.add_argument("--encoder", type=Path, default=None, help="its encoder (default: MODEL's stem + .encoder.onnx)")
     p.add_argument("--no-refine", action="store_true", help="the encoder's guess only")
     p.add_argument("--refine-ms", type=float, default=300.0, help="refinement budget per image (ms)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the refinement's search")
+    p.add_argument("--seed", type=_seed, default=0,
+                   help=f"seed of the refinement's search, 0 to {MAX_SEED}")
     return p
 
 
@@ -66,7 +106,17 @@ def _round(values) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str]) -> int:
+    parser = build_parser()
+    parser.argv = argv
+    args = parser.parse_args(argv)
     if not 0 <= args.refine_ms <= 60_000:
         print(f"{PROG}: error: --refine-ms must be between 0 and 60000", file=sys.stderr)
         return EXIT_FAILED
@@ -84,13 +134,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{PROG}: {exc}", file=sys.stderr, flush=True)
             failed += 1
             continue
-        found = find_latent(generator, encoder, image, 0.0 if args.no_refine else args.refine_ms,
-                            seed=args.seed)
-        line = {"image": name, "z": _round(found.z),
-                "class_weights": None if found.class_weights is None else _round(found.class_weights),
-                "seconds": round(time.perf_counter() - started, 4),
-                "reconstruction_error": round(found.error, 6)}
-        print(json.dumps(line), flush=True)
+        try:
+            found = find_latent(generator, encoder, image,
+                                0.0 if args.no_refine else args.refine_ms, seed=args.seed)
+            line = {"image": name, "z": _round(found.z),
+                    "class_weights": None if found.class_weights is None else _round(found.class_weights),
+                    "seconds": round(time.perf_counter() - started, 4),
+                    "reconstruction_error": round(found.error, 6)}
+            # Strict JSON: a NaN that got this far is refused, never printed as `NaN`.
+            text = json.dumps(line, allow_nan=False)
+        except (ModelRunError, ValueError) as exc:
+            reason = str(exc) if isinstance(exc, ModelRunError) else \
+                "the latent found is not finite, so it is not printed."
+            print(f"{PROG}: {name}: {reason}", file=sys.stderr, flush=True)
+            failed += 1
+            continue
+        print(text, flush=True)
     generator.close()
     return EXIT_FAILED if failed else 0
 

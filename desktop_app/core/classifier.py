@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import onnxruntime as ort
 
-from . import contract
-from .contract import ContractError, ModelInfo
+from . import deadline
+from .contract import ContractError
 from .messages import first_line
-from .session import ContractModel
+from .model import ContractModel
+from .probe import call_seconds
 
 
 @dataclass(frozen=True)
@@ -33,25 +33,13 @@ class Classifier(ContractModel):
 
     KIND = "classifier"
 
-    def __init__(self, session: ort.InferenceSession, info: ModelInfo):
-        super().__init__(session, info)
-        contract.check_classifier_io(info.path, session.get_inputs(), session.get_outputs())
-        try:
-            probs, features = session.run(["probs", "features"],
-                                          {"image": np.zeros((2, 28, 28), np.float32)})
-        except Exception as exc:  # noqa: BLE001 - any ORT failure means "does not classify"
-            raise ContractError(info.path, f"a probe run failed ({first_line(exc)})") from None
-        contract.check_probe(info.path, "probs", probs, (2, 10))
-        if features.ndim != 2 or features.shape[0] != 2:
-            raise ContractError(info.path, f"a probe run gave features of shape "
-                                           f"{features.shape}, expected (2, F)")
-
     def probs(self, images: np.ndarray) -> np.ndarray:
         """images : (n, 28, 28) float in [0, 1] -> (n, 10) float32 probabilities."""
         images = np.ascontiguousarray(images, dtype=np.float32)
         if images.ndim == 2:
             images = images[None]
-        return self._session.run(["probs"], {"image": images})[0]
+        return deadline.run(self._session, ["probs"], {"image": images},
+                            call_seconds(len(images)))[0]
 
     def verdict(self, image: np.ndarray) -> Verdict:
         """The most likely digit of one (28, 28) image, its probability and all ten.

@@ -1,9 +1,9 @@
 """Load-time checks of an ONNX file against docs/model-contract.md.
 
 `read_model_file` vets the bytes and the metadata before any native code parses the graph;
-`check_generator_io` / `check_classifier_io` vet the inputs and outputs that ONNX Runtime
-reports. Every failure is a `ContractError` whose text is one sentence naming the file and
-the broken rule. Metadata is data only: JSON is parsed, nothing is evaluated or unpickled.
+`check_io` vets the inputs and outputs that ONNX Runtime reports (what a model answers when
+run is probe.py's). Every failure is a `ContractError` whose text is one sentence naming
+the file and the broken rule. Metadata is data only: JSON is parsed, nothing is evaluated.
 """
 
 from __future__ import annotations
@@ -47,6 +47,15 @@ class ContractError(ValueError):
         self.path = Path(path)
         self.rule = rule
         super().__init__(f"Cannot load {self.path.name}: {rule}.")
+
+
+class ModelRunError(RuntimeError):
+    """A loaded model failed on one call (ran past its deadline, answered NaN); `str()` is
+    one sentence naming the file, e.g. "generator.encoder.onnx gave NaN for this picture."."""
+
+    def __init__(self, path: str | Path, what: str):
+        self.path = Path(path)
+        super().__init__(f"{self.path.name} {what}.")
 
 
 @dataclass(frozen=True)
@@ -280,9 +289,9 @@ def check_generator_io(path: Path, info: ModelInfo, inputs: list, outputs: list)
     names = sorted(a.name for a in inputs)
     want = ["class_weights", "z"] if info.conditional else ["z"]
     if names != want:
-        raise ContractError(path, f"its inputs are {names}, a "
-                                  f"{'conditional' if info.conditional else 'unconditional'} "
-                                  f"generator must have exactly {want}")
+        kind = "a conditional" if info.conditional else "an unconditional"
+        raise ContractError(path, f"its inputs are {names}, {kind} generator must have "
+                                  f"exactly {want}")
     for arg in inputs:
         if arg.name == "z":
             _check_tensor(path, arg, "input", "tensor(float)", (None, info.latent_dim))
@@ -309,26 +318,31 @@ def check_classifier_io(path: Path, inputs: list, outputs: list) -> None:
     _check_outputs(path, outputs, {"probs": (None, NUM_DIGITS), "features": (None, "?")})
 
 
+def check_encoder_io(path: Path, info: ModelInfo, inputs: list, outputs: list) -> None:
+    """Check an encoder's graph inputs/outputs: image in; z (and class_weights) out."""
+    if [a.name for a in inputs] != ["image"]:
+        raise ContractError(path, f"its inputs are {[a.name for a in inputs]}, an "
+                                  f"encoder must have exactly ['image']")
+    _check_tensor(path, inputs[0], "input", "tensor(float)", (None, IMAGE_SIZE, IMAGE_SIZE))
+    wanted = {"z": (None, info.latent_dim)}
+    if info.num_classes > 0:
+        wanted["class_weights"] = (None, info.num_classes)
+    _check_outputs(path, outputs, wanted)
+
+
+def check_io(info: ModelInfo, inputs: list, outputs: list) -> None:
+    """The inputs/outputs check of `info.kind`: generator, encoder or classifier."""
+    if info.kind == "generator":
+        check_generator_io(info.path, info, inputs, outputs)
+    elif info.kind == "encoder":
+        check_encoder_io(info.path, info, inputs, outputs)
+    else:
+        check_classifier_io(info.path, inputs, outputs)
+
+
 def _check_outputs(path: Path, outputs: list, wanted: dict[str, tuple]) -> None:
     by_name = {a.name: a for a in outputs}
     for name, shape in wanted.items():
         if name not in by_name:
             raise ContractError(path, f"it has no output '{name}' (outputs: {sorted(by_name)})")
         _check_tensor(path, by_name[name], "output", "tensor(float)", shape)
-
-
-def check_probe(path: Path, what: str, array: Any, shape: tuple[int, ...],
-                unit_range: bool = False) -> None:
-    """Check the result of a tiny probe run: exact shape, float32 and finite values, and
-    with `unit_range` every value in [0, 1] (a generator's grey levels)."""
-    if getattr(array, "shape", None) != shape:
-        raise ContractError(path, f"a probe run gave {what} of shape "
-                                  f"{getattr(array, 'shape', None)}, expected {shape}")
-    if str(array.dtype) != "float32":
-        raise ContractError(path, f"a probe run gave {what} as {array.dtype}, expected float32")
-    if not np.isfinite(array).all():
-        raise ContractError(path, f"a probe run gave {what} with NaN or infinite values")
-    # A hair of slack: float32 tanh can round (t + 1) / 2 a ulp past 1.
-    if unit_range and (array.min() < -1e-5 or array.max() > 1 + 1e-5):
-        raise ContractError(path, f"a probe run gave {what} values from {array.min():.3g} to "
-                                  f"{array.max():.3g}, outside the contract's [0, 1]")

@@ -20,10 +20,11 @@ from typing import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from . import contract
-from .contract import ContractError, ModelInfo
-from .messages import first_line
-from .session import ContractModel, make_session
+from . import contract, deadline, probe_process
+from .contract import ContractError, ModelInfo, ModelRunError
+from .model import ContractModel
+from .probe import call_seconds
+from .session import make_session
 
 KIND = "encoder"
 TRAIN = "python -m training encoder RUN_DIR --out {name}"
@@ -71,27 +72,20 @@ class Encoder(ContractModel):
 
     KIND = KIND
 
-    def __init__(self, session: ort.InferenceSession, info: ModelInfo, generator_name: str):
-        super().__init__(session, info)
+    def __init__(self, session: ort.InferenceSession, info: ModelInfo, generator_name: str,
+                 tried: bool = False):
         self.generator_name = generator_name
-        self._check_io(session.get_inputs(), session.get_outputs())
-        self._out = ["z", "class_weights"] if self.conditional else ["z"]
-        try:
-            z, w = self._run(np.zeros((2, 28, 28), np.float32))
-        except Exception as exc:  # noqa: BLE001 - any ORT failure means "does not encode"
-            raise ContractError(self.path, f"a probe run failed ({first_line(exc)})") from None
-        contract.check_probe(self.path, "z", z, (2, self.latent_dim))
-        if w is not None:
-            contract.check_probe(self.path, "class_weights", w, (2, self.num_classes),
-                                 unit_range=True)
+        self._out = ["z", "class_weights"] if info.num_classes > 0 else ["z"]
+        super().__init__(session, info, tried)
 
     @classmethod
     def from_path(cls, path: str | Path, generator=None,
                   providers: Sequence[str] | None = None) -> "Encoder":
-        """Load and check `path`; with `generator` (a `Generator`), also check that the
-        encoder was made for it. Raises `ContractError` with a one-sentence reason."""
+        """Load, check and try `path`; with `generator` (a `Generator`), also check that
+        the encoder was made for it. Raises `ContractError` with a one-sentence reason."""
         data, info, generator_name = read_encoder_file(path)
-        encoder = cls(make_session(data, info.path, 1, providers), info, generator_name)
+        tried = probe_process.verdict(data, info)
+        encoder = cls(make_session(data, info.path, 1, providers), info, generator_name, tried)
         if generator is not None:
             encoder.check_belongs_to(generator)
         return encoder
@@ -141,30 +135,36 @@ class Encoder(ContractModel):
         """images : (n, 28, 28) or (28, 28) float in [0, 1], ink bright on black.
 
         Returns z : (n, latent_dim) float32 and class_weights : (n, num_classes) float32
-        rows on the simplex (renormalised against float rounding), or None.
+        rows on the simplex (renormalised against float rounding), or None. Raises
+        `ModelRunError` (one sentence) when the call fails or runs past its deadline, or
+        when its answer could not be drawn: NaN or infinite values, or class weights with
+        nothing positive to normalise. Such an answer never reaches the caller.
         """
         images = np.ascontiguousarray(images, dtype=np.float32)
         if images.ndim == 2:
             images = images[None]
         if images.ndim != 3 or images.shape[1:] != (28, 28):
             raise ValueError(f"images must have shape (n, 28, 28), got {images.shape}")
-        z, w = self._run(images)
+        n = len(images)
+        try:
+            out = deadline.run(self._session, self._out, {"image": images}, call_seconds(n))
+        except Exception as exc:  # noqa: BLE001 - ORT raises its own untyped pybind errors
+            raise self.run_error(exc, "encoding the picture") from None
+        z, w = out[0], (out[1] if len(out) > 1 else None)
+        if getattr(z, "shape", None) != (n, self.latent_dim) or (
+                w is not None and getattr(w, "shape", None) != (n, self.num_classes)):
+            raise ModelRunError(self.path, f"gave latents of shape {getattr(z, 'shape', None)} "
+                                           f"for {n} picture(s)")
+        z = z.astype(np.float32, copy=False)
+        if not np.isfinite(z).all() or (w is not None and not np.isfinite(w).all()):
+            raise ModelRunError(self.path, "gave NaN or infinite values for this picture, so "
+                                           "no latent was found")
         if w is not None:
-            w = np.clip(w, 0.0, None)
-            w = (w / w.sum(axis=1, keepdims=True)).astype(np.float32)
+            w = np.clip(w.astype(np.float64), 0.0, None)
+            sums = w.sum(axis=1, keepdims=True)
+            if (sums <= 1e-6).any():
+                raise ModelRunError(self.path, "gave class weights that are all zero or "
+                                               "negative for this picture, so no digit was "
+                                               "found")
+            w = (w / sums).astype(np.float32)
         return z, w
-
-    def _run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        out = self._session.run(self._out, {"image": images})
-        return out[0], (out[1] if len(out) > 1 else None)
-
-    def _check_io(self, inputs: list, outputs: list) -> None:
-        if [a.name for a in inputs] != ["image"]:
-            raise ContractError(self.path, f"its inputs are {[a.name for a in inputs]}, an "
-                                           f"encoder must have exactly ['image']")
-        contract._check_tensor(self.path, inputs[0], "input", "tensor(float)",
-                               (None, contract.IMAGE_SIZE, contract.IMAGE_SIZE))
-        wanted = {"z": (None, self.latent_dim)}
-        if self.conditional:
-            wanted["class_weights"] = (None, self.num_classes)
-        contract._check_outputs(self.path, outputs, wanted)

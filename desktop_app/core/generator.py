@@ -4,9 +4,11 @@
     images = gen.generate(z)            # z : (n, latent_dim) float32 -> (n, 28, 28) in [0, 1]
     images = gen.generate(z, weights)   # conditional: weights (n, k) or (k,) on the simplex
 
-Loading checks the file against the contract (see `contract.py`) and runs a small probe
-(random latents; one-hot and blended weights), so a model that loads is a model that
-renders: finite grey levels in [0, 1] everywhere the app will feed it.
+Loading checks the file against the contract (see `contract.py`) and tries it (probe.py,
+in a child process): every batch size the app uses, every one-hot class and a blend, each
+within a time and memory budget. So a model that loads is a model that renders: finite
+grey levels in [0, 1] everywhere the app will feed it, in time for a frame. Every later
+call has a deadline too (deadline.py).
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from typing import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from . import affinity, contract
-from .contract import ContractError, ModelInfo
-from .messages import first_line
-from .session import ContractModel
-from .weights import check as check_weights, mix, one_hot
+from . import affinity, deadline
+from .contract import ModelInfo
+from .model import ContractModel
+from .probe import call_seconds
+from .weights import check as check_weights
 
 # From this many samples on, half the batch runs on a helper thread. Two single-threaded
 # runs side by side beat one run on ORT's two-thread pool on a 2-core machine (64 digits:
@@ -40,9 +42,8 @@ class Generator(ContractModel):
 
     KIND = "generator"
 
-    def __init__(self, session: ort.InferenceSession, info: ModelInfo):
-        super().__init__(session, info)
-        contract.check_generator_io(info.path, info, session.get_inputs(), session.get_outputs())
+    def __init__(self, session: ort.InferenceSession, info: ModelInfo, tried: bool = False):
+        super().__init__(session, info, tried)
         self._out = ["image"]
         # Each generator owns its helper, made with it (no shared global made on first use
         # by whichever thread came first); its thread starts only when a grid is drawn.
@@ -51,7 +52,6 @@ class Generator(ContractModel):
         self._frames = 0  # `generate` calls running now
         self._last_frame = 0.0  # time.monotonic() when the last one ended
         self._frames_changed = threading.Condition()
-        self._probe()
 
     @property
     def latent_dim(self) -> int:
@@ -76,29 +76,16 @@ class Generator(ContractModel):
         """A cluster model's priors (random samples draw their cluster by them); else None."""
         return self.info.class_priors if self.info.clusters else None
 
-    def _probe(self) -> None:
-        # Random non-zero latents (seeded: the verdict on a file never changes), because a
-        # graph can be finite at z = 0 only; the zero latent stays in as the easy case.
-        z = np.random.default_rng(0).standard_normal((4, self.latent_dim)).astype(np.float32)
-        z[0] = 0.0
-        w = None
-        if self.conditional:
-            k = self.info.num_classes
-            w = np.stack([one_hot(0, k), one_hot(k - 1, k),
-                          mix(3 % k, 8 % k, 0.5, k),
-                          np.full(k, 1.0 / k, np.float32)])
-        try:
-            out = self._run(self._session, z, w)
-        except Exception as exc:  # noqa: BLE001 - any ORT failure means "does not render"
-            raise ContractError(self.path, f"a probe run failed ({first_line(exc)})") from None
-        contract.check_probe(self.path, "image", out, (4, 28, 28), unit_range=True)
-
     def _run(self, session: ort.InferenceSession, z: np.ndarray,
              weights: np.ndarray | None) -> np.ndarray:
         feeds = {"z": z}
         if weights is not None:
             feeds["class_weights"] = weights
-        return session.run(self._out, feeds)[0]
+        try:
+            return deadline.run(session, self._out, feeds, call_seconds(len(z)))[0]
+        except Exception as exc:  # noqa: BLE001 - ORT raises its own untyped pybind errors
+            raise self.run_error(exc, f"drawing {len(z)} digit{'s' if len(z) > 1 else ''}"
+                                 ) from None
 
     def _run_split(self, z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
         """Both halves at once, on different CPUs (affinity.py): ORT releases the GIL and a

@@ -22,6 +22,8 @@ from typing import Callable
 
 import numpy as np
 
+from .contract import ModelRunError
+
 POPULATION = 16  # candidates per step: one batched run, ~1 ms for the shipped generators
 SIGMA_Z = 0.3  # first step size in z, in the prior's standard deviations
 SIGMA_LOGITS = 0.5  # first step size in the class weights' logits
@@ -69,15 +71,22 @@ def find_latent(generator, encoder, image: np.ndarray, refine_ms: float = 300.0,
     [0, 1], ink bright on black (see `preprocess.py`). refine_ms : refinement budget in
     milliseconds (0: the encoder's guess only). on_improve(step, z, weights, error) is
     called after each improving step, for a live view; cancelled() is polled every step.
+    Everything returned is finite: an encoder or generator that answers NaN or infinity
+    raises `ModelRunError` (one sentence) instead.
     """
     started = time.perf_counter()
     target = np.asarray(image, np.float32)
     if target.shape != (28, 28):
         raise ValueError(f"image must have shape (28, 28), got {target.shape}")
-    z_all, w_all = encoder.encode(target[None])
+    if not np.isfinite(target).all():
+        raise ValueError("image must be finite")
+    z_all, w_all = encoder.encode(target[None])  # finite, or ModelRunError
     z, w = z_all[0], (None if w_all is None else w_all[0])
     recon = generator.generate_background(z[None], None if w is None else w[None])[0]
     error_before = best = float(pixel_errors(recon[None], target)[0])
+    if not np.isfinite(error_before):
+        raise ModelRunError(generator.path, "drew NaN or infinite values for the latent the "
+                                            "encoder found, so no digit was found")
 
     rng = np.random.default_rng(seed)
     deadline = started + max(0.0, refine_ms) / 1000.0
@@ -95,7 +104,9 @@ def find_latent(generator, encoder, image: np.ndarray, refine_ms: float = 300.0,
             moves[::2] = 0.0  # half the candidates keep the digit and move only the style
             ws = _softmax(logits[None] + moves)
         images = generator.generate_background(zs, ws)
-        errors = pixel_errors(images, target)
+        # A candidate drawn with NaN never wins (NaN < best is False, but so is every
+        # comparison after it): its error is infinite.
+        errors = np.nan_to_num(pixel_errors(images, target), nan=np.inf)
         k = int(np.argmin(errors))
         if errors[k] < best:
             best, z, recon = float(errors[k]), zs[k], images[k]

@@ -50,6 +50,13 @@ class ModelSkeleton:
     external_data: bool = False
 
 
+def _a(number: int) -> str:
+    """The article before a number said aloud: "an 8-byte", "an 11-byte", "a 12-byte"."""
+    digits = str(number)
+    lead = digits[:2] if len(digits) % 3 == 2 else digits[:1]
+    return "an" if digits[0] == "8" or lead in ("11", "18") else "a"
+
+
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
@@ -100,7 +107,8 @@ def _fields(buf: bytes, start: int = 0, end: int | None = None,
             length, pos = _varint(buf, pos)
             if pos + length > end:
                 raise WireError(
-                    f"a {length}-byte field at byte {pos} runs past the end ({end} bytes)"
+                    f"{_a(length)} {length}-byte field at byte {pos} runs past the end "
+                    f"({end} bytes)"
                 )
             value, pos = (pos, pos + length), pos + length
         else:

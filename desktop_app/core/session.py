@@ -14,7 +14,7 @@ from typing import Sequence
 
 import onnxruntime as ort
 
-from .contract import ContractError, ModelInfo, parse_metadata, read_model_file
+from .contract import ContractError
 from .messages import first_line
 
 CPU = "CPUExecutionProvider"
@@ -63,32 +63,3 @@ def make_session(data: bytes, path: Path, threads: int = 1,
     except Exception as exc:  # noqa: BLE001 - ORT raises its own untyped pybind errors
         raise ContractError(path, f"ONNX Runtime cannot load the graph ({first_line(exc)})"
                             ) from None
-
-
-class ContractModel:
-    """What `Generator` and `Classifier` share: loading a checked file or wrapping a session.
-
-    Subclasses set `KIND` (the contract's `kind`) and take `(session, info)`.
-    """
-
-    KIND = ""
-
-    def __init__(self, session: ort.InferenceSession, info: ModelInfo):
-        self.info = info
-        self._session = session
-
-    @classmethod
-    def from_path(cls, path: str | Path, providers: Sequence[str] | None = None):
-        """Load and check `path`; raises `ContractError` with a one-sentence reason."""
-        data, info = read_model_file(path, cls.KIND)
-        return cls(make_session(data, info.path, 1, providers), info)
-
-    @classmethod
-    def from_session(cls, session: ort.InferenceSession, path: str | Path = "<session>"):
-        """Wrap an existing session (tests inject one); metadata comes from the session."""
-        meta = dict(session.get_modelmeta().custom_metadata_map)
-        return cls(session, parse_metadata(Path(path), meta, cls.KIND))
-
-    @property
-    def path(self) -> Path:
-        return self.info.path

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from ..core.contract import ModelRunError
 from ..core.directions import Cancelled, compute_directions
+from ..core.messages import first_line
 from .background import BackgroundWorker
 
 
@@ -24,7 +26,8 @@ class _Bridge(QObject):
 
 
 class DirectionsWorker(BackgroundWorker):
-    """`ready(Directions)` or `failed(message)` for the latest `start(generator)`."""
+    """`ready(Directions)` or `failed(message)` for the latest `start(generator)`; the
+    message is one sentence, never an exception's type and text."""
 
     ready = Signal(object)
     failed = Signal(str)
@@ -58,7 +61,9 @@ class DirectionsWorker(BackgroundWorker):
     def _on_done(self, token: int, result: object) -> None:
         if self._jobs.stale(token):
             return
-        if isinstance(result, Exception):
-            self.failed.emit(f"{type(result).__name__}: {result}")
+        if isinstance(result, ModelRunError):  # one sentence naming the model
+            self.failed.emit(str(result))
+        elif isinstance(result, Exception):  # never a raw "ValueError: could not broadcast"
+            self.failed.emit(f"the computation stopped ({first_line(result)}).")
         else:
             self.ready.emit(result)

@@ -192,10 +192,15 @@ class FindController(QObject):
 
     # -- using the answer -----------------------------------------------------------------
     def _usable(self) -> Inversion | None:
-        """The finished answer, if it belongs to the model loaded now."""
-        if self.answer is None or self._searched_with is not self.studio.generator:
+        """The finished answer, if it belongs to the model loaded now and is finite (the
+        search refuses a NaN answer already; a latent with one never enters the state)."""
+        found = self.answer
+        if found is None or self._searched_with is not self.studio.generator:
             return None
-        return self.answer
+        if not np.isfinite(found.z).all() or (
+                found.class_weights is not None and not np.isfinite(found.class_weights).all()):
+            return None
+        return found
 
     def use_as_keyframe(self) -> None:
         """Append the latent found to the keyframes (one undoable step)."""

@@ -12,7 +12,8 @@ Signals, each for the latest search only:
     improved(Inversion)                  the encoder's guess (steps 0), then refinement
                                          steps, at most one per PROGRESS_MS
     found(Inversion)                     the final answer
-    failed(message)                      one sentence (a bad picture, a failed run)
+    failed(message)                      one sentence (a bad picture, a failed run, a
+                                         model that answered NaN: nothing is found then)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from ..core.contract import ModelRunError
 from ..core.inversion import find_latent
 from ..core.messages import first_line
 from digit_contract.preprocess import ImageError
@@ -93,7 +95,7 @@ class FindWorker(BackgroundWorker):
 
                 result = find_latent(generator, encoder, image, refine_ms,
                                      on_improve=on_improve, cancelled=stale)
-            except ImageError as exc:
+            except (ImageError, ModelRunError) as exc:  # already one sentence
                 send("failed", str(exc))
                 return
             except Exception as exc:  # noqa: BLE001 - reported in the panel, not lost

@@ -74,7 +74,7 @@ class _Broken:
         self.mode = mode
         self.calls = 0
 
-    def run(self, names, feeds):
+    def run(self, names, feeds, options=None):  # options: the call's deadline (RunOptions)
         self.calls += 1
         n = len(feeds["image"])
         if self.mode == "raises":
