@@ -271,10 +271,49 @@ def export_encoder(encoder, out: Path, num_classes: int, cfg, run_epochs: int, g
     return finish(model, meta, out, reference, feeds)
 
 
+def generator_name(value: str | None, out: Path) -> str | None:
+    """--generator checked: the file name of the generator the encoder belongs to (metadata
+    `generator`). It must name an .onnx file; given with a folder it must be a generator
+    there, and a bare name must be one when a file of that name sits beside --out (a bare
+    name of a generator not exported yet is kept as it is)."""
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.name.endswith(".onnx") or path.name == ".onnx":
+        raise ExportError(f"--generator {value!r}: name the generator's .onnx file, e.g. generator.onnx")
+    beside = Path(out).parent / path.name
+    if path.name != value:
+        _check_generator(path, value)
+    elif beside.exists() or beside.is_symlink():
+        _check_generator(beside, value)
+    return path.name
+
+
+def _check_generator(path: Path, value: str) -> None:
+    """Refuse `path` unless it is a contract-v2 generator (metadata only; nothing is run)."""
+    import onnx
+
+    from digit_contract.reading import read_capped
+
+    def refuse(p: Path, rule: str) -> ExportError:
+        return ExportError(f"--generator {value!r}: {p} is not a generator model: {rule}")
+
+    data = read_capped(path, 64 << 20, refuse, "it is larger than the {mib} MiB a model file may be")
+    try:
+        meta = {m.key: m.value for m in onnx.load_model_from_string(data).metadata_props}
+    except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends, for any bytes
+        raise refuse(path, "it is not an ONNX file") from None
+    if meta.get("kind") != "generator" or meta.get("contract_version") != "2":
+        raise refuse(path, f"its metadata says kind {meta.get('kind', 'none')[:20]!r}, contract version "
+                           f"{meta.get('contract_version', 'none')[:10]!r} (a generator of contract version 2 "
+                           "is needed)")
+
+
 def main(args) -> int:
+    name = generator_name(args.generator, Path(args.out))
     config = EncoderConfig(epochs=args.epochs, seed=args.seed, cluster_temperature=args.cluster_temperature,
                            train_samples=args.train_samples)
-    path = train_encoder(args.run_dir, args.out, config, data=args.data, generator_name=args.generator,
+    path = train_encoder(args.run_dir, args.out, config, data=args.data, generator_name=name,
                          best=args.best)
     print(f"exported {path}")
     return 0

@@ -26,9 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
+from training import onnx_calls
 from training.data import load_mnist
 
 BATCH = 500
+PROBE_S = 5.0  # one call of the probe; the shipped generator takes 0.3 ms for one sample, 30 ms for 500
+CALL_S = 60.0  # any later call of BATCH samples (generator or classifier)
+MAX_SEED = 2**32 - 1
 MAX_LATENT_DIM = 4096  # the contract's bound; a bigger claim is refused before allocating
 PATH_STEPS = 64
 PPL_EPSILON = 1e-4
@@ -40,15 +44,16 @@ class EvaluationError(Exception):
     pass
 
 
-def _session(path: Path):
-    import onnxruntime as ort
+def _session(path: Path, what: str = "model"):
+    return onnx_calls.open_session(Path(path), what, EvaluationError)
 
-    if not Path(path).is_file():
-        raise EvaluationError(f"{path}: no such model file")
-    try:
-        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    except Exception as e:  # noqa: BLE001 - ORT raises several unrelated types for bad files
-        raise EvaluationError(f"{path}: not a loadable ONNX model ({str(e).splitlines()[0]})") from None
+
+def _run(session, names: list[str], feeds: dict, seconds: float, path: Path, what: str) -> list:
+    return onnx_calls.checked_run(session, names, feeds, seconds, f"{path}: the {what}", EvaluationError)
+
+
+def _rows(array, rows: int, tail: tuple, path: Path, what: str, name: str) -> None:
+    onnx_calls.check_rows(array, rows, tail, f"{path}: the {what} gave '{name}'", EvaluationError)
 
 
 def _metadata(session) -> dict[str, str]:
@@ -99,17 +104,36 @@ class _Generator:
         """n class indices: a cluster model's by its priors, a digit model's uniformly."""
         return rng.choice(self.num_classes, n, p=self.priors) if self.clusters else rng.integers(0, NUM_CLASSES, n)
 
-    def __call__(self, z: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    def __call__(self, z: np.ndarray, weights: np.ndarray | None = None, seconds: float | None = None
+                 ) -> np.ndarray:
+        """Images (n, 28, 28) for z (n, latent_dim); every call bounded by `seconds` (CALL_S),
+        and its answer checked: n images, finite, in [0, 1]."""
         out = []
         for i in range(0, len(z), BATCH):
             feeds = {"z": z[i:i + BATCH].astype(np.float32)}
             if self.conditional:
                 feeds["class_weights"] = weights[i:i + BATCH].astype(np.float32)
-            out.append(self.session.run(["image"], feeds)[0])
+            image = _run(self.session, ["image"], feeds, seconds or CALL_S, self.model, "generator")[0]
+            _rows(image, len(feeds["z"]), (28, 28), self.model, "generator", "image")
+            out.append(image)
         images = np.concatenate(out)
         if not np.isfinite(images).all():
             raise EvaluationError(f"{self.model}: the generator draws non-finite values (NaN or inf)")
         return images
+
+    def probe(self) -> None:
+        """One sample, then a full batch of every class, each within PROBE_S: a model that
+        loops, refuses a batch of BATCH, or draws NaN or grey levels outside [0, 1] is
+        refused before the real work."""
+        for n in (1, BATCH):
+            z = np.random.default_rng(n).standard_normal((n, self.latent_dim)).astype(np.float32)
+            w = None
+            if self.conditional:
+                w = np.eye(self.num_classes, dtype=np.float32)[np.arange(n) % self.num_classes]
+            images = self(z, w, seconds=PROBE_S)
+            if images.min() < -1e-5 or images.max() > 1 + 1e-5:
+                raise EvaluationError(f"{self.model}: the generator draws values from {images.min():.3g} to "
+                                      f"{images.max():.3g}, outside the contract's [0, 1]")
 
 
 def _priors(meta: dict[str, str], model: Path, k: int) -> np.ndarray:
@@ -248,14 +272,30 @@ def class_balance(probs: np.ndarray) -> tuple[list[float], float]:
     return [round(float(s), 4) for s in shares], float(np.sum(shares[nz] * np.log(shares[nz] * 10)))
 
 
-def _classifier(path: Path):
-    clf = _session(path)
+class _Classifier:
+    """The evaluation classifier: `run(names, feeds)` as a session's, bounded and checked
+    (one row of probabilities and of features per image)."""
+
+    def __init__(self, session, path: Path):
+        self.session, self.path = session, path
+
+    def run(self, names: list[str], feeds: dict) -> list:
+        rows = len(feeds["image"])
+        probs, feats = _run(self.session, names, feeds, CALL_S, self.path, "classifier")
+        _rows(probs, rows, (NUM_CLASSES,), self.path, "classifier", "probs")
+        _rows(feats, rows, tuple(getattr(feats, "shape", (0, -1))[1:2]) or (-1,), self.path, "classifier",
+              "features")
+        return [probs, feats]
+
+
+def _classifier(path: Path) -> _Classifier:
+    clf = _session(path, "classifier")
     meta = _metadata(clf)
     outputs = {o.name for o in clf.get_outputs()}
     if meta.get("kind") != "classifier" or not {"probs", "features"} <= outputs:
         raise EvaluationError(f"{path}: not a Digit Studio classifier (kind {meta.get('kind', '?')[:20]!r}, "
                               "outputs probs and features needed)")
-    return clf
+    return _Classifier(clf, Path(path))
 
 
 def evaluate(model: Path, classifier: Path, data, n: int, seed: int = 0,
@@ -264,7 +304,10 @@ def evaluate(model: Path, classifier: Path, data, n: int, seed: int = 0,
         raise EvaluationError("--n must be between 200 and 60000")
     if not 20 <= paths <= 100_000 or not 100 <= ppl_samples <= 1_000_000:
         raise EvaluationError("--paths must be in 20..100000 and --ppl-samples in 100..1000000")
+    if not 0 <= seed <= MAX_SEED - 200:  # seed + 100 and seed + 101 are seeds too
+        raise EvaluationError(f"--seed must be a whole number from 0 to {MAX_SEED - 200}, not {seed}")
     gen = _Generator(_session(model), Path(model))
+    gen.probe()
     clf = _classifier(classifier)
     mnist = load_mnist(data)
     n_test = min(n, len(mnist.test_images))

@@ -100,7 +100,7 @@ class _FakeSession:
     def get_modelmeta(self):
         return type("Meta", (), {"custom_metadata_map": self.meta})()
 
-    def run(self, names, feeds):
+    def run(self, names, feeds, options=None):  # options: the deadline's RunOptions
         return [self.draw(feeds["z"].astype(np.float64), feeds.get("class_weights")).astype(np.float32)]
 
 
