@@ -309,7 +309,12 @@ def _check_generator(path: Path, value: str) -> None:
                            "is needed)")
 
 
+MAX_SEED = 2**31 - 1  # the command line's bound for every --seed (training/__main__.py)
+
+
 def main(args) -> int:
+    if not 0 <= args.seed <= MAX_SEED:  # a caller other than argparse: still one sentence
+        raise ExportError(f"--seed must be in 0..{MAX_SEED}, not {args.seed}")
     name = generator_name(args.generator, Path(args.out))
     config = EncoderConfig(epochs=args.epochs, seed=args.seed, cluster_temperature=args.cluster_temperature,
                            train_samples=args.train_samples)
