@@ -293,20 +293,21 @@ def _check_generator(path: Path, value: str) -> None:
     """Refuse `path` unless it is a contract-v2 generator (metadata only; nothing is run)."""
     import onnx
 
+    from digit_contract.metadata import MAX_MODEL_BYTES, ContractError, parse_metadata
     from digit_contract.reading import read_capped
 
     def refuse(p: Path, rule: str) -> ExportError:
         return ExportError(f"--generator {value!r}: {p} is not a generator model: {rule}")
 
-    data = read_capped(path, 64 << 20, refuse, "it is larger than the {mib} MiB a model file may be")
+    data = read_capped(path, MAX_MODEL_BYTES, refuse, "it is larger than the {mib} MiB a model file may be")
     try:
         meta = {m.key: m.value for m in onnx.load_model_from_string(data).metadata_props}
     except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends, for any bytes
         raise refuse(path, "it is not an ONNX file") from None
-    if meta.get("kind") != "generator" or meta.get("contract_version") != "2":
-        raise refuse(path, f"its metadata says kind {meta.get('kind', 'none')[:20]!r}, contract version "
-                           f"{meta.get('contract_version', 'none')[:10]!r} (a generator of contract version 2 "
-                           "is needed)")
+    try:
+        parse_metadata(path, meta, "generator")  # the app's own rules
+    except ContractError as e:
+        raise refuse(path, e.rule) from None
 
 
 MAX_SEED = 2**31 - 1  # the command line's bound for every --seed (training/__main__.py)

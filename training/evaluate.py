@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from digit_contract.metadata import NUM_DIGITS as NUM_CLASSES
+from digit_contract.metadata import ContractError, parse_metadata
 from training import onnx_calls
 from training.data import load_mnist
 
@@ -33,11 +35,8 @@ BATCH = 500
 PROBE_S = 5.0  # one call of the probe; the shipped generator takes 0.3 ms for one sample, 30 ms for 500
 CALL_S = 60.0  # any later call of BATCH samples (generator or classifier)
 MAX_SEED = 2**31 - 1  # the command line's bound for every --seed (training/__main__.py)
-MAX_LATENT_DIM = 4096  # the contract's bound; a bigger claim is refused before allocating
 PATH_STEPS = 64
 PPL_EPSILON = 1e-4
-NUM_CLASSES = 10
-MAX_CLASSES = 100
 
 
 class EvaluationError(Exception):
@@ -70,35 +69,21 @@ def classify(clf, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(probs), np.concatenate(feats).astype(np.float64)
 
 
-def _metadata_int(meta: dict[str, str], key: str, model: Path, low: int, high: int) -> int:
-    value = meta.get(key, "")
-    # ASCII digits only: "²".isdigit() is True, and int("²") raises.
-    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
-        raise EvaluationError(f"{model}: metadata {key!r} must be an integer in {low}..{high}, not {value[:20]!r}")
-    return int(value)
-
-
 class _Generator:
     """An ONNX generator under contract v2: z[, class_weights] -> (n, 28, 28) in [0, 1]."""
 
     def __init__(self, session, model: Path):
         meta = _metadata(session)
-        if meta.get("kind") == "classifier":
-            raise EvaluationError(f"{model}: this is a classifier, not a generator")
-        if meta.get("kind") != "generator" or "latent_dim" not in meta:
-            raise EvaluationError(f"{model}: not a Digit Studio generator (metadata kind/latent_dim missing)")
-        if meta.get("contract_version") != "2":
-            raise EvaluationError(f"{model}: model contract version {meta.get('contract_version', '?')[:10]!r}, "
-                                  "this evaluator reads version 2; re-export the run with "
-                                  "`python -m training export RUN_DIR --out FILE.onnx`")
+        try:  # the app's own rules, from the one parser both sides share
+            self.info = parse_metadata(Path(model), meta, "generator")
+        except ContractError as e:
+            raise EvaluationError(f"{model}: {e.rule}") from None
         self.session, self.model, self.meta = session, model, meta
-        self.latent_dim = _metadata_int(meta, "latent_dim", model, 1, MAX_LATENT_DIM)
-        self.num_classes = _metadata_int(meta, "num_classes", model, 0, MAX_CLASSES)
-        self.conditional = self.num_classes > 0
-        self.clusters = meta.get("classes", "digits") == "clusters"
-        self.priors = _priors(meta, model, self.num_classes) if self.clusters else None
-        if self.conditional and not self.clusters and self.num_classes != NUM_CLASSES:
-            raise EvaluationError(f"{model}: a digit generator has num_classes 10, not {self.num_classes}")
+        self.latent_dim = self.info.latent_dim
+        self.num_classes = self.info.num_classes
+        self.conditional = self.info.conditional
+        self.clusters = self.info.clusters
+        self.priors = np.asarray(self.info.class_priors, np.float64) if self.clusters else None
 
     def draw_classes(self, rng, n: int) -> np.ndarray:
         """n class indices: a cluster model's by its priors, a digit model's uniformly."""
@@ -134,17 +119,6 @@ class _Generator:
             if images.min() < -1e-5 or images.max() > 1 + 1e-5:
                 raise EvaluationError(f"{self.model}: the generator draws values from {images.min():.3g} to "
                                       f"{images.max():.3g}, outside the contract's [0, 1]")
-
-
-def _priors(meta: dict[str, str], model: Path, k: int) -> np.ndarray:
-    try:
-        priors = np.asarray(json.loads(meta.get("class_priors", "")), np.float64)
-    except (ValueError, TypeError):
-        priors = np.zeros(0)
-    if priors.shape != (k,) or not np.isfinite(priors).all() or (priors <= 0).any() \
-            or abs(priors.sum() - 1) > 1e-3:
-        raise EvaluationError(f"{model}: metadata 'class_priors' must be {k} positive shares summing to 1")
-    return priors / priors.sum()
 
 
 def generate(gen: _Generator, n: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -322,7 +296,7 @@ def evaluate(model: Path, classifier: Path, data, n: int, seed: int = 0,
     result = {
         "model": str(model),
         "architecture": gen.meta.get("architecture"),
-        "epochs": _metadata_int(gen.meta, "epochs", Path(model), 0, 10**9),
+        "epochs": gen.info.epochs,
         "n": n,
         "fid": round(frechet_distance(feats, test_feats), 4),
         "fid_real_floor": round(frechet_distance(train_feats, test_feats), 4),

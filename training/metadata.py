@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 from digit_contract.atomic import OutputError, write_atomic
+from digit_contract.metadata import CONTRACT_VERSION
 
-CONTRACT_VERSION = "2"
 MAX_REPLACEABLE_BYTES = 256 * 2**20  # larger than any model this project exports
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -94,8 +95,10 @@ class _FakeSession:
 
     def __init__(self, draw, latent_dim=8, num_classes=0, kind="generator"):
         self.draw = draw
+        # Every key the contract requires: evaluate reads metadata with the app's own parser.
         self.meta = {"kind": kind, "contract_version": "2", "latent_dim": str(latent_dim),
-                     "num_classes": str(num_classes), "epochs": "1"}
+                     "num_classes": str(num_classes), "epochs": "1", "architecture": "fake",
+                     "dataset": "mnist", "created": "2026-01-01T00:00:00+00:00", "config": "{}"}
 
     def get_modelmeta(self):
         return type("Meta", (), {"custom_metadata_map": self.meta})()
@@ -175,8 +178,8 @@ def test_perceptual_path_length_is_quadratic_in_the_metric_and_finite():
 
 
 @pytest.mark.parametrize("meta, needle", [
-    ({"latent_dim": "²"}, "'latent_dim' must be an integer"),
-    ({"latent_dim": str(10**9)}, "'latent_dim' must be an integer in 1..4096"),
+    ({"latent_dim": "²"}, "'latent_dim' must be a whole number"),
+    ({"latent_dim": str(10**9)}, "'latent_dim' is 1000000000, outside 1..4096"),
     ({"kind": "classifier"}, "this is a classifier, not a generator"),
     ({"contract_version": "1"}, "python -m training export"),
 ])
@@ -195,3 +198,24 @@ def test_evaluator_refuses_a_generator_that_draws_nan():
     gen = _Generator(_FakeSession(lambda z, w: np.full((len(z), 28, 28), np.nan)), "nan.onnx")
     with pytest.raises(EvaluationError, match="non-finite"):
         generate(gen, 200, seed=0)
+
+
+@pytest.mark.parametrize("key, value, needle", [
+    ("latent_dim", "２", "whole number"),         # a full-width digit
+    ("num_classes", "7", "num_classes"),          # digits are 0 or 10
+    ("classes", "letters", "classes"),
+    ("created", "yesterday", "ISO 8601"),
+    ("contract_version", "3", "contract_version"),
+])
+def test_evaluate_reads_metadata_by_the_apps_rules(key, value, needle):
+    """One parser for both sides: what the app refuses, evaluate refuses, in the same words."""
+    from desktop_app.core.contract import ContractError, parse_metadata
+    from training.evaluate import EvaluationError, _Generator
+
+    session = _FakeSession(_smooth)
+    session.meta[key] = value
+    with pytest.raises(ContractError) as app:
+        parse_metadata(Path("m.onnx"), session.meta, "generator")
+    with pytest.raises(EvaluationError, match=needle) as ours:
+        _Generator(session, "m.onnx")
+    assert app.value.rule in str(ours.value)
