@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -11,10 +13,12 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QEventLoop, QIODevice, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from digit_contract.atomic import OutputError, write_bytes_atomic
+from digit_contract.atomic import OutputError, describe, write_bytes_atomic
 from ..core.paths import default_generator
 from .main_window import MainWindow
-from .settings import APPLICATION, ORGANIZATION, value
+from .settings import APPLICATION, ORGANIZATION, keep_qt_settings_private, value
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _quiet_offscreen(mode, context, message: str) -> None:
@@ -27,6 +31,7 @@ def _quiet_offscreen(mode, context, message: str) -> None:
 def application() -> QApplication:
     if QApplication.instance() is None:
         qInstallMessageHandler(_quiet_offscreen)
+    keep_qt_settings_private()  # Qt's file dialog never reads or writes the user's files
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
@@ -55,8 +60,22 @@ def launch(requested: Path | None = None) -> MainWindow:
         window.watch_files([default_generator()])
     elif not window.open_model(path):
         window.watch_files([Path(path)])  # a file being re-exported opens once it is whole
+    say_settings_notice(window)
     window.show()
     return window
+
+
+def say_settings_notice(window: MainWindow) -> None:
+    """Say once, on stderr and in the window, that settings are read-only or not kept this
+    run (and why); the message bar's own message, if any, keeps its place."""
+    notice = getattr(window.settings, "notice", None)
+    if not notice:
+        return
+    print(notice, file=sys.stderr)
+    if window.ui.message_bar.text():
+        window.statusBar().showMessage(notice, 15_000)
+    else:
+        window.show_message(notice, "notice")
 
 
 def wait_for(condition, timeout_s: float) -> bool:
@@ -83,7 +102,21 @@ def save_screenshot(window: MainWindow, path: Path) -> None:
     buf = QBuffer()
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
     window.grab().save(buf, "PNG")
-    write_bytes_atomic(path, bytes(buf.data()))
+    # An existing file is replaced only if it is a PNG (an earlier screenshot, say).
+    write_bytes_atomic(path, bytes(buf.data()), replace=is_png)
+
+
+def is_png(path: Path) -> bool:
+    """True if the regular file at `path` starts with the PNG signature."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, 8) == PNG_SIGNATURE
+    finally:
+        os.close(fd)
 
 
 def self_test(window: MainWindow, frames: int = 60) -> dict:
@@ -127,8 +160,35 @@ def self_test(window: MainWindow, frames: int = 60) -> dict:
     return summary
 
 
+def one_line(text: str) -> str:
+    """`text` with any newline or other control character shown as ? (one line on stderr)."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def screenshot_problem(path: Path) -> str | None:
+    """Why `--screenshot PATH` cannot be written, as one sentence, or None if it can."""
+    shown = one_line(str(path))
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        return (f"Cannot write the screenshot {shown}: the folder {one_line(str(folder))} "
+                "does not exist.")
+    why = describe(path)
+    if why is not None:
+        return f"Cannot write the screenshot {shown}: {why}."
+    if path.exists() and not is_png(path):
+        return (f"Cannot write the screenshot {shown}: a file that is not a PNG is there, "
+                "and it is left alone (choose another name).")
+    return None
+
+
 def run(args) -> int:
-    """Entry point behind `python -m desktop_app`; returns the process exit code."""
+    """Entry point behind `python -m desktop_app`; returns the process exit code (2: a
+    command-line argument is refused, before any window opens)."""
+    if args.screenshot:
+        problem = screenshot_problem(args.screenshot)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
     app = application()
     window = launch(args.model)
     if args.exit_after_first_paint:
@@ -149,8 +209,9 @@ def run(args) -> int:
         try:
             save_screenshot(window, args.screenshot)
         except OutputError as exc:
-            print(exc, file=sys.stderr)
-            return 1
+            print(one_line(str(exc)), file=sys.stderr)
+            window.close()
+            return 2  # the path given on the command line is the problem
         print(f"saved {args.screenshot}")
         window.close()
         return 0

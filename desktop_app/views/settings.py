@@ -18,13 +18,16 @@ decode `@Variant(…)` entries, one of which aborts the process (core/settings_f
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QStandardPaths
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from digit_contract.atomic import OutputError, write_atomic
 from digit_contract.lock import FolderLock, LockedError
@@ -104,6 +107,11 @@ class Settings:
             return
         # "absent" or "ours": this window writes it, if no other window does.
         lock = FolderLock(path.parent, "settings file", f".{path.name[:200]}.lock")
+        if settings_file.read(lock.path, limit=64).state == "refused":  # a FIFO, a link…
+            self.notice = (f"Settings are read-only this time: {_shown(lock.path)}, the lock "
+                           "file beside them, is not a regular file; changes last until "
+                           "Digit Studio closes.")
+            return
         try:
             self._lock = lock.acquire()
         except LockedError as exc:
@@ -167,6 +175,11 @@ class Settings:
         if not (self._changed and self.writable):
             return
         data = settings_file.dumps(self._values).encode("utf-8", "surrogatepass")
+        if len(data) > settings_file.MAX_BYTES:  # the next start would refuse to read it
+            print(f"Settings were not saved: they would take {len(data) >> 20} MB, more than "
+                  f"the {settings_file.MAX_BYTES >> 20} MB a settings file may hold; the "
+                  "file keeps what it had.", file=sys.stderr)
+            return
         try:
             write_atomic(self.path, lambda handle: handle.write(data), mode=0o600,
                          replace=lambda p: settings_file.is_ours(p, self._identity))
@@ -182,6 +195,28 @@ class Settings:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+_qt_folder: Path | None = None
+
+
+def keep_qt_settings_private() -> Path:
+    """Point Qt's own QSettings at an empty folder of this process, removed at exit; returns
+    it. Call before the first file dialog.
+
+    Qt's file dialog reads `~/.config/QtProject.conf` each time one opens and rewrites it
+    when one closes: a FIFO there hung File → Open for ever, a `@Variant(` line in it would
+    abort, and a link or a device there would be replaced. The dialog's own history is
+    therefore not kept between runs; the app remembers the last folder itself.
+    """
+    global _qt_folder
+    if _qt_folder is None:
+        _qt_folder = Path(tempfile.mkdtemp(prefix="digit-studio-qt-"))
+        atexit.register(shutil.rmtree, _qt_folder, True)
+        for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+            for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+                QSettings.setPath(fmt, scope, str(_qt_folder))
+    return _qt_folder
 
 
 def make_settings() -> Settings:
