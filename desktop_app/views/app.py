@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QApplication
 from digit_contract.atomic import OutputError, describe, write_bytes_atomic
 from ..core.paths import default_generator
 from .main_window import MainWindow
-from .settings import APPLICATION, ORGANIZATION, keep_qt_settings_private, value
+from . import qt_settings_folder
+from .settings import APPLICATION, ORGANIZATION, value
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -31,7 +32,7 @@ def _quiet_offscreen(mode, context, message: str) -> None:
 def application() -> QApplication:
     if QApplication.instance() is None:
         qInstallMessageHandler(_quiet_offscreen)
-    keep_qt_settings_private()  # Qt's file dialog never reads or writes the user's files
+    qt_settings_folder.keep_private()  # Qt's file dialog never touches the user's files
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

@@ -18,16 +18,13 @@ decode `@Variant(…)` entries, one of which aborts the process (core/settings_f
 
 from __future__ import annotations
 
-import atexit
 import math
 import os
 import re
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+from PySide6.QtCore import QByteArray, QStandardPaths
 
 from digit_contract.atomic import OutputError, write_atomic
 from digit_contract.lock import FolderLock, LockedError
@@ -195,28 +192,6 @@ class Settings:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-
-
-_qt_folder: Path | None = None
-
-
-def keep_qt_settings_private() -> Path:
-    """Point Qt's own QSettings at an empty folder of this process, removed at exit; returns
-    it. Call before the first file dialog.
-
-    Qt's file dialog reads `~/.config/QtProject.conf` each time one opens and rewrites it
-    when one closes: a FIFO there hung File → Open for ever, a `@Variant(` line in it would
-    abort, and a link or a device there would be replaced. The dialog's own history is
-    therefore not kept between runs; the app remembers the last folder itself.
-    """
-    global _qt_folder
-    if _qt_folder is None:
-        _qt_folder = Path(tempfile.mkdtemp(prefix="digit-studio-qt-"))
-        atexit.register(shutil.rmtree, _qt_folder, True)
-        for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-            for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
-                QSettings.setPath(fmt, scope, str(_qt_folder))
-    return _qt_folder
 
 
 def make_settings() -> Settings:

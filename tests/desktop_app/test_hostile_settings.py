@@ -385,6 +385,22 @@ def test_qts_own_settings_file_is_never_read_or_written(tmp_path):
     assert hc.fingerprint(config) == before
 
 
+def test_only_qt_folders_of_killed_runs_are_cleaned_up(tmp_path):
+    from desktop_app.views.qt_settings_folder import PREFIX, remove_stale
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = tmp_path / f"{PREFIX}~{gone.pid}~0123abcd"
+    (stale / "QtProject.conf").parent.mkdir()
+    (stale / "QtProject.conf").write_text("[FileDialog]\n", encoding="utf-8")
+    alive = tmp_path / f"{PREFIX}~{os.getpid()}~0123abcd"
+    users = [tmp_path / f"{PREFIX}-mine", tmp_path / f"{PREFIX}~{gone.pid}~notours"]
+    for folder in (alive, *users):
+        folder.mkdir()
+    assert remove_stale(tmp_path) == [stale]
+    assert alive.is_dir() and all(folder.is_dir() for folder in users)
+
+
 def test_a_fifo_where_the_lock_goes_leaves_settings_read_only(qtbot):
     lock = _settings_path().parent / f".{_settings_path().name}.lock"
     os.mkfifo(lock)
