@@ -11,6 +11,7 @@ holder's process id, and the run-folder checks count it as the program's own.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 LOCK_NAME = ".digit-studio.lock"
@@ -51,14 +52,28 @@ class FolderLock:
         self._fd: int | None = None
 
     def acquire(self) -> "FolderLock":
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        try:
+            if not stat.S_ISREG(os.lstat(self.path).st_mode):
+                raise LockedError(f"Cannot lock the {self.what} {self.folder}: {self.path.name} there is "
+                                  "not a regular file (a link, FIFO or folder), and it is left alone.")
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise LockedError(f"Cannot lock the {self.what} {self.folder}: {exc.strerror or exc}.") from None
+        # O_NONBLOCK: should a FIFO appear at the path after the check, opening it returns at once.
+        flags = (os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                 | getattr(os, "O_BINARY", 0))
         try:
             fd = os.open(self.path, flags, 0o644)
         except OSError as exc:
             raise LockedError(f"Cannot lock the {self.what} {self.folder}: "
                               f"{exc.strerror or exc}.") from None
         try:
-            if not os.path.isfile(self.path) or not _try_lock(fd):
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise LockedError(f"Cannot lock the {self.what} {self.folder}: {self.path.name} there is "
+                                  "not a regular file, and it is left alone.")
+            if not _try_lock(fd):
                 holder = _read_pid(fd)
                 os.close(fd)
                 by = f" by process {holder}" if holder else ""

@@ -133,3 +133,13 @@ def test_a_png_with_oversized_metadata_is_still_a_digit(tmp_path, kind, head):
     chunk = struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
     (tmp_path / "meta.png").write_bytes(data[:33] + chunk + data[33:])  # right after IHDR
     assert np.array_equal(load_digit(tmp_path / "meta.png"), load_digit(png))
+
+
+@pytest.mark.parametrize("make", [lambda p: os.mkfifo(p), lambda p: p.symlink_to("/dev/null"), lambda p: p.mkdir()])
+def test_a_lock_path_that_is_not_a_file_is_named_as_such_and_left_alone(tmp_path, make):
+    from digit_contract.lock import LOCK_NAME
+
+    make(tmp_path / LOCK_NAME)
+    with pytest.raises(LockedError, match="not a regular file"):
+        FolderLock(tmp_path).acquire()
+    assert not (tmp_path / LOCK_NAME).is_file() or (tmp_path / LOCK_NAME).is_symlink()
