@@ -13,44 +13,9 @@ from digit_contract.lock import LOCK_NAME, FolderLock, LockedError
 from training import checkpoint
 from training.config import ConfigError, TrainConfig, lr_factor
 from training.data import load_mnist
+from training.distribute import is_chief, preflight, select_strategy
 
 WALL_TIME_FILE = "wall_time.json"
-
-
-def select_strategy(device: str, strategy: str = "auto"):
-    """The tf.distribute strategy for --device and --strategy (hides GPUs for --device cpu).
-
-    auto: MirroredStrategy across several GPUs, else one device. one: one device.
-    mirrored: MirroredStrategy over every GPU, or every logical CPU device where there is
-    no GPU (how the CPU-only tests prove the multi-device path). multiworker:
-    MultiWorkerMirroredStrategy across the machines that TF_CONFIG lists (README).
-    """
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if device == "gpu" and not gpus:
-        raise ConfigError("--device gpu, but TensorFlow sees no GPU (is tensorflow[and-cuda] installed? try --device cpu)")
-    if device == "cpu" and gpus:
-        tf.config.set_visible_devices([], "GPU")
-        gpus = []
-    if strategy == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise ConfigError("--strategy multiworker needs TF_CONFIG (the cluster and this worker's index; see README)")
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    if strategy == "mirrored":
-        devices = [d.name for d in tf.config.list_logical_devices("GPU" if gpus else "CPU")]
-        return tf.distribute.MirroredStrategy(devices)
-    if strategy == "auto" and len(gpus) > 1:
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
-
-
-def is_chief() -> bool:
-    """False on the non-chief workers of a multi-worker run, which write no files."""
-    config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
-    task = config.get("task", {}) if isinstance(config, dict) else {}
-    return task.get("type", "chief") == "chief" or (task.get("type") == "worker" and task.get("index", 0) == 0
-                                                    and "chief" not in config.get("cluster", {}))
 
 
 def resolve_precision(precision: str, device: str) -> str:
@@ -130,7 +95,7 @@ def check_resumable(run_dir: Path, saved: TrainConfig, cfg: TrainConfig) -> None
     # The decay window may change too, as long as the epochs already trained keep their rates
     # (`check_schedule_kept`, once the checkpoint's epoch is known).
     ignore = {"epochs", "resume", "out", "data", "device", "strategy", "steps_per_execution", "estimate_every",
-              "lr_decay_epochs"}
+              "lr_decay_epochs", "peer_timeout"}
     a = {k: v for k, v in json.loads(saved.to_json()).items() if k not in ignore}
     b = {k: v for k, v in json.loads(cfg.to_json()).items() if k not in ignore}
     diff = sorted(k for k in a if a[k] != b[k])
@@ -162,7 +127,8 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     cfg = dataclasses.replace(cfg, steps_per_execution=tiling_steps_per_execution(steps, cfg.steps_per_execution))
 
     # In a multi-worker run only the chief writes; the others read the same run folder.
-    chief = is_chief()
+    chief = is_chief(cfg.strategy)
+    preflight(cfg)  # device, TF_CONFIG and the other workers, before the run folder is made
     lock = None
     if chief:
         resuming, lock = prepare_run_dir(run_dir, cfg)
@@ -195,7 +161,7 @@ def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnis
 
     import keras  # after the checks above: a wrong folder or option fails fast, without TensorFlow
 
-    strategy = select_strategy(cfg.device, cfg.strategy)
+    strategy = select_strategy(cfg.device, cfg.strategy, cfg.peer_timeout)
     precision = resolve_precision(cfg.precision, cfg.device)
     cfg = dataclasses.replace(cfg, precision=precision)  # config.json records what ran
     if strategy.num_replicas_in_sync > 1 or cfg.strategy in ("mirrored", "multiworker"):

@@ -33,7 +33,8 @@ import json, tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from training.config import TrainConfig
-from training.train import build_gan, select_strategy
+from training.distribute import select_strategy
+from training.train import build_gan
 strategy = select_strategy("cpu", "mirrored")
 with strategy.scope():
     gan = build_gan(TrainConfig(arch="dcgan", width=4, latent_dim=8).resolved())
@@ -119,3 +120,20 @@ def test_multiworker_without_tf_config_is_one_line(tmp_path, tiny_mnist):
                            *_train_args(tiny_mnist, tmp_path / "r", 1, "--strategy", "multiworker")],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 2 and "needs TF_CONFIG" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_peer_that_answers_but_is_no_worker_ends_the_start_up_with_one_sentence(tiny_mnist, tmp_path):
+    """The port answers (so the Python-side wait passes) but nothing there speaks TensorFlow:
+    TensorFlow's start-up would block forever, holding the GIL, deaf to Ctrl-C and SIGTERM."""
+    with socket.create_server(("127.0.0.1", 0)) as impostor:
+        cluster = {"worker": [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{impostor.getsockname()[1]}"]}
+        env = {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}})}
+        proc = _run([sys.executable, "-m", "training",
+                     *_train_args(tiny_mnist, tmp_path / "r", 1, "--strategy", "multiworker", "--peer-timeout", "5")],
+                    env=env, timeout=300)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("digit-train")]
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert lines[0].startswith("digit-train: waiting up to 5 s for the other workers"), lines
+    assert lines[-1].startswith("digit-train: error: TensorFlow did not join the workers in TF_CONFIG within 5 s"), lines
+    # Only the lock file is left, which the run-folder checks count as the program's own: a new run may start there.
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [".digit-studio.lock"]
