@@ -8,11 +8,15 @@ through its object API on the Agg canvas: no display, no global pyplot state.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
-from training import checkpoint
+from digit_contract.atomic import OutputError, write_atomic
+from training.metrics_log import MetricsLogError, read_metrics_log, shown
+
+# Written into every curves PNG (a tEXt chunk), so a later plot knows the file is its own
+# to replace; any other file at --out is left alone.
+SOFTWARE = "Digit Studio training plot"
 
 
 class PlotError(Exception):
@@ -23,34 +27,28 @@ def read_metrics(run_dir: Path) -> list[dict]:
     """The rows of RUN_DIR/metrics.jsonl, one dict per epoch, in file order."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise PlotError(f"{run_dir}: no such run folder")
+        raise PlotError(f"{shown(run_dir)}: no such run folder")
     path = run_dir / "metrics.jsonl"
     try:
-        text = path.read_bytes().decode("utf-8")
+        rows = read_metrics_log(path)
     except FileNotFoundError:
-        raise PlotError(f"{path}: no metrics log (has the run finished an epoch?)") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise PlotError(f"{path}: cannot read the metrics log ({e})") from None
-    rows = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise PlotError(f"{path}: line {number} is not JSON; not a metrics log of ours") from None
-        if not isinstance(row, dict) or not isinstance(row.get("epoch"), int):
-            raise PlotError(f"{path}: line {number} has no integer epoch; not a metrics log of ours")
-        rows.append(row)
+        raise PlotError(f"{shown(path)}: no metrics log (has the run finished an epoch?)") from None
+    except MetricsLogError as e:
+        raise PlotError(str(e)) from None
     if not rows:
-        raise PlotError(f"{path}: no epochs logged yet")
+        raise PlotError(f"{shown(path)}: no epochs logged yet")
     return rows
+
+
+# Larger magnitudes are left out like NaN: no loss, belief or FID of a run comes near, and
+# matplotlib's tick maths overflows on an axis that spans +-1e308.
+MAX_VALUE = 1e12
 
 
 def _series(rows: list[dict], key: str) -> tuple[list[int], list[float]]:
     """(epochs, values) of the rows that hold a finite number under `key`."""
-    pairs = [(r["epoch"], float(r[key])) for r in rows
-             if isinstance(r.get(key), (int, float)) and math.isfinite(r[key])]
+    pairs = [(r["epoch"], r[key]) for r in rows  # a run logs floats only
+             if isinstance(r.get(key), float) and math.isfinite(r[key]) and abs(r[key]) <= MAX_VALUE]
     return [e for e, _ in pairs], [v for _, v in pairs]
 
 
@@ -75,7 +73,7 @@ def plot_run(run_dir: Path, out: Path | None = None) -> Path:
     epochs, values = _series(rows, "fid_estimate")
     if epochs:
         fid.plot(epochs, values, marker=".", color="tab:green")
-        if min(values) > 0 and max(values) > 10 * min(values):  # a GAN's FID falls by decades
+        if min(values) > 1e-12 and max(values) > 10 * min(values):  # a GAN's FID falls by decades
             fid.set_yscale("log")
             fid.yaxis.set_major_formatter(ScalarFormatter())
     else:
@@ -86,14 +84,32 @@ def plot_run(run_dir: Path, out: Path | None = None) -> Path:
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-    fig.suptitle(str(Path(run_dir)))
+    fig.suptitle(shown(Path(run_dir)))
 
-    out = Path(out) if out is not None else Path(run_dir) / "curves.png"
-    checkpoint.atomic_write_bytes(out, lambda f: fig.savefig(f, format="png", dpi=100))
+    default = out is None
+    out = Path(run_dir) / "curves.png" if default else Path(out)
+    try:
+        write_atomic(out, lambda f: fig.savefig(f, format="png", dpi=100, metadata={"Software": SOFTWARE}),
+                     replace=lambda existing: _ours(existing, default))
+    except OutputError as e:
+        raise PlotError(str(e)) from None
     return out
+
+
+def _ours(path: Path, default: bool) -> bool:
+    """True if the PNG at `path` is a plot of ours (or, at the default RUN_DIR/curves.png, any
+    PNG: plots made before the marker carried none)."""
+    try:
+        with open(path, "rb") as f:  # a regular file: write_atomic checked before asking
+            head = f.read(4096)
+    except OSError:
+        return False
+    if not head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return False
+    return default or b"tEXtSoftware\x00" + SOFTWARE.encode() in head
 
 
 def main(args) -> int:
     out = plot_run(Path(args.run_dir), Path(args.out) if args.out else None)
-    print(f"curves written to {out}")
+    print(f"curves written to {shown(out)}")
     return 0
