@@ -2,13 +2,17 @@
 
 `load_mnist(folder)` returns uint8 arrays; `make_dataset(...)` turns them into the
 `tf.data` pipeline a GAN trains on. Every problem with the files is raised as a
-`DataError` whose message is one line naming the file and what is wrong.
+`DataError` whose message is one line naming the file (control characters escaped) and
+what is wrong. Reads are bounded: only regular files are opened (a FIFO or a device would
+block or never end), sizes are checked against what MNIST can hold before anything is read,
+and a file is read only to the length its header declares.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
+import stat
 import struct
 import zipfile
 import zlib
@@ -40,6 +44,36 @@ class Mnist:
 
 
 MAX_ITEMS = 1_000_000  # MNIST has 70,000; a header claiming more is damage, not data
+# No data file may be larger than MAX_ITEMS images (an uncompressed IDX file or a stored .npz
+# member), plus room for headers: larger is not MNIST, and it is refused before it is read.
+MAX_FILE_BYTES = MAX_ITEMS * 28 * 28 + (1 << 20)
+
+
+def shown(path) -> str:
+    """A file name for a one-line message: as is when printable, else quoted with escapes."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
+
+
+def _open_regular(path: Path):
+    """`path` opened for binary reading, only if it is a regular file of a plausible size."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # stat first: opening a device can have effects
+            raise DataError(f"{shown(path)}: not a regular file (a folder, FIFO or device); give the MNIST files")
+        # O_NONBLOCK: a file swapped for a FIFO since the stat still opens at once (and fails the check below).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise DataError(f"{shown(path)}: file is missing") from None
+    except OSError as e:
+        raise DataError(f"{shown(path)}: cannot be opened ({e.strerror or e})") from None
+    f = os.fdopen(fd, "rb")
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+        f.close()
+        why = "not a regular file" if not stat.S_ISREG(info.st_mode) else \
+            f"{info.st_size} bytes, more than MNIST can hold ({MAX_FILE_BYTES} at most)"
+        raise DataError(f"{shown(path)}: {why}; not an MNIST file")
+    return f
 
 
 def read_idx(path: Path, expected_magic: int, expected_count: int | None = None) -> np.ndarray:
@@ -49,38 +83,73 @@ def read_idx(path: Path, expected_magic: int, expected_count: int | None = None)
     size the header declares (one byte more means padding): a gzip bomb or a huge
     damaged file is refused after a few bytes instead of being decompressed whole.
     """
-    if not path.is_file():
-        raise DataError(f"{path}: file is missing or not a regular file")
+    with _open_regular(path) as raw:
+        if path.suffix != ".gz":
+            try:
+                return _read_idx_stream(raw, path, expected_magic, expected_count)
+            except OSError as e:
+                raise DataError(f"{shown(path)}: cannot be read ({e.strerror or e})") from None
+        with gzip.GzipFile(fileobj=raw, mode="rb") as f:
+            return _read_gzipped_idx(f, path, expected_magic, expected_count)
+
+
+def _read_gzipped_idx(f, path: Path, expected_magic: int, expected_count: int | None) -> np.ndarray:
+    """`_read_idx_stream` on a gzip stream, its failures told apart: not gzip at all, damaged
+    or cut short, or whole but followed by bytes that are not gzip (a damaged download)."""
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
-            return _read_idx_stream(f, path, expected_magic, expected_count)
-    except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"{path}: cannot be read or decompressed ({e})") from None
+        return _read_idx_stream(f, path, expected_magic, expected_count)
+    except _TrailingBytes:
+        raise DataError(f"{shown(path)}: the compressed data is followed by bytes that are not gzip "
+                        "(a damaged or concatenated download); fetch the file again") from None
+    except gzip.BadGzipFile as e:
+        if "CRC" in str(e) or "length" in str(e):
+            raise DataError(f"{shown(path)}: damaged: its gzip checksum does not match the data; "
+                            "fetch the file again") from None
+        raise DataError(f"{shown(path)}: not a gzip file, though its name ends in .gz") from None
+    except EOFError:
+        raise DataError(f"{shown(path)}: the compressed data ends early (a truncated download); "
+                        "fetch the file again") from None
+    except zlib.error:
+        raise DataError(f"{shown(path)}: damaged compressed data; fetch the file again") from None
+    except OSError as e:
+        raise DataError(f"{shown(path)}: cannot be read ({e.strerror or e})") from None
+
+
+class _TrailingBytes(Exception):
+    """A gzip stream whose data is complete is followed by something that is not gzip."""
 
 
 def _read_idx_stream(f, path: Path, expected_magic: int, expected_count: int | None) -> np.ndarray:
+    name = shown(path)
     head = f.read(8)
     if len(head) < 8:
-        raise DataError(f"{path}: truncated ({len(head)} bytes, no IDX header)")
+        raise DataError(f"{name}: truncated ({len(head)} bytes, no IDX header)")
     magic, count = struct.unpack(">II", head)
     if magic != expected_magic:
-        raise DataError(f"{path}: wrong magic number {magic}, expected {expected_magic}")
+        raise DataError(f"{name}: wrong magic number {magic}, expected {expected_magic}")
     ndim = magic & 0xFF
     rest = f.read(4 * (ndim - 1))
     if len(rest) < 4 * (ndim - 1):
-        raise DataError(f"{path}: truncated header")
+        raise DataError(f"{name}: truncated header")
     dims = (count, *struct.unpack(f">{ndim - 1}I", rest))
     if ndim == 3 and dims[1:] != (28, 28):
-        raise DataError(f"{path}: images are {dims[1]}x{dims[2]}, expected 28x28")
+        raise DataError(f"{name}: images are {dims[1]}x{dims[2]}, expected 28x28")
     if expected_count is not None and count != expected_count:
-        raise DataError(f"{path}: holds {count} items, but its images file holds {expected_count}")
+        raise DataError(f"{name}: holds {count} items, but its images file holds {expected_count}")
     if count > MAX_ITEMS:
-        raise DataError(f"{path}: header claims {count} items; MNIST files hold at most {MAX_ITEMS}")
+        raise DataError(f"{name}: header claims {count} items; MNIST files hold at most {MAX_ITEMS}")
     size = int(np.prod(dims))
     body = f.read(size)
-    if len(body) != size or f.read(1):
-        raise DataError(f"{path}: truncated or padded: the header declares {size} data bytes")
+    if len(body) != size:
+        raise DataError(f"{name}: truncated or padded: the header declares {size} data bytes")
+    try:
+        padded = f.read(1)
+    except gzip.BadGzipFile as e:
+        if "Not a gzipped file" in str(e):
+            raise _TrailingBytes from None
+        raise
+    if padded:
+        raise DataError(f"{name}: truncated or padded: the header declares {size} data bytes")
     return np.frombuffer(body, dtype=np.uint8).reshape(dims)
 
 
@@ -99,34 +168,57 @@ def _load_idx_folder(folder: Path) -> Mnist:
         images = read_idx(images_path, IMAGES_MAGIC)
         labels = read_idx(labels_path, LABELS_MAGIC, expected_count=len(images))
         if labels.max(initial=0) > 9:
-            raise DataError(f"{labels_path}: label {int(labels.max())} is not a digit")
+            raise DataError(f"{shown(labels_path)}: label {int(labels.max())} is not a digit")
         arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
     return Mnist(**arrays)
 
 
+_NPZ_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+
+
 def _load_npz(path: Path) -> Mnist:
-    if not path.is_file():
-        raise DataError(f"{path}: not a regular file")
     try:
         # Our own handle: np.load leaks its file when the zip is damaged.
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
-    except KeyError as e:
-        raise DataError(f"{path}: missing array {e}") from None
-    except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile) as e:
-        raise DataError(f"{path}: not a readable .npz file ({e})") from None
+        with _open_regular(path) as fh, zipfile.ZipFile(fh) as zf:
+            arrays = {k: _npz_member(zf, path, k) for k in _NPZ_ARRAYS}
+    except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError) as e:
+        raise DataError(f"{shown(path)}: not a readable .npz file ({str(e)[:80]})") from None
     for k in ("x_train", "x_test"):
         if arrays[k].ndim != 3 or arrays[k].shape[1:] != (28, 28) or arrays[k].dtype != np.uint8:
-            raise DataError(f"{path}: {k} has shape {arrays[k].shape} {arrays[k].dtype}, expected (n, 28, 28) uint8")
+            raise DataError(f"{shown(path)}: {k} has shape {arrays[k].shape} {arrays[k].dtype}, "
+                            "expected (n, 28, 28) uint8")
     for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
         if len(arrays[x]) != len(arrays[y]):
-            raise DataError(f"{path}: {x} and {y} have different lengths")
+            raise DataError(f"{shown(path)}: {x} and {y} have different lengths")
         labels = arrays[y]
         if labels.ndim != 1 or labels.dtype.kind not in "iu":
-            raise DataError(f"{path}: {y} must be integer digit labels, not {labels.dtype} of shape {labels.shape}")
+            raise DataError(f"{shown(path)}: {y} must be integer digit labels, not {labels.dtype} of shape {labels.shape}")
         if labels.size and (labels.min() < 0 or labels.max() > 9):
-            raise DataError(f"{path}: {y} holds {int(labels.min())}..{int(labels.max())}; labels are digits 0..9")
+            raise DataError(f"{shown(path)}: {y} holds {int(labels.min())}..{int(labels.max())}; labels are digits 0..9")
     return Mnist(arrays["x_train"], arrays["y_train"].astype(np.uint8), arrays["x_test"], arrays["y_test"].astype(np.uint8))
+
+
+def _npz_member(zf: zipfile.ZipFile, path: Path, key: str) -> np.ndarray:
+    """One array of a Keras mnist.npz, its header checked before its body is read: a member
+    that declares (or inflates to) more than MNIST can hold is refused, not allocated."""
+    try:
+        info = zf.getinfo(key + ".npy")
+    except KeyError:
+        raise DataError(f"{shown(path)}: missing array {key!r}") from None
+    if info.file_size > MAX_FILE_BYTES:
+        raise DataError(f"{shown(path)}: array {key!r} is {info.file_size} bytes uncompressed, more than "
+                        f"MNIST can hold ({MAX_FILE_BYTES} at most)")
+    with zf.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+            np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(f, max_header_size=10_000)
+    if dtype.hasobject or not all(isinstance(d, int) and 0 <= d <= MAX_ITEMS for d in shape):
+        raise DataError(f"{shown(path)}: array {key!r} is {dtype} of shape {shape}, not MNIST data")
+    if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize > info.file_size:
+        raise DataError(f"{shown(path)}: array {key!r} declares more data than it holds")
+    with zf.open(info) as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
 
 
 def resolve_data_dir(data: str | os.PathLike | None) -> Path | None:
@@ -142,20 +234,28 @@ def load_mnist(data: str | os.PathLike | None = None) -> Mnist:
     folder = resolve_data_dir(data)
     if folder is None:
         return _download()
-    if folder.is_file() and folder.suffix == ".npz":
+    if folder.suffix == ".npz" and folder.exists() and not folder.is_dir():
         return _load_npz(folder)
     if not folder.is_dir():
-        raise DataError(f"{folder}: no such data folder (give --data DIR or set MNIST_DIR)")
+        raise DataError(f"{shown(folder)}: no such data folder (give --data DIR or set MNIST_DIR)")
     if (folder / IDX_FILES["train_images"]).exists() or (folder / IDX_FILES["train_images"][:-3]).exists():
         return _load_idx_folder(folder)
-    if (folder / "mnist.npz").is_file():
+    if (folder / "mnist.npz").exists():
         return _load_npz(folder / "mnist.npz")
-    raise DataError(f"{folder}: holds neither the four MNIST IDX files ({IDX_FILES['train_images']}, ...) nor mnist.npz")
+    raise DataError(f"{shown(folder)}: holds neither the four MNIST IDX files ({IDX_FILES['train_images']}, ...) "
+                    "nor mnist.npz")
+
+
+DOWNLOAD_TIMEOUT_S = 60  # per connection step: a stalled network fails instead of hanging
 
 
 def _download() -> Mnist:
+    import socket
+
     import keras
 
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # Keras downloads through urllib, which honours it
     try:
         (xt, yt), (xs, ys) = keras.datasets.mnist.load_data()
     except Exception as e:  # noqa: BLE001 - any network failure gets the same advice
@@ -163,6 +263,8 @@ def _download() -> Mnist:
             f"could not download MNIST ({type(e).__name__}); offline, pass --data DIR "
             "or set MNIST_DIR to a folder holding the four official .gz files or mnist.npz"
         ) from None
+    finally:
+        socket.setdefaulttimeout(previous)
     return Mnist(xt, yt, xs, ys)
 
 
