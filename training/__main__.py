@@ -8,7 +8,8 @@ Examples:
     python -m training evaluate exported_models/generator.onnx --n 10000
     python -m training plot runs/dcgan                                  # runs/dcgan/curves.png
 
-Every user error (bad option, bad data, bad file) is one line on stderr and exit code 2.
+Every user error (bad option, bad data, bad file) is one line on stderr and exit code 2,
+with any control character (a newline in a file name) escaped, so it stays one line.
 """
 
 from __future__ import annotations
@@ -16,15 +17,50 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import unicodedata
 
 EXIT_USAGE = 2
+MAX_SEED = 2**31 - 1
+
+
+def one_line(text: str) -> str:
+    """`text` with every control or format character escaped (a newline as \\n), so a
+    message that quotes a hostile file name or option is still exactly one line."""
+    return "".join(ascii(c)[1:-1] if unicodedata.category(c)[0] == "C" else c for c in str(text))
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad option as one line, not a usage block."""
 
     def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see --help)\n")
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 24 else text[:21] + "...")
+
+
+def _whole(low: int, high: int):
+    """An argparse type: a whole number in low..high, refused at parse time otherwise."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:  # also a number too long to convert
+            raise argparse.ArgumentTypeError(f"expects a whole number, not {_shown(text)}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in {low}..{high}, not {_shown(text)}")
+        return value
+
+    return parse
+
+
+def _int(text: str) -> int:
+    """argparse's int with a short message for text that is not one (or is thousands of
+    digits); the range is checked where the option is used."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a whole number, not {_shown(text)}") from None
 
 
 # What a field left unset (None) means, where it is not the architecture's default.
@@ -42,7 +78,7 @@ def _add_train(sub) -> None:
             p.add_argument(flag, action="store_true", help=f"(default {default})")
         else:
             unset = _UNSET_MEANS.get(name, "per architecture")
-            p.add_argument(flag, type=typ, default=default, metavar=typ.__name__.upper(),
+            p.add_argument(flag, type=_int if typ is int else typ, default=default, metavar=typ.__name__.upper(),
                            help=f"(default {default if default is not None else unset})")
 
 
@@ -50,10 +86,16 @@ def _cmd_train(args) -> int:
     from training.config import TrainConfig, field_parsers
 
     cfg = TrainConfig(**{k: getattr(args, k) for k in field_parsers()})
+    from training.distribute import is_chief, read_tf_config
     from training.train import train
 
     run_dir = train(cfg)
-    print(f"run saved in {run_dir}")
+    if is_chief(cfg.strategy):
+        print(f"run saved in {one_line(run_dir)}")
+    else:
+        task = read_tf_config()
+        print(f"this worker ({task.name}) trained its share of the run and wrote nothing; "
+              f"the chief ({task.chief_name()}) saves the run in its --out")
     return 0
 
 
@@ -112,37 +154,38 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("encoder", help="train an encoder (image -> latent) for a run's generator, export it to ONNX")
     p.add_argument("run_dir")
     p.add_argument("--out", required=True, help="the .onnx file to write, named GENERATOR.encoder.onnx")
-    p.add_argument("--epochs", type=int, default=2, help="passes over the real training digits")
+    p.add_argument("--epochs", type=_whole(1, 1000), default=2, help="passes over the real training digits")
     p.add_argument("--data", default=None, help="MNIST folder (default: the run's, else MNIST_DIR)")
     p.add_argument("--generator", default=None,
                    help="file name of the generator it belongs to (default: --out's name without .encoder)")
     p.add_argument("--cluster-temperature", type=float, default=None,
                    help="self-conditioned runs: the temperature the generator was exported z-only with "
                         "(default: as export's default)")
-    p.add_argument("--train-samples", type=int, default=0, help="real digits to train on (0: all)")
+    p.add_argument("--train-samples", type=_whole(0, 1_000_000), default=0, help="real digits to train on (0: all)")
     p.add_argument("--best", action="store_true",
                    help="for the generator exported with export --best (the run's best.npz)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0)
 
     p = sub.add_parser("evaluate", help="FID, Inception-score analogue and class balance of a generator")
     p.add_argument("model")
-    p.add_argument("--n", type=int, default=10_000, help="samples (and real images) to compare")
+    p.add_argument("--n", type=_int, default=10_000, help="samples (and real images) to compare")
     p.add_argument("--classifier", default=None, help="classifier.onnx (default: the shipped one)")
     p.add_argument("--data", default=None, help="MNIST folder (default: MNIST_DIR)")
     p.add_argument("--json", default=None, help="where to write the results (default: beside the model)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--paths", type=int, default=1000, help="slerp paths for the smoothness measure")
-    p.add_argument("--ppl-samples", type=int, default=10_000, help="samples for the perceptual path length")
+    p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0)
+    p.add_argument("--paths", type=_int, default=1000, help="slerp paths for the smoothness measure")
+    p.add_argument("--ppl-samples", type=_int, default=10_000, help="samples for the perceptual path length")
     p.add_argument("--embed", action="store_true", help="also write the results into the model's metadata")
 
     p = sub.add_parser("classifier", help="train the evaluation classifier and export it to ONNX")
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=_whole(1, 1000), default=5)
     p.add_argument("--data", default=None)
     p.add_argument("--out", default="exported_models/classifier.onnx")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0)
 
     p = sub.add_parser("bench", help="training steps/s of each architecture vs the plain tf.function loop")
-    p.add_argument("--steps", type=int, default=234, help="steps per timed round (234: an MNIST epoch at batch 256)")
+    p.add_argument("--steps", type=_whole(1, 100_000), default=234,
+                   help="steps per timed round (234: an MNIST epoch at batch 256)")
     p.add_argument("--arch", nargs="*", default=None)
 
     p = sub.add_parser("plot", help="draw a run's losses, D's beliefs and estimated FID into curves.png")
@@ -170,14 +213,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except user_errors as e:
-        print(f"digit-train: error: {e}", file=sys.stderr)
+        print(f"digit-train: error: {one_line(e)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"digit-train: interrupted; {_after_interrupt(args)}", file=sys.stderr)
+        print(f"digit-train: interrupted; {one_line(_after_interrupt(args))}", file=sys.stderr)
         return 130
     except OSError as e:  # disk full, a file cut away under us: one line, not a traceback
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-        print(f"digit-train: error: {where}{e.strerror or e}", file=sys.stderr)
+        print(f"digit-train: error: {one_line(where)}{one_line(e.strerror or e)}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -17,7 +17,9 @@ import time
 
 import numpy as np
 
-from training.config import ARCH_NAMES, TrainConfig
+from training.config import ARCH_NAMES, ConfigError, TrainConfig
+
+MAX_STEPS = 100_000  # a round of over 400 MNIST epochs; more only postpones the answer
 
 
 def _batches(batch_size: int, steps: int, seed: int = 0):
@@ -137,12 +139,12 @@ def run(steps: int, archs: list[str], rounds: int = 5) -> dict:
 
 
 def main(args) -> int:
-    archs = args.arch or list(ARCH_NAMES)
+    archs = list(dict.fromkeys(args.arch or ARCH_NAMES))  # each architecture once, in the order given
     unknown = [a for a in archs if a not in ARCH_NAMES]
     if unknown:
-        from training.config import ConfigError
-
-        raise ConfigError(f"unknown --arch {unknown[0]!r}; choose from {', '.join(ARCH_NAMES)}")
+        raise ConfigError(f"unknown --arch {unknown[0][:20]!r}; choose from {', '.join(ARCH_NAMES)}")
+    if isinstance(args.steps, bool) or not 1 <= args.steps <= MAX_STEPS:  # a rate needs a positive count
+        raise ConfigError(f"--steps must be between 1 and {MAX_STEPS}")
     r = run(args.steps, archs)
     print(f"reference plain tf.function loop (mlp, batch 256): {r['reference_loop_steps_per_s']} steps/s")
     for a in archs:
