@@ -66,7 +66,8 @@ def _read_text(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise MetricsLogError(f"{shown(path)}: the metrics log is not UTF-8 text; not a metrics log of ours") from None
+        raise MetricsLogError(f"{shown(path)}: cannot read the metrics log as UTF-8 text; "
+                              "not a metrics log of ours") from None
 
 
 def _int(text: str) -> int:
@@ -84,9 +85,7 @@ def _parse_row(path: Path, number: int, line: str) -> dict:
     except ValueError as e:
         why = "holds an integer too long for a number" if "too long" in str(e) else "is not JSON"
         raise MetricsLogError(f"{where} {why}; not a metrics log of ours") from None
-    if not isinstance(row, dict):
-        raise MetricsLogError(f"{where} is not a JSON object; not a metrics log of ours")
-    epoch = row.get("epoch")
+    epoch = row.get("epoch") if isinstance(row, dict) else None
     if isinstance(epoch, bool) or not isinstance(epoch, int) or not 1 <= epoch <= MAX_EPOCH:
         raise MetricsLogError(f"{where} has no integer epoch in 1..{MAX_EPOCH}; not a metrics log of ours")
     return row

@@ -89,10 +89,13 @@ def plot_run(run_dir: Path, out: Path | None = None) -> Path:
     default = out is None
     out = Path(run_dir) / "curves.png" if default else Path(out)
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)  # as export does: --out may name a new folder
         write_atomic(out, lambda f: fig.savefig(f, format="png", dpi=100, metadata={"Software": SOFTWARE}),
                      replace=lambda existing: _ours(existing, default))
     except OutputError as e:
         raise PlotError(str(e)) from None
+    except OSError as e:  # the folder could not be made
+        raise PlotError(f"--out {shown(out)}: cannot make its folder ({e.strerror or e}); nothing was written") from None
     return out
 
 
