@@ -5,6 +5,8 @@
     digit-studio --screenshot shot.png   # render the main window to a PNG and exit
     digit-studio --self-test             # load the default model offscreen, print JSON, exit
 
+    DIGIT_STUDIO_PIN_CPUS=1 digit-studio  # opt-in CPU pinning (desktop_app/pinning.py)
+
 Imports are kept to what the first painted frame needs (Qt widgets, NumPy, ONNX Runtime);
 Pillow loads only on export.
 """
@@ -76,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     from .core.probe_process import prepare
 
     prepare()
+    # Process-level tuning, opt-in: the one place it is switched on.
+    from .pinning import install_from_env
+
+    install_from_env()
     from .views.app import run
 
     return run(args)

@@ -1,4 +1,5 @@
-"""Benchmark the real main window (offscreen): `python -m desktop_app.bench [MODEL] [--quick]`.
+"""Benchmark the real main window (offscreen): `python -m desktop_app.bench [MODEL] [--quick]
+[--pinning off|on]`.
 
 Prints progress to stderr and one JSON object as its last stdout line:
 
@@ -20,6 +21,10 @@ Prints progress to stderr and one JSON object as its last stdout line:
   the background, the baseline of the busy figures (a frame after a pause is slower);
 * infer_batch1_us / infer_batch64_us: median `Generator.generate` time;
 * peak_rss_mb: this process's peak resident memory after all of the above.
+
+`--pinning on` measures with the opt-in CPU pinning (desktop_app/pinning.py), in this
+process and in the cold-start children; off (the default, as the app runs unless
+DIGIT_STUDIO_PIN_CPUS=1) without. The JSON says which (`cpu_pinning`).
 
 Targets (a 2-core machine): p99 ≤ 4 ms single, ≤ 10 ms grid, ≥ 120 fps,
 cold start ≤ 1.0 s, peak RSS ≤ 200 MB; while busy, p99 ≤ 5 ms single and ≤ 12 ms grid.
@@ -51,14 +56,17 @@ def _log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def cold_start(model: Path, runs: int = 3) -> list[float]:
+def cold_start(model: Path, runs: int = 3, pinning: bool = False) -> list[float]:
     """Seconds from spawn to first paint of fresh app processes (first run is a warm-up)."""
+    from .pinning import ENV
+
+    env = {**os.environ, ENV: "1" if pinning else "0"}
     times = []
     for i in range(runs + 1):
         start = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "desktop_app", str(model), "--exit-after-first-paint"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
         line = proc.stdout.readline()
         elapsed = time.perf_counter() - start
         proc.wait(timeout=30)
@@ -177,12 +185,17 @@ def peak_rss_mb() -> float | None:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def run(model: Path, quick: bool = False) -> dict:
+def run(model: Path, quick: bool = False, pinning: bool = False) -> dict:
     # 600 frames each: the p99 of 600 is their 7th-slowest frame (of 200, the 3rd-slowest,
     # which one hiccup of a shared machine decides).
     n_single, n_grid, drag_s = (60, 30, 0.5) if quick else (600, 600, 2.0)
-    _log(f"cold start: {model}")
-    cold = cold_start(model, runs=1 if quick else 3)
+    from .core import placement
+    from .pinning import CpuPinning
+
+    # Before the window: its threads (the frame helper, background work) start under it.
+    placement.install(CpuPinning() if pinning else None)
+    _log(f"cold start: {model} (CPU pinning {'on' if pinning else 'off'})")
+    cold = cold_start(model, runs=1 if quick else 3, pinning=pinning)
     from .views.app import application, wait_for
     from .views.main_window import MainWindow
 
@@ -225,6 +238,7 @@ def run(model: Path, quick: bool = False) -> dict:
         single_busy, _ = slider_latencies(app, window, probe, n_single, BUSY_PERIOD_MS)
         busy_rounds = rounds[0]
     result = {
+        "cpu_pinning": pinning,
         "cold_start_s": round(statistics.median(cold), 3),
         "slider_latency_ms_p50": round(_percentile(single, 50), 3),
         "slider_latency_ms_p99": round(_percentile(single, 99), 3),
@@ -262,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model", nargs="?", type=Path,
                         help="generator .onnx (default: the shipped generator.onnx)")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
+    parser.add_argument("--pinning", choices=("off", "on"), default="off",
+                        help="measure with the opt-in CPU pinning (desktop_app/pinning.py) "
+                             "off (as the app runs by default) or on")
     args = parser.parse_args(argv)
     from .core.paths import default_generator
 
@@ -272,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     # Never read or write the user's real settings while benchmarking.
     settings = Path(tempfile.mkdtemp(prefix="digit-studio-bench-")) / "settings.ini"
     os.environ.setdefault("DIGIT_STUDIO_SETTINGS", str(settings))
-    print(json.dumps(run(model, args.quick)))
+    print(json.dumps(run(model, args.quick, args.pinning == "on")))
     return 0
 
 

@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from . import affinity, deadline
+from . import deadline, placement
 from .contract import ModelInfo
 from .model import ContractModel
 from .probe import call_seconds
@@ -88,17 +88,17 @@ class Generator(ContractModel):
                                  ) from None
 
     def _run_split(self, z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-        """Both halves at once, on different CPUs (affinity.py): ORT releases the GIL and a
-        session may run concurrently."""
+        """Both halves at once: ORT releases the GIL and a session may run concurrently.
+        Where each half runs is the installed placement's business (placement.py)."""
         h = len(z) // 2
-        with affinity.held_apart() as theirs:
+        with placement.current().split() as theirs:
             other = self._helper.submit(self._run_half, theirs, z[h:],
                                         None if weights is None else weights[h:])
             first = self._run(self._session, z[:h], None if weights is None else weights[:h])
             return np.concatenate([first, other.result()])
 
-    def _run_half(self, cpus, z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-        affinity.hold_to(cpus)
+    def _run_half(self, token, z: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        placement.current().helper(token)
         return self._run(self._session, z, weights)
 
     def generate(self, z: np.ndarray, class_weights: np.ndarray | Sequence | None = None

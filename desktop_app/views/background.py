@@ -18,21 +18,22 @@ from typing import Callable
 
 from PySide6.QtCore import QObject
 
-from ..core import affinity
+from ..core import placement
 
 BACKGROUND_NICENESS = 10  # below the UI thread's priority, above idle
 
 
 def lower_priority() -> None:
-    """Make the calling thread yield to the UI thread (Linux: per-thread niceness, and the
-    frame helper's CPUs only, see `affinity`; elsewhere a no-op, which only costs
-    smoothness while background work runs)."""
+    """Make the calling thread yield to the UI thread (Linux: per-thread niceness;
+    elsewhere a no-op, which only costs smoothness while background work runs), and keep
+    to the CPUs the installed placement gives background work (core/placement.py: none,
+    unless the app was asked to pin)."""
     if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
         except OSError:
             pass
-    affinity.hold_to(affinity.background_cpus())
+    placement.current().background()
 
 
 class BackgroundJobs:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import threading
 
 import numpy as np
-import pytest
 
-from desktop_app.core import affinity
 from desktop_app.core.directions import compute_directions
 from desktop_app.core.generator import Generator
 
@@ -62,84 +59,3 @@ def _directions_until(gen, stop: threading.Event) -> None:
         compute_directions(gen, samples=256, should_stop=stop.is_set)
     except Cancelled:
         pass
-
-
-def _in_thread(fn):
-    """Run `fn` on a fresh thread (its CPU mask is its own) and return what it returned."""
-    out = {}
-    t = threading.Thread(target=lambda: out.update(value=fn()))
-    t.start()
-    t.join(30)
-    return out["value"]
-
-
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
-                    reason="needs Linux thread affinity and two CPUs")
-def test_a_split_frame_holds_its_halves_to_different_cpus_and_gives_the_mask_back(model_dir):
-    gen = Generator.from_path(model_dir / "generator.onnx")
-    allowed = os.sched_getaffinity(0)
-    seen = {}
-    run_half = gen._run_half
-
-    def spying(cpus, z, w):  # the helper's half, as it runs
-        out = run_half(cpus, z, w)
-        seen["helper"] = os.sched_getaffinity(0)
-        return out
-
-    def frame():
-        gen._run_half = spying
-        run = gen._run
-
-        caller = threading.get_ident()
-
-        def main_half(session, z, w):
-            if threading.get_ident() == caller:
-                seen["caller"] = os.sched_getaffinity(0)
-            return run(session, z, w)
-
-        gen._run = main_half
-        images = gen.generate(*_inputs(gen, 64))
-        return images, os.sched_getaffinity(0)
-
-    images, after = _in_thread(frame)
-    assert images.shape == (64, 28, 28)
-    assert seen["caller"] and seen["helper"] and not seen["caller"] & seen["helper"]
-    assert seen["caller"] | seen["helper"] == allowed
-    assert after == allowed  # nothing the caller starts later inherits the narrow mask
-
-
-def test_on_one_cpu_nothing_is_pinned():
-    if not hasattr(os, "sched_setaffinity"):
-        pytest.skip("no thread affinity here")
-
-    def pinned_to_one():
-        one = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {one})
-        with affinity.held_apart() as theirs:
-            return theirs, os.sched_getaffinity(0), one
-
-    theirs, inside, one = _in_thread(pinned_to_one)
-    assert theirs is None and inside == {one}
-
-
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
-                    reason="needs Linux thread affinity and two CPUs")
-def test_background_work_keeps_to_the_helpers_cpus_below_the_uis_priority():
-    """Directions and digit search never share a CPU with the UI thread's half of a frame."""
-    from desktop_app.views.background import BACKGROUND_NICENESS, BackgroundJobs
-
-    def frame_masks():
-        with affinity.held_apart() as theirs:
-            return os.sched_getaffinity(0), theirs
-
-    caller, helper = _in_thread(frame_masks)
-    mine = os.sched_getaffinity(0)
-    jobs = BackgroundJobs("test-background")
-    seen = {}
-    jobs.submit(lambda token: seen.update(
-        cpus=os.sched_getaffinity(0),
-        nice=os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
-    jobs.shutdown(30)
-    assert seen["cpus"] == helper and not seen["cpus"] & caller
-    assert seen["nice"] >= BACKGROUND_NICENESS
-    assert os.sched_getaffinity(0) == mine  # the thread that submitted keeps its own mask
