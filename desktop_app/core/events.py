@@ -36,6 +36,7 @@ class Change(StrEnum):
     BOOKMARKS = "bookmarks"
     COMPARE = "compare"
     PLAYBACK = "playback"
+    CLUSTER_DIGITS = "cluster_digits"  # which digit each cluster mostly draws is known
 
 
 Listener = Callable[[Change], None]

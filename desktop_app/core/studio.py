@@ -22,6 +22,7 @@ import numpy as np
 
 from . import class_fit, frames, keyframes as kf, variations as var
 from .classifier import Classifier, Verdict
+from .cluster_digits import ClusterDigit
 from .directions import Directions
 from .events import Change, Evented
 from .files import LatentFile
@@ -63,6 +64,8 @@ class Studio(Evented):
         self._model_serial = 0  # which generator directions belong to
         self._directions: Directions | None = None
         self._directions_cache: dict[bytes, Directions] = {}
+        self._classes_serial = 0  # which generator and classifier cluster digits are for
+        self._cluster_digits: tuple[ClusterDigit, ...] | None = None
 
     # -- read-only state ------------------------------------------------------------------
     generator = property(lambda self: self._generator)
@@ -81,6 +84,8 @@ class Studio(Evented):
     mode = property(lambda self: self._mode, doc="Playback: once, loop or pingpong.")
     directions = property(lambda self: self._directions,
                           doc="The principal directions the sliders move along now.")
+    cluster_digits = property(lambda self: self._cluster_digits,
+                              doc="The digit each cluster mostly draws (None: not known).")
 
     def _on_state_changed(self, reason: Change) -> None:
         if self._quiet:
@@ -107,6 +112,7 @@ class Studio(Evented):
         reset = False
         self._model_serial += 1
         self._directions, self._directions_cache = None, {}
+        self._forget_cluster_digits()
         with self._quietly():
             if kept:
                 reset = old.clear_directions()
@@ -143,6 +149,7 @@ class Studio(Evented):
 
     def set_classifier(self, classifier: Classifier | None) -> None:
         self._classifier = classifier
+        self._forget_cluster_digits()
         self._emit(Change.CLASSIFIER)
 
     def set_compare(self, generator: Generator | None) -> str | None:
@@ -182,6 +189,29 @@ class Studio(Evented):
         if not (self.ready and self._generator.conditional):
             return None
         return self._state.class_weights
+
+    # -- which digit each cluster draws ---------------------------------------------------
+    def _forget_cluster_digits(self) -> None:
+        self._classes_serial += 1
+        self._cluster_digits = None
+
+    def cluster_digits_wanted(self) -> tuple[int, Generator, Classifier] | None:
+        """(serial, generator, classifier) when a model whose classes are clusters and a
+        classifier are loaded and what each cluster draws is not known yet; else None."""
+        if not self.clusters or self._classifier is None or self._cluster_digits is not None:
+            return None
+        return self._classes_serial, self._generator, self._classifier
+
+    def offer_cluster_digits(self, serial: int, digits) -> bool:
+        """A result of `core.cluster_digits` for `serial` (see `cluster_digits_wanted`):
+        adopted unless the generator or classifier changed since. True when adopted."""
+        digits = tuple(digits)
+        if serial != self._classes_serial or not self.clusters \
+                or len(digits) != self._generator.num_classes:
+            return False
+        self._cluster_digits = digits
+        self._emit(Change.CLUSTER_DIGITS)
+        return True
 
     # -- principal directions -------------------------------------------------------------
     def directions_wanted(self) -> tuple[int, np.ndarray | None] | None:

@@ -3,7 +3,9 @@ a blend of two digits (the mixer: "70 % 3 + 30 % 8"), and the digit-morph shortc
 
 The classes are the ten digits, or, for a generator whose classes are clusters, its k
 clusters (`set_classes`): then there are k buttons in rows of ten, named "cluster c" in
-every caption and tooltip, and the spin boxes range over 0..k-1.
+every caption and tooltip, and the spin boxes range over 0..k-1. Once the classifier has
+told which digit each cluster mostly draws (`set_hints`), each cluster's button shows it in
+small type under its number ("≈7"), and its tooltip says it in words.
 
 It is the view of the class weights (core/weights.py): it emits what the user asked for
 and shows, without emitting, the weights of the frame on screen (`show_weights`).
@@ -11,18 +13,71 @@ and shows, without emitting, the weights of the frame on screen (`show_weights`)
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPaintEvent, QPalette
 from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QScrollArea, QSizePolicy, QSlider, QSpinBox,
-                               QVBoxLayout, QWidget)
+                               QStyle, QStyleOptionButton, QStylePainter, QVBoxLayout,
+                               QWidget)
 
+from ..core.cluster_digits import ClusterDigit
 from ..core.weights import class_name, class_noun, describe, mix, mixer_view
 
 BUTTONS_PER_ROW = 10
 # More rows than this scroll (100 clusters are ten rows): the tabs below keep their room.
 MAX_VISIBLE_ROWS = 3
 _SPACING = 2
+
+
+class ClassButton(QPushButton):
+    """A class's button: its number, and under it in small type a hint ("≈7"), if any."""
+
+    def __init__(self, c: int, parent: QWidget | None = None):
+        super().__init__(str(c), parent)
+        self.hint = ""
+        self._small = QFont(self.font())
+        self._small.setPointSizeF(max(6.0, self.font().pointSizeF() * 0.75))
+
+    def set_hint(self, hint: str) -> None:
+        if hint != self.hint:
+            self.hint = hint
+            self.updateGeometry()
+            self.update()
+
+    def _two_lines(self, hint: QSize) -> QSize:
+        """`hint` tall enough for the number over the hint (a few px more than one line)."""
+        if not self.hint:
+            return hint
+        block = self.fontMetrics().height() + QFontMetrics(self._small).height()
+        return QSize(hint.width(), max(hint.height(), block + 2))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return self._two_lines(super().sizeHint())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return self._two_lines(super().minimumSizeHint())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        if not self.hint:
+            super().paintEvent(event)
+            return
+        painter = QStylePainter(self)
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        option.text = ""  # the bevel only; the two lines are drawn below
+        painter.drawControl(QStyle.ControlElement.CE_PushButton, option)
+        big, small = self.fontMetrics().height(), QFontMetrics(self._small).height()
+        top = (self.height() - big - small) // 2
+        centre = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
+        painter.setPen(self.palette().color(QPalette.ColorRole.ButtonText))
+        painter.drawText(QRect(0, top, self.width(), big), centre, self.text())
+        painter.setFont(self._small)
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(QRect(0, top + big, self.width(), small), centre, self.hint)
+        painter.end()
 
 
 def _digit_box(value: int) -> QSpinBox:
@@ -43,6 +98,7 @@ class DigitChooserWidget(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.num_classes, self.clusters = 10, False
+        self.hints: tuple[ClusterDigit, ...] = ()  # what each cluster mostly draws
         # The weights the controls show now; None once the user touched them, or after a
         # rebuild. Every frame calls show_weights, and a drag rarely changes the class.
         self._shown: np.ndarray | None = None
@@ -104,26 +160,20 @@ class DigitChooserWidget(QWidget):
         for button in self.group.buttons():
             self.group.removeButton(button)
             self._grid.removeWidget(button)
+            button.hide()  # gone now, not at the next turn of the event loop
             button.deleteLater()
+        self.hints = ()
         rows = -(-k // BUTTONS_PER_ROW)
         for c in range(k):
-            button = QPushButton(str(c))
+            button = ClassButton(c)
             button.setCheckable(True)
             # Narrower when a vertical scroll bar takes its share of the row.
             button.setMinimumWidth(28 if rows <= MAX_VISIBLE_ROWS else 22)
             # Ignore the style's wide push-button hint: ten of them would squeeze the digit.
             button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            if self.clusters:
-                key = f" (key {c})" if c < 10 else ""
-                button.setToolTip(f"Draw cluster {c}{key}: one of the k-means clusters the "
-                                  f"model was trained on, not a digit")
-            else:
-                button.setToolTip(f"Draw the digit {c} (key {c})")
             self.group.addButton(button, c)
             self._grid.addWidget(button, c // BUTTONS_PER_ROW, c % BUTTONS_PER_ROW)
-        row_height = self.group.buttons()[0].sizeHint().height()
-        shown = min(rows, MAX_VISIBLE_ROWS)
-        self.buttons_scroll.setFixedHeight(shown * row_height + (shown - 1) * _SPACING)
+        self._label_buttons()
         self.buttons_scroll.setVerticalScrollBarPolicy(
             Qt.ScrollBarPolicy.ScrollBarAsNeeded if rows > MAX_VISIBLE_ROWS
             else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -138,6 +188,34 @@ class DigitChooserWidget(QWidget):
                                    f"blend itself, from weighted class inputs")
         self.morph_button.setToolTip(f"Keyframes for the current latent drawn as the first "
                                      f"{noun}, then the second: play or scrub t to morph")
+
+    def _label_buttons(self) -> None:
+        """Tooltips and hints of the buttons, and the rows' height (a hint adds a line)."""
+        for button in self.group.buttons():
+            c = self.group.id(button)
+            hint = self.hints[c] if c < len(self.hints) else None
+            button.set_hint(hint.hint() if hint else "")
+            if self.clusters:
+                key = f" (key {c})" if c < 10 else ""
+                said = f". {hint.sentence(c)}" if hint else ""
+                button.setToolTip(f"Draw cluster {c}{key}: one of the k-means clusters the "
+                                  f"model was trained on, not a digit{said}")
+            else:
+                button.setToolTip(f"Draw the digit {c} (key {c})")
+        rows = -(-self.num_classes // BUTTONS_PER_ROW)
+        row_height = self.group.buttons()[0].sizeHint().height()
+        shown = min(rows, MAX_VISIBLE_ROWS)
+        self.buttons_scroll.setFixedHeight(shown * row_height + (shown - 1) * _SPACING)
+
+    def set_hints(self, hints: Sequence[ClusterDigit] | None) -> None:
+        """What each cluster mostly draws (one per class), or None/() for no hints."""
+        hints = tuple(hints or ()) if self.clusters else ()
+        if len(hints) != self.num_classes:
+            hints = ()
+        if hints == self.hints:
+            return
+        self.hints = hints
+        self._label_buttons()
 
     def class_name(self, c: int) -> str:
         """"digit 3" or "cluster 13", as this chooser names its classes."""

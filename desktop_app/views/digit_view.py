@@ -184,6 +184,13 @@ class DigitView(QWidget):
         zoom and shifted by the pan."""
         return self._fit_rect().translated(self._offset)
 
+    def placeholder_rect(self) -> QRect:
+        """Where the placeholder text goes: 16 px in from each side, less on a view too low
+        for that and a line of text (the in-betweens strip in a small window)."""
+        spare = (self.height() - self.fontMetrics().height()) // 2
+        m = max(0, min(16, spare))
+        return self.rect().adjusted(16, m, -16, -m)
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self._clamp_offset()
         super().resizeEvent(event)
@@ -193,7 +200,7 @@ class DigitView(QWidget):
         if self._image is None:
             painter.fillRect(self.rect(), _BACKGROUND)
             painter.setPen(_TEXT)
-            painter.drawText(self.rect().adjusted(16, 16, -16, -16),
+            painter.drawText(self.placeholder_rect(),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                              self._placeholder)
             painter.end()

@@ -24,7 +24,8 @@ class DirectionSlidersWidget(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
+        # A little room on the right: "+0.00σ" never touches the scroll bar.
+        self._layout.setContentsMargins(0, 0, 4, 0)
         self._layout.setSpacing(0)
         # Shows "Directions failed: <the error>", text from native code: literally.
         self.status = plain_label(QLabel("Open a model to find its principal directions."))

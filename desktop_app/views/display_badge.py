@@ -18,6 +18,7 @@ class DisplayBadge(QWidget):
         super().__init__(parent)
         # Keyframe names come from latent files: shown literally.
         self.label = plain_label(QLabel("Showing the current latent"))
+        self.label.setWordWrap(True)  # "Showing the path A → B → … at t": any length
         self.back_button = QPushButton("Back to current latent")
         self.back_button.setToolTip("Show the current latent instead of the path frame; "
                                     "editing any control also continues from this frame")

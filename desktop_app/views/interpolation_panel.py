@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout,
+                               QLabel, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
+                               QWidget)
 
 from .boxes import group
 from .float_slider import SliderRow
@@ -44,8 +45,9 @@ class InterpolationWidget(QWidget):
         self.method = QComboBox()
         self.method.addItem("Spherical (slerp)", "slerp")
         self.method.addItem("Linear (lerp)", "lerp")
-        self.method.setToolTip("How the latent moves between keyframes: slerp keeps digits "
-                               "crisp half-way, lerp takes the straight line")
+        self.method.setToolTip("Interpolation: how the latent moves between keyframes. "
+                               "Slerp keeps digits crisp half-way, lerp takes the straight "
+                               "line")
         self.t_slider = SliderRow("t", 0.0, 1.0, steps=1000, fmt="{:.3f}", name_width=14)
         self.t_slider.setToolTip("Where on the path: 0 is the first keyframe, 1 the last")
         self.play_button = QPushButton("Play")
@@ -73,26 +75,41 @@ class InterpolationWidget(QWidget):
         keys.addWidget(self.add_button, 1, 0)
         keys.addWidget(self.remove_button, 1, 1)
         keys.setColumnStretch(2, 1)
-        path = QGridLayout()
-        path.addWidget(QLabel("Interpolation"), 0, 0)
-        path.addWidget(self.method, 0, 1, 1, 4)
-        path.addWidget(self.t_slider, 1, 0, 1, 5)
-        path.addWidget(self.play_button, 2, 0)
-        path.addWidget(QLabel("Speed"), 2, 1, Qt.AlignmentFlag.AlignRight)
-        path.addWidget(self.speed, 2, 2)
-        path.addWidget(self.loop, 2, 3)
-        path.addWidget(self.pingpong, 2, 4)
-        path.addWidget(self.strip, 3, 0, 1, 5)
-        path.setRowStretch(3, 1)
+        # Three rows over the strip: how the latent moves and how playback repeats; where
+        # on the path; play and its speed. (The method's items say what they are: no
+        # label, which the narrowest right pane, in an 800-px window, has no room for.)
+        path = QVBoxLayout()
+        for widgets in ((self.method, self.loop, self.pingpong), (self.t_slider,),
+                        (self.play_button, QLabel("Speed"), self.speed)):
+            line = QHBoxLayout()
+            for widget in widgets:
+                line.addWidget(widget, 1 if widget in (self.method, self.t_slider) else 0)
+            if self.play_button in widgets:
+                line.addStretch(1)
+            path.addLayout(line)
+        path.addWidget(self.strip, 1)
         exports = QHBoxLayout()
         exports.addStretch(1)
         exports.addWidget(self.animation_button)
         exports.addWidget(self.strip_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
         # The panel's height goes to the thumbnails and the strip; exports sit at the bottom.
-        layout.addWidget(group("Keyframes", keys), 3)
-        layout.addWidget(group("Path", path), 2)
+        # Where the window is too low for both groups (a small window under three rows of
+        # cluster buttons) they scroll, up and down only, rather than squeeze.
+        content = QWidget()
+        body = QVBoxLayout(content)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(group("Keyframes", keys), 3)
+        body.addWidget(group("Path", path), 2)
+        self.scroll = QScrollArea()
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(content)
+        self.scroll.setMinimumWidth(content.minimumSizeHint().width()
+                                    + self.scroll.verticalScrollBar().sizeHint().width())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)  # the groups' frames clear the tab's frame
+        layout.addWidget(self.scroll, 1)
         layout.addLayout(exports)
 
         self.add_button.clicked.connect(self.addRequested)

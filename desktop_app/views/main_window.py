@@ -31,7 +31,8 @@ from . import shortcuts, undo_keys, window_layout
 from .bookmarks import BookmarksController
 from .directions_controller import DirectionsController
 from .compare import CompareController
-from .file_actions import FileActions
+from .cluster_digits import ClusterDigitsController
+from .file_actions import FileActions, FileHooks
 from .frame_scheduler import FrameScheduler
 from .history import History
 from .latent_controller import LatentController
@@ -79,7 +80,13 @@ class MainWindow(QMainWindow):
             self.studio, self.ui.direction_sliders, self.ui.busy, self)
         self.directions_controller.ready.connect(self.directionsReady)
         self.directions_worker = self.directions_controller.worker  # scripts, the bench
-        self.files = FileActions(self)
+        self.cluster_digits = ClusterDigitsController(self.studio, self.ui.digit_chooser,
+                                                      self.show_status, self)
+        self.files = FileActions(self.studio, self.settings, FileHooks(
+            open_model=self.open_model, record=self.history.record, pixels=self._frame_pixels,
+            period_s=lambda: self.playback.period_s, message=self.show_message,
+            status=self.statusBar().showMessage, quit=self.close), self)
+        self.menuBar().addMenu(self.files.menu)
         self.compare = CompareController(self.studio, self.ui.compare, self.files.folder,
                                          self.show_message, self.show_status, self)
         self._model_actions = self.files.model_actions + shortcuts.install(self)
@@ -270,6 +277,11 @@ class MainWindow(QMainWindow):
         self.ui.verdict.set_verdict(verdict)
         self.verdictUpdated.emit()
 
+    def _frame_pixels(self):
+        """The frame on screen, drawn up to date (what File exports and copies)."""
+        self.scheduler.flush()
+        return self.ui.digit_view.pixels()
+
     def flush_verdict(self) -> None:
         """Classify the last frame now (before screenshots, self-tests and assertions)."""
         if self._verdict_timer.isActive():
@@ -355,6 +367,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.directions_controller.shutdown()  # a running worker stops at its next batch
+        self.cluster_digits.shutdown()  # ... and this one at its next cluster
         if self.find is not None:
             self.find.shutdown()  # a running search stops at its next refinement step
         if self.training is not None:

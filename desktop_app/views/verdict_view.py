@@ -2,8 +2,10 @@
 
 The predicted digit drawn large, its confidence, and a ten-bar chart of the probabilities
 of digits 0-9, with the predicted digit's bar highlighted. It is one custom-painted widget
-of fixed size: a new verdict is a repaint of this widget only, never a relayout of the
-window, and the paint is a few rectangles and short texts (no charts library).
+of fixed height, as wide as its place allows between the narrowest that keeps all ten bars
+and their labels (`minimumSizeHint`) and 300 px: a new verdict is a repaint of this widget
+only, never a relayout of the window, and the paint is a few rectangles and short texts (no
+charts library).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from .plain_text import tooltip
 
 _SIZE = QSize(300, 52)
 _DIGIT_W = 46.0  # the large digit
-_TEXT_W = 78.0  # confidence and caption
+_TEXT_W = 70.0  # confidence and caption ("100%" in 17-px bold; the caption wraps)
 _LABEL_H = 13.0  # digit labels under the bars
 _GAP = 3.0
+_MIN_BAR_W = 9.0  # a bar wide enough for its label ("8") under it
 _BAR_IDLE = QColor(140, 140, 150)
 
 
@@ -31,8 +34,9 @@ class VerdictWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setFixedSize(_SIZE)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(_SIZE.height())
+        self.setMaximumWidth(_SIZE.width())
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._last: Verdict | None = None
         self._shown: tuple[float, ...] = ()
         self._message = ""
@@ -48,6 +52,11 @@ class VerdictWidget(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return _SIZE
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Ten bars of `_MIN_BAR_W` and their gaps beside the digit and its confidence."""
+        chart = 10 * _MIN_BAR_W + 9 * _GAP
+        return QSize(int(math.ceil(_DIGIT_W + _TEXT_W + chart + 2.0)), _SIZE.height())
 
     def set_available(self, available: bool, name: str = "", reason: str = "") -> None:
         """A classifier was (un)loaded: forget the old verdict; say why there is none

@@ -1,11 +1,17 @@
 """The main window's widgets (`Widgets`, a typed container) and where they sit.
 
-Left: messages, which frame is shown, the digit (and beside it, while comparing, the same
-latent drawn by a second model), view options (grid, variations and their radius, smooth)
-and the classifier's verdict. Right: the digit chooser (models that have a digit to choose)
-above the Explore, Interpolate, Bookmarks and Find a digit tabs (the last one filled on
-first use, see `MainWindow.show_find`). Status bar: temporary messages on the left; background work, the
-model and the frame time on the right. Controllers get the widgets they need from here.
+Left: messages, which frame is shown (and the smooth-upscaling option), the digit (and
+beside it, while comparing, the same latent drawn by a second model), the grid's options
+(grid, variations and their radius) and the classifier's verdict. Right: the digit chooser
+(models that have a digit to choose) above the Explore, Interpolate, Bookmarks and Find a
+digit tabs (the last one filled on first use, see `MainWindow.show_find`). Status bar
+(`StatusLine`): one message on the left, a note or the background work, whichever is
+newer; the model and the frame time on the right. Controllers get the widgets they need
+from here.
+
+Everything fits the declared minimum, 800×600 (tests/desktop_app/test_layout.py): the
+right pane's width is its widest tab's (every tab title whole), the left pane's the grid
+options beside the verdict's ten bars.
 """
 
 from __future__ import annotations
@@ -29,14 +35,15 @@ from .interpolation_panel import InterpolationWidget
 from .latent_controls import LatentControlsWidget
 from .latent_sliders import LatentSlidersWidget
 from .message_bar import MessageBar
-from .plain_text import plain_label
 from ..core.variations import DEFAULT_RADIUS, RADIUS_RANGE
 from .settings import APPLICATION
+from .status_line import ElidedLabel, StatusLine
 from .verdict_view import VerdictWidget
 
 EMPTY_TEXT = ("No model loaded.\n\nOpen a generator with File → Open (Ctrl+O), or drop a "
               ".onnx file here. Trained models are exported to exported_models/.")
 MIN_SIZE = (800, 600)  # the smallest window every control still fits in
+OPTIONS_WIDTH = 320  # the grid's options (and the radius slider) at most
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,10 @@ def build(w: QMainWindow) -> Widgets:
     left = QWidget()
     lv = QVBoxLayout(left)
     lv.addWidget(message_bar)
-    lv.addWidget(badge)
+    top = QHBoxLayout()
+    top.addWidget(badge, 1)
+    top.addWidget(smooth_box)  # how the picture below is drawn, beside what it shows
+    lv.addLayout(top)
     compare = ComparePanel()  # hidden until a second model is compared
     views = QHBoxLayout()
     main_pane = QVBoxLayout()
@@ -96,16 +106,18 @@ def build(w: QMainWindow) -> Widgets:
     views.addLayout(main_pane, 1)
     views.addWidget(compare, 1)
     lv.addLayout(views, 1)
+    # The grid's options in one narrow column beside the verdict: at 800 px wide both fit
+    # under the digit.
+    options = QWidget()
+    ov = QVBoxLayout(options)
+    ov.setContentsMargins(0, 0, 0, 0)
+    for widget in (grid_box, variations_box, radius):
+        ov.addWidget(widget)
+    ov.addStretch(1)
+    options.setMaximumWidth(OPTIONS_WIDTH)  # a wide window widens the digit, not these
     row = QHBoxLayout()
-    options = QVBoxLayout()
-    grid_row = QHBoxLayout()
-    grid_row.addWidget(grid_box)
-    grid_row.addWidget(variations_box)
-    options.addLayout(grid_row)
-    options.addWidget(radius)
-    options.addWidget(smooth_box)
-    options.addStretch(1)
-    row.addLayout(options, 1)
+    row.addWidget(options, 2)
+    row.addStretch(1)
     row.addWidget(verdict)
     lv.addLayout(row)
 
@@ -117,9 +129,11 @@ def build(w: QMainWindow) -> Widgets:
     directions_scroll = QScrollArea()
     directions_scroll.setWidgetResizable(True)
     directions_scroll.setWidget(direction_sliders)
-    directions_scroll.setMinimumHeight(120)
+    # Six rows of each at least: with 30 cluster buttons (three rows, each with its digit
+    # hint) above them, both still fit a 600-px-high window.
+    directions_scroll.setMinimumHeight(96)
     latent_sliders = LatentSlidersWidget()
-    latent_sliders.setMinimumHeight(80)
+    latent_sliders.setMinimumHeight(64)
     interpolation = InterpolationWidget()
     bookmarks = BookmarksWidget()
     explore = QWidget()
@@ -135,10 +149,14 @@ def build(w: QMainWindow) -> Widgets:
     find_tab = QScrollArea()
     find_tab.setWidgetResizable(True)
     tabs.addTab(find_tab, "Find a digit")
+    # Every tab's title in full: without scroll buttons the tab bar's width is a minimum.
+    tabs.setUsesScrollButtons(False)
     right = QWidget()
-    right.setMinimumWidth(320)
     rv = QVBoxLayout(right)
-    rv.setContentsMargins(0, 0, 0, 0)
+    # The left pane's margins on the window's sides (none at the splitter): the right
+    # pane's frames end inside the window, as the left pane's do.
+    margins = lv.contentsMargins()
+    rv.setContentsMargins(0, margins.top(), margins.right(), margins.bottom())
     rv.addWidget(digit_group)
     rv.addWidget(tabs, 1)
 
@@ -150,12 +168,12 @@ def build(w: QMainWindow) -> Widgets:
     splitter.setChildrenCollapsible(False)
     w.setCentralWidget(splitter)
     busy = BusyIndicator()
-    # The file name and `architecture` metadata: text from a file, shown literally.
-    model_label = plain_label(QLabel("No model"))
+    # The file name and `architecture` metadata: text from a file, shown literally (and
+    # elided where the window is too narrow for all of it).
+    model_label = ElidedLabel("No model")
     stats_label = ValueLabel("frame 888.88 ms · 8888 fps")
-    # Permanent widgets: temporary status messages never hide or overlap them.
-    for widget in (busy, model_label, stats_label):
-        w.statusBar().addPermanentWidget(widget)
+    # One note or the busy text on the left (the newer); these two always on the right.
+    w.setStatusBar(StatusLine(busy, [model_label, stats_label]))
     w.setMinimumSize(*MIN_SIZE)
     w.resize(1120, 740)
     return Widgets(message_bar, badge, digit_view, compare, grid_box, variations_box, radius,
