@@ -30,7 +30,12 @@ def one_line(text: str) -> str:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad option as one line, not a usage block."""
+    """argparse that reports a bad option as one line, not a usage block, and takes options
+    only as spelled in full (`--epoch 1` is refused, never read as --epochs)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see --help)\n")
@@ -66,26 +71,76 @@ def _int(text: str) -> int:
 # What a field left unset (None) means, where it is not the architecture's default.
 _UNSET_MEANS = {"data": "MNIST_DIR, else Keras' download", "d_width": "--width"}
 
+TRAIN_DESCRIPTION = """Train a GAN, or continue one (--resume).
+
+With no --recipe, --config or --arch, it trains --recipe default: the recipe of the shipped
+generator.onnx, exactly. Options given on the command line override a recipe or a replayed
+config; the defaults listed below are those of a plain config (used when --arch is given)."""
+
+
+def _default_text(name: str, default) -> str:
+    """What `train --help` says a field defaults to: its value, or each architecture's, and
+    the default recipe's where that differs."""
+    from training.config import ARCH_DEFAULTS, RECIPES
+
+    if default is None and name in ARCH_DEFAULTS["mlp"] | ARCH_DEFAULTS["cdcgan"]:
+        text = "per architecture: " + ", ".join(f"{arch} {values.get(name, '-')}"
+                                               for arch, values in ARCH_DEFAULTS.items())
+    elif default is None:
+        text = _UNSET_MEANS.get(name, "none")
+    else:
+        text = str(default)
+    recipe = RECIPES["default"].get(name)
+    if recipe is not None and recipe != default:
+        text += f"; --recipe default: {recipe}"
+    return text
+
 
 def _add_train(sub) -> None:
-    from training.config import TrainConfig, field_parsers
+    from training.config import RECIPES, TrainConfig, field_help, field_parsers
 
-    p = sub.add_parser("train", help="train a GAN (resumable)")
+    p = sub.add_parser("train", help="train a GAN (resumable)", description=TRAIN_DESCRIPTION,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--recipe", choices=list(RECIPES), default=argparse.SUPPRESS,
+                   help="a named recipe: default (the shipped generator), label-free (the shipped "
+                        "unconditional model), reference (the tutorial's MLP GAN)")
+    p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
+                   help="replay a run's config.json; options given here override it")
+    reasons = field_help()
     for name, (typ, nullable) in field_parsers().items():
         flag = "--" + name.replace("_", "-")
         default = TrainConfig.__dataclass_fields__[name].default
+        text = f"{reasons.get(name, '')} (default: {_default_text(name, default)})".strip()
         if typ is bool:
-            p.add_argument(flag, action="store_true", help=f"(default {default})")
+            p.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
         else:
-            unset = _UNSET_MEANS.get(name, "per architecture")
-            p.add_argument(flag, type=_int if typ is int else typ, default=default, metavar=typ.__name__.upper(),
-                           help=f"(default {default if default is not None else unset})")
+            p.add_argument(flag, type=_int if typ is int else typ, default=argparse.SUPPRESS,
+                           metavar=typ.__name__.upper(), help=text)
+
+
+def train_config(args):
+    """The TrainConfig a `train` command line asks for: a replayed --config, a --recipe
+    (the default one when neither they nor --arch are given), or a plain config, with the
+    options given on the command line on top."""
+    import dataclasses
+    import json
+
+    from training.config import ConfigError, TrainConfig, field_parsers, from_recipe, with_overrides
+
+    given = {k: v for k, v in vars(args).items() if k in field_parsers()}
+    recipe, config = getattr(args, "recipe", None), getattr(args, "config", None)
+    if recipe and config:
+        raise ConfigError("--recipe and --config both say what to train; give one of them")
+    if config:
+        base = TrainConfig.load(config)
+        return TrainConfig(**with_overrides(json.loads(base.to_json()), given)) if given else base
+    if recipe or "arch" not in given:
+        return from_recipe(recipe or "default", given)
+    return dataclasses.replace(TrainConfig(), **given) if given else TrainConfig()
 
 
 def _cmd_train(args) -> int:
-    from training.config import TrainConfig, field_parsers
-
-    cfg = TrainConfig(**{k: getattr(args, k) for k in field_parsers()})
+    cfg = train_config(args)
     from training.distribute import is_chief, read_tf_config
     from training.train import train
 
@@ -195,7 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's C++ log (its oneDNN and CPU-feature banners, "remapper failed" on every
+    # cdcgan graph, which it then runs unfused) is noise to a user; Python errors still show.
+    # TF_CPP_MIN_LOG_LEVEL=0 brings it back.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = build_parser().parse_args(argv)
     from training.checkpoint import CheckpointError
     from training.config import ConfigError
@@ -216,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"digit-train: error: {one_line(e)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        if sys.stdout.isatty():  # the progress bar's line has no newline yet
+            print(flush=True)
         print(f"digit-train: interrupted; {one_line(_after_interrupt(args))}", file=sys.stderr)
         return 130
     except OSError as e:  # disk full, a file cut away under us: one line, not a traceback

@@ -58,11 +58,39 @@ class EpochSeconds(keras.callbacks.Callback):
             logs["seconds"] = round(time.perf_counter() - self._t0, 3)
 
 
+class RunEta(keras.callbacks.Callback):
+    """Before each epoch after the first, one line: how many epochs are done and about how
+    long the rest of the run will take (the mean wall time of this session's epochs, the
+    estimates and sample grids included), beside the progress bar's per-epoch estimate."""
+
+    def __init__(self, epochs: int, first_epoch: int, print_fn=print):
+        super().__init__()
+        self.epochs, self.first_epoch, self.print_fn = epochs, first_epoch, print_fn
+        self._t0 = time.monotonic()
+
+    def on_train_begin(self, logs=None):
+        self._t0 = time.monotonic()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        done = epoch - self.first_epoch
+        if done < 1:
+            return
+        left = (time.monotonic() - self._t0) / done * (self.epochs - epoch)
+        self.print_fn(f"run: {epoch} of {self.epochs} epochs done; about {_duration(left)} left for the run",
+                      flush=True)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
 class LearningRateDecay(keras.callbacks.Callback):
     """Sets both optimizers' learning rate at each epoch's start (`config.lr_factor`).
 
     The rate is a function of the epoch alone, so a resumed run picks up the same schedule.
-    With a decay window, the epoch's rate goes into `logs["lr"]` for the metrics log.
+    The epoch's rate goes into `logs["lr"]` for the metrics log, progress bar and TensorBoard.
     """
 
     def __init__(self, base_lr: float, epochs: int, decay_epochs: int):
@@ -76,7 +104,7 @@ class LearningRateDecay(keras.callbacks.Callback):
             opt.learning_rate = self._lr
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is not None and self.decay_epochs:
+        if logs is not None:  # every run logs its rate, constant or decayed
             logs["lr"] = self._lr
 
 

@@ -42,29 +42,30 @@ _LIMIT_REASONS = {"latent_dim": " (the model contract's maximum)"}
 
 @dataclass(frozen=True)
 class TrainConfig:
-    arch: str = "dcgan"  # the best quality per CPU-minute we measured; "mlp" is the reference
-    epochs: int = 30  # enough for the DCGAN to converge on MNIST
-    batch_size: int | None = None  # None: the architecture's default (ARCH_DEFAULTS)
-    lr: float | None = None  # None: the architecture's default
+    arch: str = "dcgan"  # mlp (the tutorial's reference) | dcgan (any digit) | cdcgan (the digit asked for)
+    epochs: int = 30  # passes over the training images; 30 is enough for the DCGANs to converge
+    batch_size: int | None = None  # images per step (the architecture's default when unset)
+    lr: float | None = None  # Adam's learning rate for both networks
     beta_1: float | None = None  # Adam's first moment; 0.5 is the DCGAN paper's value
     latent_dim: int = 100  # the reference recipe's latent size
     width: int | None = None  # DCGAN channels at 14x14 (twice that at 7x7); the MLP ignores it
-    d_width: int | None = None  # the discriminator's width (None: --width); never exported
+    d_width: int | None = None  # the discriminator's width; it is never exported, so it costs training time only
     minibatch_stddev: bool = False  # D sees each batch's feature spread (fights mode collapse)
     loss: str = "bce"  # bce: the recipe's non-saturating loss | hinge: the projection discriminator's (DCGANs)
-    precision: str = "auto"  # auto (bf16 on Ampere+ GPUs, else float32) | float32 | bf16
-    clusters: int = 0  # cdcgan only: >0 conditions on k-means clusters of the pixels, no labels
+    precision: str = "auto"  # float32 | bf16 | auto (bf16 on Ampere-or-newer GPUs, else float32)
+    clusters: int = 0  # cdcgan, no labels: K > 0 conditions on K k-means clusters of the images instead
     cluster_space: str = "pixels"  # pixels | deskewed: what k-means clusters (deskewed: purer clusters)
-    ema: float | None = None  # generator weight EMA decay; 0 disables; smooths GAN jitter
+    ema: float | None = None  # decay of the exported generator's weight average (0: none); smooths GAN jitter
     lr_decay_epochs: int = 0  # the last N epochs lower both learning rates linearly towards 0 (0: constant)
     seed: int = 0  # one seed drives weights, shuffling and noise
-    data: str | None = None  # MNIST folder; None: MNIST_DIR, then keras.datasets download
-    out: str = "runs/default"  # run folder: config, checkpoint, samples, metrics
+    data: str | None = None  # MNIST's folder, an .npz, or a folder of your own digit images (docs/training.md)
+    out: str = "runs/default"  # the run folder: config, checkpoint, samples, metrics (docs/run-folder.md)
     device: str = "auto"  # auto | cpu | gpu
-    strategy: str = "auto"  # auto | one | mirrored | multiworker (tf.distribute; README)
+    strategy: str = "auto"  # auto | one | mirrored | multiworker: how devices share a step (docs/training.md)
     train_samples: int = 0  # 0: all 60,000; a smaller number is for smoke tests
-    steps_per_execution: int = 8  # steps per tf.function call (at most; tiles each epoch exactly)
-    resume: bool = False  # continue from the last complete epoch in `out`
+    max_steps: int = 0  # >0: a smoke run of at most N steps per epoch (trains on the first N x batch images)
+    steps_per_execution: int = 8  # steps per compiled call (at most; tiles each epoch exactly): speed only
+    resume: bool = False  # continue the run in --out from its last finished epoch
     estimate_every: int = 1  # epochs between FID/IS estimates (0: off); about 1 s on 2 cores, the curve to watch
     peer_timeout: float = 300.0  # multiworker: seconds to wait for the other workers before giving up
 
@@ -107,6 +108,8 @@ class TrainConfig:
             raise ConfigError("--peer-timeout must be between 1 and 86400 seconds")
         if self.ema is not None and not 0 <= self.ema < 1:
             raise ConfigError("--ema must be in [0, 1)")
+        if not 0 <= self.max_steps <= MAX_TRAIN_SAMPLES:
+            raise ConfigError(f"--max-steps must be 0 (whole epochs) or a number of steps, at most {MAX_TRAIN_SAMPLES}")
         if not 0 <= self.train_samples <= MAX_TRAIN_SAMPLES:
             raise ConfigError(f"--train-samples must be 0 (all) or positive, at most {MAX_TRAIN_SAMPLES}")
         if not 0 <= self.lr_decay_epochs <= self.epochs:
@@ -203,3 +206,53 @@ def field_parsers() -> dict[str, tuple[type, bool]]:
         base = next(t for t in types if t is not type(None))
         out[f.name] = (base, type(None) in types)
     return out
+
+
+# Named recipes (`train --recipe NAME`): the exact settings of the shipped models, so a
+# user reproduces them with one word. Command-line options override a recipe's fields.
+RECIPES: dict[str, dict[str, Any]] = {
+    # exported_models/generator.onnx: digits on demand (class weights), 30 epochs, the last 10 decayed
+    "default": dict(arch="cdcgan", width=48, precision="float32", epochs=30, lr_decay_epochs=10,
+                    ema=0.995, seed=1, batch_size=128),
+    # exported_models/unconditional.onnx: no labels; 30 k-means clusters of the deskewed images
+    "label-free": dict(arch="cdcgan", clusters=30, cluster_space="deskewed", width=48, precision="float32",
+                       epochs=30, lr_decay_epochs=10, ema=0.998, seed=0, batch_size=128),
+    # the reference MLP GAN of the original MNIST GAN tutorial (not shipped; docs/results.md)
+    "reference": dict(arch="mlp", epochs=200),
+}
+
+
+def from_recipe(name: str, overrides: dict[str, Any]) -> TrainConfig:
+    """The recipe `name` with `overrides` (what the command line gave) on top.
+
+    A recipe's learning-rate decay keeps its share of the epochs: `--recipe default
+    --epochs 6` decays the last 2 (10 of 30), unless --lr-decay-epochs is given too.
+    """
+    if name not in RECIPES:
+        raise ConfigError(f"unknown --recipe {name!r}; choose one of {', '.join(RECIPES)}")
+    return TrainConfig(**with_overrides(RECIPES[name], overrides))
+
+
+def with_overrides(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """`base` (a recipe's or a replayed run's fields) with `overrides` on top. A new
+    --epochs without --lr-decay-epochs keeps the decayed share of the run: 10 of 30 epochs
+    becomes 2 of 6."""
+    fields_ = {**base, **overrides}
+    epochs, decay = base.get("epochs", TrainConfig.epochs), base.get("lr_decay_epochs", 0)
+    if "epochs" in overrides and "lr_decay_epochs" not in overrides and decay:
+        fields_["lr_decay_epochs"] = min(overrides["epochs"], round(overrides["epochs"] * decay / epochs))
+    return fields_
+
+
+def field_help() -> dict[str, str]:
+    """Each field's one-line reason, as written beside its default in `TrainConfig` above
+    (the one place it is written): `train --help` shows them."""
+    import inspect
+    import re
+
+    try:
+        source = inspect.getsource(TrainConfig)
+    except (OSError, TypeError):  # no source (a frozen build): help without reasons
+        return {}
+    pattern = re.compile(r"^\s+(\w+): [^=]+= .+?  # (.+)$")
+    return {m[1]: m[2].strip() for m in map(pattern.match, source.splitlines()) if m}

@@ -37,10 +37,14 @@ class DataError(Exception):
 
 @dataclass(frozen=True)
 class Mnist:
+    """Training data in MNIST's form: MNIST itself, or the user's own digits."""
+
     train_images: np.ndarray  # (n, 28, 28) uint8
-    train_labels: np.ndarray  # (n,) uint8
+    train_labels: np.ndarray | None  # (n,) uint8 digits; None for unlabelled data
     test_images: np.ndarray
-    test_labels: np.ndarray
+    test_labels: np.ndarray | None
+    name: str = "mnist"  # what the export's metadata calls the data set
+    note: str = ""  # what the loader did that the user should know (a held-out share)
 
 
 MAX_ITEMS = 1_000_000  # MNIST has 70,000; a header claiming more is damage, not data
@@ -177,17 +181,30 @@ _NPZ_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
 
 def _load_npz(path: Path) -> Mnist:
+    """Keras' mnist.npz, or the user's own: `x_train` is required; `y_train` is optional
+    (without it the data is unlabelled); without `x_test` a share of the training images is
+    held out as the test set of the quality estimate (and the note says so)."""
     try:
         # Our own handle: np.load leaks its file when the zip is damaged.
         with _open_regular(path) as fh, zipfile.ZipFile(fh) as zf:
-            arrays = {k: _npz_member(zf, path, k) for k in _NPZ_ARRAYS}
+            arrays = {k: _npz_member(zf, path, k, required=k == "x_train") for k in _NPZ_ARRAYS}
     except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError) as e:
         raise DataError(f"{shown(path)}: not a readable .npz file ({str(e)[:80]})") from None
+    if arrays["y_test"] is not None and arrays["x_test"] is None:
+        raise DataError(f"{shown(path)}: has y_test but no x_test")
+    if arrays["y_train"] is None and arrays["y_test"] is not None:
+        raise DataError(f"{shown(path)}: has y_test but no y_train")
+    if arrays["x_test"] is not None and (arrays["y_train"] is None) != (arrays["y_test"] is None):
+        raise DataError(f"{shown(path)}: has y_train but no y_test; give both label arrays, or neither")
     for k in ("x_train", "x_test"):
+        if arrays[k] is None:
+            continue
         if arrays[k].ndim != 3 or arrays[k].shape[1:] != (28, 28) or arrays[k].dtype != np.uint8:
             raise DataError(f"{shown(path)}: {k} has shape {arrays[k].shape} {arrays[k].dtype}, "
                             "expected (n, 28, 28) uint8")
     for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
+        if arrays[y] is None:
+            continue
         if len(arrays[x]) != len(arrays[y]):
             raise DataError(f"{shown(path)}: {x} and {y} have different lengths")
         labels = arrays[y]
@@ -195,15 +212,31 @@ def _load_npz(path: Path) -> Mnist:
             raise DataError(f"{shown(path)}: {y} must be integer digit labels, not {labels.dtype} of shape {labels.shape}")
         if labels.size and (labels.min() < 0 or labels.max() > 9):
             raise DataError(f"{shown(path)}: {y} holds {int(labels.min())}..{int(labels.max())}; labels are digits 0..9")
-    return Mnist(arrays["x_train"], arrays["y_train"].astype(np.uint8), arrays["x_test"], arrays["y_test"].astype(np.uint8))
+    name = "mnist" if path.name == "mnist.npz" else path.stem
+    labels = None if arrays["y_train"] is None else arrays["y_train"].astype(np.uint8)
+    if arrays["x_test"] is None:
+        from training.own_data import hold_out
+
+        test = hold_out(len(arrays["x_train"]), labels)
+        if not test.any():
+            raise DataError(f"{shown(path)}: holds too few images to keep any for the quality estimate")
+        pick = (lambda a, m: None if a is None else a[m])
+        return Mnist(arrays["x_train"][~test], pick(labels, ~test), arrays["x_train"][test], pick(labels, test),
+                     name=name, note=f"{shown(path)} has no test arrays: {int(test.sum())} of its "
+                                     f"{len(test)} images are held out for the quality estimate")
+    test_labels = None if arrays["y_test"] is None else arrays["y_test"].astype(np.uint8)
+    return Mnist(arrays["x_train"], labels, arrays["x_test"], test_labels, name=name)
 
 
-def _npz_member(zf: zipfile.ZipFile, path: Path, key: str) -> np.ndarray:
+def _npz_member(zf: zipfile.ZipFile, path: Path, key: str, required: bool = True) -> np.ndarray | None:
     """One array of a Keras mnist.npz, its header checked before its body is read: a member
-    that declares (or inflates to) more than MNIST can hold is refused, not allocated."""
+    that declares (or inflates to) more than MNIST can hold is refused, not allocated.
+    A missing array is refused when `required`, else None."""
     try:
         info = zf.getinfo(key + ".npy")
     except KeyError:
+        if not required:
+            return None
         raise DataError(f"{shown(path)}: missing array {key!r}") from None
     if info.file_size > MAX_FILE_BYTES:
         raise DataError(f"{shown(path)}: array {key!r} is {info.file_size} bytes uncompressed, more than "
@@ -230,7 +263,9 @@ def resolve_data_dir(data: str | os.PathLike | None) -> Path | None:
 
 
 def load_mnist(data: str | os.PathLike | None = None) -> Mnist:
-    """Load MNIST from a folder (IDX .gz files or mnist.npz), else via keras.datasets."""
+    """Load the training data: MNIST from a folder (IDX .gz files or mnist.npz), an .npz of
+    the user's own, a folder of the user's images (`training.own_data`), else MNIST via
+    keras.datasets."""
     folder = resolve_data_dir(data)
     if folder is None:
         return _download()
@@ -242,8 +277,30 @@ def load_mnist(data: str | os.PathLike | None = None) -> Mnist:
         return _load_idx_folder(folder)
     if (folder / "mnist.npz").exists():
         return _load_npz(folder / "mnist.npz")
-    raise DataError(f"{shown(folder)}: holds neither the four MNIST IDX files ({IDX_FILES['train_images']}, ...) "
-                    "nor mnist.npz")
+    from training.own_data import OwnDataError, is_image_folder, load_image_folder
+
+    if is_image_folder(folder):
+        try:
+            x, y, xt, yt, note = load_image_folder(folder)
+        except OwnDataError as e:
+            raise DataError(str(e)) from None
+        return Mnist(x, y, xt, yt, name=folder.resolve().name or "images", note=note)
+    raise DataError(f"{shown(folder)}: holds neither the four MNIST IDX files ({IDX_FILES['train_images']}, ...), "
+                    "mnist.npz, nor images of digits (DIR/0/*.png … DIR/9/*.png, or a flat folder of them)")
+
+
+def dataset_name(data: str | os.PathLike | None) -> str:
+    """What the export calls the data a run trained on, from `--data` alone (nothing is
+    read): "mnist" for MNIST's own files or the download, else the folder's or file's name."""
+    folder = resolve_data_dir(data)
+    if folder is None or folder.name == "mnist.npz":
+        return "mnist"
+    if folder.suffix == ".npz":
+        return folder.stem
+    if (folder / IDX_FILES["train_images"]).exists() or (folder / IDX_FILES["train_images"][:-3]).exists() \
+            or (folder / "mnist.npz").exists():
+        return "mnist"
+    return Path(os.path.abspath(folder)).name or "images"
 
 
 DOWNLOAD_TIMEOUT_S = 60  # per connection step: a stalled network fails instead of hanging

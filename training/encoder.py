@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from training.data import dataset_name
 from training.export import (ExportError, base_metadata, cluster_metadata, cluster_weights_function, convert,
                              exports_z_only, finish, load_run)
 
@@ -253,7 +254,7 @@ def export_encoder(encoder, out: Path, num_classes: int, cfg, run_epochs: int, g
             raise ExportError(f"converted encoder output {vi.name!r} has the wrong width")
     encoder_config = {**asdict(config), "run_epochs": run_epochs, "generator_config": json.loads(cfg.to_json())}
     meta = base_metadata("encoder", "cnn-encoder", config.epochs, num_classes,
-                         json.dumps(encoder_config, sort_keys=True), metrics)
+                         json.dumps(encoder_config, sort_keys=True), metrics, dataset=dataset_name(cfg.data))
     meta["latent_dim"] = str(cfg.latent_dim)
     if clustering is not None:
         meta.update(cluster_metadata(clustering, cfg.cluster_space))

@@ -21,6 +21,7 @@ from digit_contract.atomic import OutputError, describe, remove_stale_temp_files
 from digit_contract.lock import held_by
 from training import checkpoint
 from training.config import TrainConfig
+from training.data import dataset_name
 from training.metadata import ExportError, base_metadata, is_our_model, set_metadata  # noqa: F401 - re-exported
 
 PARITY_TOLERANCE = 1e-4
@@ -247,13 +248,18 @@ def exports_z_only(cfg, cluster_temperature: float | None) -> bool:
 def export_run(run_dir, out, cluster_temperature: float | None = None, best: bool = False) -> Path:
     check_output_path(out)  # refused before the minutes of conversion, not after
     cfg, gan, epoch = load_run(Path(run_dir), best)
+    if epoch < cfg.epochs and not best:
+        print(f"note: {run_dir} stopped after epoch {epoch} of the {cfg.epochs} planned; exporting epoch "
+              f"{epoch} (continue it with: python -m training train --config {Path(run_dir) / 'config.json'} "
+              "--resume)")
     if exports_z_only(cfg, cluster_temperature):
         return _export_self_conditioned(cfg, gan, epoch, Path(run_dir), Path(out), cluster_temperature)
     k = gan.num_classes
     fn, sig = generator_function(gan.export_generator(), cfg.latent_dim, gan.conditional, k)
     model = convert(fn, sig, ["image"])
     arch = f"{cfg.arch}-selfcond" if cfg.clusters else cfg.arch
-    meta = base_metadata("generator", arch, epoch, k if gan.conditional else 0, cfg.to_json(), None)
+    meta = base_metadata("generator", arch, epoch, k if gan.conditional else 0, cfg.to_json(), None,
+                         dataset=dataset_name(cfg.data))
     meta["latent_dim"] = str(cfg.latent_dim)
     if cfg.clusters:
         meta.update(cluster_metadata(_clustering(cfg, Path(run_dir)), cfg.cluster_space))
@@ -300,7 +306,8 @@ def _export_self_conditioned(cfg, gan, epoch, run_dir: Path, out: Path, temperat
         return to_unit_range(img)
 
     model = convert(fn, sig, ["image"])
-    meta = base_metadata("generator", f"{cfg.arch}-selfcond", epoch, 0, cfg.to_json(), None)
+    meta = base_metadata("generator", f"{cfg.arch}-selfcond", epoch, 0, cfg.to_json(), None,
+                         dataset=dataset_name(cfg.data))
     meta["latent_dim"] = str(cfg.latent_dim)
     meta["self_conditioning"] = (f"trained without labels on {clustering.k} k-means clusters of the pixels; "
                                  f"z[:{clustering.k}] picks the cluster softly (temperature {temperature:g})")

@@ -29,14 +29,16 @@ def set_metadata(model, metadata: dict[str, str]) -> None:
 
 
 def base_metadata(kind: str, architecture: str, epochs: int, num_classes: int,
-                  config_json: str, metrics: dict | None) -> dict[str, str]:
+                  config_json: str, metrics: dict | None, dataset: str = "mnist") -> dict[str, str]:
+    """The contract's required keys; `dataset` names the data trained on (MNIST, or the
+    user's folder or file: `training.data.dataset_name`)."""
     meta = {
         "contract_version": CONTRACT_VERSION,
         "kind": kind,
         "num_classes": str(num_classes),
         "architecture": architecture,
         "epochs": str(epochs),
-        "dataset": "mnist",
+        "dataset": dataset,
         "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "config": config_json,
     }

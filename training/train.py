@@ -8,6 +8,8 @@ import os
 import stat
 from pathlib import Path
 
+import numpy as np
+
 from digit_contract.atomic import is_temp_file_name, remove_stale_temp_files
 from digit_contract.lock import LOCK_NAME, FolderLock, LockedError
 from training import checkpoint
@@ -88,6 +90,14 @@ def tiling_steps_per_execution(steps_per_epoch: int, at_most: int) -> int:
     return max(d for d in range(1, at_most + 1) if steps_per_epoch % d == 0)
 
 
+def progress_verbosity(verbose: int) -> int:
+    """Keras' progress bar redraws itself with backspaces and colour codes, which make a log
+    file or a pipe unreadable: there it prints one plain line per epoch instead."""
+    import sys
+
+    return 2 if verbose == 1 and not sys.stdout.isatty() else verbose
+
+
 def check_resumable(run_dir: Path, saved: TrainConfig, cfg: TrainConfig) -> None:
     """`cfg` may resume the run in `run_dir`, whose config.json is `saved`."""
     # What may change between sessions: how long, where, on what, how steps are batched
@@ -118,16 +128,28 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     run_dir = Path(cfg.out)
     mnist = load_mnist(cfg.data)  # fail on bad data before any slow set-up
     images, labels = mnist.train_images, mnist.train_labels
+    if labels is None:
+        if cfg.arch == "cdcgan" and not cfg.clusters:
+            raise ConfigError(f"{mnist.name} has no labels: train it label-free (--recipe label-free, or "
+                              "--clusters K), or give the images in class folders 0 to 9")
+        labels = np.zeros(len(images), np.uint8)  # unconditional and self-conditioned runs never read them
     if cfg.train_samples:
         images, labels = images[: cfg.train_samples], labels[: cfg.train_samples]
+    if cfg.max_steps and len(images) > cfg.max_steps * cfg.batch_size:  # a smoke run: whole short epochs
+        images, labels = images[: cfg.max_steps * cfg.batch_size], labels[: cfg.max_steps * cfg.batch_size]
     if len(images) < cfg.batch_size:
-        raise ConfigError(f"--batch-size {cfg.batch_size} is larger than the {len(images)} training images")
+        raise ConfigError(f"--batch-size {cfg.batch_size} is larger than the {len(images)} training images "
+                          f"of {mnist.name}")
+    if mnist.note and verbose:
+        print(mnist.note)
 
     steps = len(images) // cfg.batch_size
     cfg = dataclasses.replace(cfg, steps_per_execution=tiling_steps_per_execution(steps, cfg.steps_per_execution))
 
     # In a multi-worker run only the chief writes; the others read the same run folder.
     chief = is_chief(cfg.strategy)
+    if chief:
+        check_run_dir(run_dir, cfg)  # a bad --out is refused before minutes of waiting for peers
     preflight(cfg)  # device, TF_CONFIG and the other workers, before the run folder is made
     lock = None
     if chief:
@@ -185,7 +207,7 @@ def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnis
         return run_dir
 
     from exported_models import CLASSIFIER
-    from training.callbacks import (CheckpointEveryEpoch, EpochSeconds, KeepBest, LearningRateDecay, MetricsLog,
+    from training.callbacks import (CheckpointEveryEpoch, EpochSeconds, KeepBest, LearningRateDecay, MetricsLog, RunEta,
                                     SampleGrid)
     from training.data import make_dataset
     from training.monitoring import QualityEstimate, TensorBoardLog
@@ -196,6 +218,7 @@ def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnis
     callbacks = [
         EpochSeconds(),
         decay,
+        *([RunEta(cfg.epochs, first_epoch)] if verbose else []),
         QualityEstimate(CLASSIFIER, mnist.test_images, cfg.latent_dim, gan.conditional, gan.num_classes,
                         every=cfg.estimate_every, seed=cfg.seed,
                         class_priors=clustering.priors if clustering is not None else None),
@@ -208,7 +231,7 @@ def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnis
         KeepBest(run_dir),
     ] if chief else [decay]
     gan.fit(ds, epochs=cfg.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
-            callbacks=callbacks, verbose=verbose, shuffle=False)
+            callbacks=callbacks, verbose=progress_verbosity(verbose), shuffle=False)
     return run_dir
 
 
@@ -281,6 +304,8 @@ def check_run_dir(run_dir: Path, cfg: TrainConfig) -> bool:
                               "nothing was changed")
         _check_metrics_log(run_dir / "metrics.jsonl")
         return True
+    if entries == ["clusters.json"] and LOCK_NAME in os.listdir(run_dir):
+        entries = []  # a run killed between its clusters and its config: ours, and empty of results
     if not entries:
         if cfg.resume:
             raise ConfigError(f"--resume: {run_dir} is empty, so there is no run to resume "
@@ -337,16 +362,13 @@ def prepare_run_dir(run_dir: Path, cfg: TrainConfig) -> tuple[bool, FolderLock]:
 
 
 def _check_metrics_log(path: Path) -> None:
-    """A resumed run rewrites metrics.jsonl; refuse one it cannot read before touching anything."""
-    if not path.exists():
-        return
-    if not path.is_file():
-        raise ConfigError(f"{path}: not a regular file; nothing was changed")
+    """A resumed run rewrites metrics.jsonl; refuse one it cannot read before touching anything
+    (read by the one bounded reader: regular files only, size and nesting capped)."""
+    from training.metrics_log import MetricsLogError, read_metrics_log
+
     try:
-        lines = path.read_bytes().decode("utf-8").splitlines()
-        for line in filter(str.strip, lines):
-            row = json.loads(line)
-            if not isinstance(row, dict) or not isinstance(row.get("epoch"), int):
-                raise ValueError("a line without an integer epoch")
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{path}: not a metrics log of ours ({e}); nothing was changed") from None
+        read_metrics_log(path)
+    except FileNotFoundError:
+        return
+    except MetricsLogError as e:
+        raise ConfigError(f"{e}; not a metrics log of ours, and nothing was changed") from None

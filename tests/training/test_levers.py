@@ -45,7 +45,7 @@ def test_run_logs_the_decayed_rates_and_a_resume_keeps_the_trained_epochs_rates(
     train(plain, verbose=0)
     train(cfg(epochs=3, lr_decay_epochs=2, resume=True, out=plain.out), verbose=0)
     rows = [json.loads(line) for line in (tmp_path / "plain" / "metrics.jsonl").read_text().splitlines()]
-    assert "lr" not in rows[0]  # trained at the constant rate, which the config records
+    assert rows[0]["lr"] == pytest.approx(1e-4)  # the constant rate is logged too
     assert [r["lr"] for r in rows[1:]] == pytest.approx([2e-4 / 3, 1e-4 / 3])
 
 

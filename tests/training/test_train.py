@@ -150,7 +150,8 @@ def test_sigkill_mid_epoch_then_resume_finishes(mnist_dir, tmp_path):
     assert ckpt.exists(), log.read_text()[-2000:]
     _, killed_at = checkpoint.read(out)
     assert 1 <= killed_at < 4
-    (out / ".checkpoint.npz.dead.tmp").write_bytes(b"half")  # as if killed while writing
+    # As if killed while writing: the killed process's own temp file (its pid, the marker).
+    (out / f".checkpoint.npz.~digit-studio~{proc.pid}~0123abcd.tmp").write_bytes(b"half")
 
     done = subprocess.run(args + ["--resume"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
