@@ -19,6 +19,8 @@ def mnist_dir() -> Path:
     """The folder with the four official MNIST .gz files (MNIST_DIR, else ../shared/data)."""
     path = Path(os.environ.get("MNIST_DIR", _SHARED_DATA))
     if not (path / "train-images-idx3-ubyte.gz").is_file():
+        if os.environ.get("DIGIT_STUDIO_REQUIRE_MNIST"):  # CI: a missing data set is a failure, not a skip
+            pytest.fail(f"real MNIST not found in {path} (DIGIT_STUDIO_REQUIRE_MNIST is set)")
         pytest.skip(f"real MNIST not found in {path}; set MNIST_DIR")
     return path
 
