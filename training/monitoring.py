@@ -91,6 +91,19 @@ class QualityEstimate(keras.callbacks.Callback):
             logs.update(fid_estimate=round(frechet_distance(feats, self._real_feats), 3),
                         is_estimate=round(inception_score(probs), 4))
         logs["estimate_seconds"] = round(time.perf_counter() - t0, 3)
+        self._say_what_it_measures(epoch, logs)
+
+    def _say_what_it_measures(self, epoch: int, logs: dict) -> None:
+        """Early in a run the estimate reads far worse than the sample grid looks: it measures
+        the averaged (EMA) generator, which still carries its random starting weights (they
+        grey the background, and the classifier reads grey as "8"). Say so while it matters."""
+        decay = float(getattr(self.model, "ema_decay", 0.0) or 0.0)
+        steps = (self.params or {}).get("steps") or 0
+        share = decay ** (steps * (epoch + 1)) if decay and steps else 0.0
+        if share > 0.01 and np.isfinite(logs.get("fid_estimate", np.nan)):
+            print(f"\nnote: fid_estimate {logs['fid_estimate']:.1f} measures the averaged generator, which still "
+                  f"holds {share:.0%} of its random starting weights; it reads high until that share is gone "
+                  "(samples/ shows the same generator)", flush=True)
 
 
 class TensorBoardLog(keras.callbacks.Callback):
