@@ -122,9 +122,9 @@ class FindController(QObject):
             self._timer.stop()
             self.worker.cancel()
             self._prepare, self.input, self.answer = None, None, None
+            self._forget_answer()
             self.panel.show_input(None)
-            self.panel.show_answer(None)
-            self.panel.set_answer_ready(False)
+            self.panel.input_verdict.clear()
             if self.encoder is not None:
                 self.panel.set_note(READY_TEXT)
         elif not self._timer.isActive():
@@ -143,9 +143,18 @@ class FindController(QObject):
         self._start(lambda: digit_from_array(pixels, "the drawing"), from_file=False)
 
     def open_image(self, path: str | Path) -> None:
-        """Find the digit in a picture file (decoded off the GUI thread)."""
+        """Find the digit in a picture file (decoded off the GUI thread). The drawing on the
+        pad is cleared first: the answer shown next is the picture's, never the drawing's."""
         path = Path(path)
+        if not self.panel.pad.is_blank():
+            self.panel.pad.clear()  # its `changed` resets what was shown (an undo brings it back)
         self._start(lambda: load_digit(path), from_file=True)
+
+    def _forget_answer(self) -> None:
+        """The answer on show belongs to an input that is gone: show none."""
+        self.panel.show_answer(None)
+        self.panel.answer_verdict.clear()
+        self.panel.set_answer_ready(False)
 
     def _start(self, prepare: Callable[[], np.ndarray], from_file: bool) -> None:
         generator = self.studio.generator
@@ -155,7 +164,7 @@ class FindController(QObject):
         self._prepare, self._from_file = prepare, from_file
         self._searched_with = generator
         self.answer = None
-        self.panel.set_answer_ready(False)
+        self._forget_answer()
         self.worker.start(generator, self.encoder, prepare)
 
     # -- results -----------------------------------------------------------------------

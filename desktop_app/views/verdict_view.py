@@ -87,6 +87,12 @@ class VerdictWidget(QWidget):
             self._shown = shown
             self.update()
 
+    def clear(self) -> None:
+        """Show no verdict: what it was about is gone (a cleared pad, a new search)."""
+        if self._last is not None:
+            self._last, self._shown = None, ()
+            self.update()
+
     @property
     def verdict(self) -> Verdict | None:
         """The last verdict shown (None before the first or without a classifier)."""

@@ -257,3 +257,29 @@ def test_the_find_panel_is_not_imported_at_startup(tmp_path):
     assert result.returncode == 0, result.stderr
     before, shown = json.loads(result.stdout.strip().splitlines()[-1])
     assert before == [] and shown is True
+
+
+def test_clear_and_a_new_picture_never_leave_an_old_answer_on_show(finder, qtbot, tmp_path):
+    """After Clear, no verdict of the wiped drawing stays; opening a picture clears the pad,
+    and until the picture's answer arrives nothing of the drawing's answer is shown."""
+    from PIL import Image
+
+    panel = finder.panel
+    draw_and_find(finder, ZERO, qtbot)
+    assert panel.answer_verdict.verdict is not None
+    panel.clear_button.click()
+    assert panel.input_verdict.verdict is None and panel.answer_verdict.verdict is None
+    assert panel.answer_view.pixels() is None and not panel.keyframe_button.isEnabled()
+
+    draw_and_find(finder, ZERO, qtbot)
+    paper = np.full((300, 200), 250, np.uint8)  # a 1 on white paper
+    paper[40:260, 90:110] = 20
+    Image.fromarray(paper).save(tmp_path / "one.png")
+    shown = []
+    finder.inputShown.connect(lambda: shown.append((panel.answer_view.pixels(), panel.answer_verdict.verdict,
+                                                    panel.pad.is_blank())))
+    with qtbot.waitSignal(finder.answerFound, timeout=10_000):
+        finder.open_image(tmp_path / "one.png")
+    answer_then, verdict_then, pad_blank_then = shown[0]
+    assert answer_then is None and verdict_then is None and pad_blank_then  # the 0's answer was gone
+    assert finder.input.shape == (28, 28) and panel.answer_view.pixels() is not None
