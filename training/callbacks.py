@@ -87,7 +87,7 @@ def _duration(seconds: float) -> str:
 
 
 class LearningRateDecay(keras.callbacks.Callback):
-    """Sets both optimizers' learning rate at each epoch's start (`config.lr_factor`).
+    """Sets the optimizer's learning rate at each epoch's start (`config.lr_factor`).
 
     The rate is a function of the epoch alone, so a resumed run picks up the same schedule.
     The epoch's rate goes into `logs["lr"]` for the metrics log, progress bar and TensorBoard.
@@ -100,8 +100,7 @@ class LearningRateDecay(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._lr = self.base_lr * lr_factor(epoch + 1, self.epochs, self.decay_epochs)
-        for opt in (self.model.g_optimizer, self.model.d_optimizer):
-            opt.learning_rate = self._lr
+        self.model.optimizer.learning_rate = self._lr  # the one Adam of G and D
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:  # every run logs its rate, constant or decayed

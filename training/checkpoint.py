@@ -36,8 +36,12 @@ def atomic_write_bytes(path: Path, write) -> None:
 
 
 def save(run_dir: Path, variables: dict, epoch: int, wall_seconds: float = 0.0) -> Path:
-    """Write every variable, the epoch and the training wall time so far, in one atomic file."""
-    arrays = {name.replace("/", "."): np.asarray(v.numpy()) for name, v in variables.items()}
+    """Write every variable, the epoch and the training wall time so far, in one atomic file.
+
+    The file is the same whatever backend trained: plain arrays keyed by name, integers
+    (step counters, seed states) as int64 although JAX keeps seeds as uint32.
+    """
+    arrays = {name.replace("/", "."): _plain(v) for name, v in variables.items()}
     arrays["epoch"] = np.asarray(epoch, dtype=np.int64)
     arrays[WALL_KEY] = np.asarray(wall_seconds, dtype=np.float64)
     path = Path(run_dir) / CHECKPOINT_NAME
@@ -47,6 +51,11 @@ def save(run_dir: Path, variables: dict, epoch: int, wall_seconds: float = 0.0) 
         raise CheckpointError(f"{path}: cannot write the checkpoint ({e.strerror or e}); "
                               "the previous one is intact") from None
     return path
+
+
+def _plain(variable) -> np.ndarray:
+    value = np.asarray(variable.numpy())
+    return value.astype(np.int64) if value.dtype.kind in "iu" else value
 
 
 def keep_as_best(run_dir: Path, epoch: int, fid_estimate: float) -> None:
@@ -118,7 +127,14 @@ def restore(variables: dict, arrays: dict[str, np.ndarray], path_for_errors: Pat
         raise CheckpointError(
             f"{path_for_errors}: checkpoint does not fit this model "
             f"(missing {missing[:3]}, unexpected {extra[:3]}); was it made with another config?")
+    first_key: dict[int, str] = {}
     for name, var in variables.items():
         if tuple(var.shape) != arrays[name].shape:
             raise CheckpointError(f"{path_for_errors}: {name} has shape {arrays[name].shape}, model wants {tuple(var.shape)}")
+        # One variable may answer to two keys (the one Adam's step counter is both
+        # g_opt/iteration and d_opt/iteration): the checkpoint must hold one value for it.
+        other = first_key.setdefault(id(var), name)
+        if other != name and not np.array_equal(arrays[other], arrays[name]):
+            raise CheckpointError(f"{path_for_errors}: {other} and {name} differ, but this model keeps "
+                                  "one value for both")
         var.assign(arrays[name])

@@ -16,6 +16,7 @@ from typing import Any
 # Kept here, not imported from training.models, so checking a command line never loads Keras.
 ARCH_NAMES = ("mlp", "dcgan", "cdcgan")
 PRECISIONS = ("auto", "float32", "bf16")
+BACKENDS = ("tensorflow", "jax")  # Keras backends this package trains with (training/backends.py)
 STRATEGIES = ("auto", "one", "mirrored", "multiworker")
 LOSSES = ("bce", "hinge")
 CLUSTER_SPACES = ("pixels", "deskewed")  # what k-means clusters (training/clusters.py)
@@ -53,6 +54,7 @@ class TrainConfig:
     minibatch_stddev: bool = False  # D sees each batch's feature spread (fights mode collapse)
     loss: str = "bce"  # bce: the recipe's non-saturating loss | hinge: the projection discriminator's (DCGANs)
     precision: str = "auto"  # float32 | bf16 | auto (bf16 on Ampere-or-newer GPUs, else float32)
+    backend: str | None = None  # tensorflow | jax: Keras' backend (unset: KERAS_BACKEND, else tensorflow); export uses TensorFlow
     clusters: int = 0  # cdcgan, no labels: K > 0 conditions on K k-means clusters of the images instead
     cluster_space: str = "pixels"  # pixels | deskewed: what k-means clusters (deskewed: purer clusters)
     ema: float | None = None  # decay of the exported generator's weight average (0: none); smooths GAN jitter
@@ -83,6 +85,8 @@ class TrainConfig:
             raise ConfigError("--loss hinge needs logits: the reference recipe's discriminator ends in a sigmoid")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        if self.backend is not None and self.backend not in BACKENDS:
+            raise ConfigError(f"--backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         for name, (low, high) in LIMITS.items():
             value = getattr(self, name)
             if value is not None and not low <= value <= high:

@@ -133,7 +133,8 @@ def preflight(cfg: TrainConfig) -> None:
     if task is not None and cfg.strategy != "multiworker":
         _say(f"note: TF_CONFIG is set but --strategy is {cfg.strategy}, so this process trains alone "
              "(use --strategy multiworker to train with the cluster)")
-    check_device(cfg.device)
+    if cfg.backend in (None, "tensorflow"):  # JAX's devices: training.backends.check
+        check_device(cfg.device)
     if cfg.strategy == "multiworker":
         wait_for_peers(task, cfg.peer_timeout)
 

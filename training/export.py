@@ -246,7 +246,19 @@ def exports_z_only(cfg, cluster_temperature: float | None) -> bool:
 
 
 def export_run(run_dir, out, cluster_temperature: float | None = None, best: bool = False) -> Path:
+    """Export a run's generator, always through TensorFlow: whatever backend trained the run
+    (its checkpoint is plain arrays), tf2onnx converts a TensorFlow graph. A process whose
+    Keras runs another backend exports in a child process."""
+    from training.backends import tensorflow_here
+    from training.config import ConfigError
+
     check_output_path(out)  # refused before the minutes of conversion, not after
+    try:
+        here = tensorflow_here()
+    except ConfigError as e:
+        raise ExportError(str(e)) from None
+    if not here:
+        return _export_in_child(run_dir, out, cluster_temperature, best)
     cfg, gan, epoch = load_run(Path(run_dir), best)
     if epoch < cfg.epochs and not best:
         print(f"note: {run_dir} stopped after epoch {epoch} of the {cfg.epochs} planned; exporting epoch "
@@ -276,6 +288,28 @@ def export_run(run_dir, out, cluster_temperature: float | None = None, best: boo
         return [fn(*[f[s.name] for s in sig]).numpy()]
 
     return finish(model, meta, Path(out), reference, feeds)
+
+
+def _export_in_child(run_dir, out, cluster_temperature: float | None, best: bool) -> Path:
+    """`python -m training export` with KERAS_BACKEND=tensorflow; its refusal as an ExportError."""
+    import os
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "training", "export", os.fspath(run_dir), "--out", os.fspath(out)]
+    if cluster_temperature is not None:
+        args += ["--cluster-temperature", repr(float(cluster_temperature))]
+    if best:
+        args.append("--best")
+    proc = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "KERAS_BACKEND": "tensorflow"})
+    for line in proc.stdout.splitlines():
+        if not line.startswith("exported "):  # the caller says that
+            print(line)
+    if proc.returncode != 0:
+        errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("digit-train: error: ")]
+        raise ExportError(errors[-1][len("digit-train: error: "):] if errors else
+                          f"the TensorFlow export process failed ({proc.stderr.strip()[-300:]})")
+    return Path(out)
 
 
 def _clustering(cfg, run_dir: Path):

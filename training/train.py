@@ -15,27 +15,16 @@ from digit_contract.lock import LOCK_NAME, FolderLock, LockedError
 from training import checkpoint
 from training.config import ConfigError, TrainConfig, lr_factor
 from training.data import load_mnist
-from training.distribute import is_chief, preflight, select_strategy
+from training.distribute import is_chief, preflight
 
 WALL_TIME_FILE = "wall_time.json"
 
 
-def resolve_precision(precision: str, device: str) -> str:
-    """"float32" or "bf16" for --precision; auto is bf16 only on Ampere-or-newer GPUs.
+def resolve_precision(precision: str, device: str, backend: str = "tensorflow") -> str:
+    """"float32" or "bf16" for --precision (`backends.resolve_precision`)."""
+    from training.backends import resolve_precision as resolve
 
-    bfloat16 needs no loss scaling; float16 would need a LossScaleOptimizer for two
-    optimizers, so older cards stay in float32. On CPUs with AMX bf16 is faster too, but
-    quality there is a measured choice (`--precision bf16`), not a default.
-    """
-    if precision != "auto":
-        return precision
-    import tensorflow as tf
-
-    gpus = [] if device == "cpu" else tf.config.list_physical_devices("GPU")
-    if not gpus:
-        return "float32"
-    cc = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
-    return "bf16" if cc >= (8, 0) else "float32"
+    return resolve(precision, device, backend)
 
 
 def precision_policy(precision: str):
@@ -63,16 +52,13 @@ def build_gan(cfg: TrainConfig, precision: str = "float32"):
                   num_classes=cfg.clusters or NUM_CLASSES)
     finally:
         keras.config.set_dtype_policy(previous)
+    # One Adam for G and D: the same maths as one each (training/gan.py says why).
     gan.compile(
-        g_optimizer=keras.optimizers.Adam(cfg.lr, beta_1=cfg.beta_1),
-        d_optimizer=keras.optimizers.Adam(cfg.lr, beta_1=cfg.beta_1),
+        optimizer=keras.optimizers.Adam(cfg.lr, beta_1=cfg.beta_1),
         from_logits=not ARCHITECTURES[cfg.arch].sigmoid_output,
         loss=cfg.loss,
         steps_per_execution=cfg.steps_per_execution,
     )
-    # Optimizer slots exist only after build; a resume assigns into them.
-    gan.g_optimizer.build(gan.generator.trainable_variables)
-    gan.d_optimizer.build(gan.discriminator.trainable_variables)
     return gan
 
 
@@ -100,12 +86,13 @@ def progress_verbosity(verbose: int) -> int:
 
 def check_resumable(run_dir: Path, saved: TrainConfig, cfg: TrainConfig) -> None:
     """`cfg` may resume the run in `run_dir`, whose config.json is `saved`."""
-    # What may change between sessions: how long, where, on what, how steps are batched
+    # What may change between sessions: how long, where, on what (the Keras backend too: a
+    # checkpoint is plain arrays keyed by name), how steps are batched
     # into tf.function calls (the maths per step is the same), and how often it is measured.
     # The decay window may change too, as long as the epochs already trained keep their rates
     # (`check_schedule_kept`, once the checkpoint's epoch is known).
-    ignore = {"epochs", "resume", "out", "data", "device", "strategy", "steps_per_execution", "estimate_every",
-              "lr_decay_epochs", "peer_timeout"}
+    ignore = {"epochs", "resume", "out", "data", "device", "strategy", "backend", "steps_per_execution",
+              "estimate_every", "lr_decay_epochs", "peer_timeout"}
     a = {k: v for k, v in json.loads(saved.to_json()).items() if k not in ignore}
     b = {k: v for k, v in json.loads(cfg.to_json()).items() if k not in ignore}
     diff = sorted(k for k in a if a[k] != b[k])
@@ -124,7 +111,11 @@ def check_schedule_kept(saved: TrainConfig, cfg: TrainConfig, trained_epochs: in
 
 def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     """Train (or resume) into cfg.out; returns the run folder."""
-    cfg = cfg.resolved()
+    from training import backends
+
+    # First: Keras reads KERAS_BACKEND when it is first imported.
+    cfg = dataclasses.replace(cfg.resolved(), backend=backends.choose(cfg.backend))
+    backends.check(cfg)
     run_dir = Path(cfg.out)
     mnist = load_mnist(cfg.data)  # fail on bad data before any slow set-up
     images, labels = mnist.train_images, mnist.train_labels
@@ -183,15 +174,19 @@ def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnis
 
     import keras  # after the checks above: a wrong folder or option fails fast, without TensorFlow
 
-    strategy = select_strategy(cfg.device, cfg.strategy, cfg.peer_timeout)
-    precision = resolve_precision(cfg.precision, cfg.device)
+    from training.backends import placement, startup_line, tensorboard_available
+
+    where = placement(cfg)  # a tf.distribute strategy, or a keras.distribution on JAX
+    precision = resolve_precision(cfg.precision, cfg.device, cfg.backend)
     cfg = dataclasses.replace(cfg, precision=precision)  # config.json records what ran
-    if strategy.num_replicas_in_sync > 1 or cfg.strategy in ("mirrored", "multiworker"):
+    if cfg.backend == "tensorflow" and (where.replicas > 1 or cfg.strategy in ("mirrored", "multiworker")):
         # Keras 3's multi-step loop feeds an unset placeholder under a distribution strategy.
         cfg = dataclasses.replace(cfg, steps_per_execution=1)
     keras.utils.set_random_seed(cfg.seed)
-    with strategy.scope():
+    with where.scope():
         gan = build_gan(cfg, precision)
+    if verbose:
+        print(startup_line(gan, where, precision))
     first_epoch, wall_seconds = 0, 0.0
     if resuming:
         arrays, first_epoch, wall_seconds = checkpoint.read_with_wall_time(run_dir)
@@ -209,10 +204,10 @@ def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnis
     from exported_models import CLASSIFIER
     from training.callbacks import (CheckpointEveryEpoch, EpochSeconds, KeepBest, LearningRateDecay, MetricsLog, RunEta,
                                     SampleGrid)
-    from training.data import make_dataset
+    from training.batches import training_batches
     from training.monitoring import QualityEstimate, TensorBoardLog
 
-    ds = make_dataset(images, labels, cfg.batch_size, cfg.seed, first_epoch, cfg.epochs)
+    ds = training_batches(images, labels, cfg.batch_size, cfg.seed, first_epoch, cfg.epochs)
     # One `logs` dict per epoch, in this order: the clock, what adds to it, what writes it.
     decay = LearningRateDecay(cfg.lr, cfg.epochs, cfg.lr_decay_epochs)  # every worker sets its own rates
     callbacks = [
@@ -224,14 +219,17 @@ def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnis
                         class_priors=clustering.priors if clustering is not None else None),
         MetricsLog(run_dir, first_epoch),
         SampleGrid(run_dir, cfg.latent_dim, gan.conditional, cfg.seed, gan.num_classes),
-        TensorBoardLog(run_dir, first_epoch),  # after SampleGrid: it logs the grid PNG
+        # After SampleGrid: it logs the grid PNG. Written with tf.summary, so only where
+        # TensorFlow is importable (a JAX machine may have none).
+        *([TensorBoardLog(run_dir, first_epoch)] if tensorboard_available(cfg.backend) else []),
         # Last: a checkpoint only once the epoch's outputs exist. It carries the wall time,
         # so a run killed at any moment and resumed still reports its true training time.
         CheckpointEveryEpoch(run_dir, wall_seconds, WALL_TIME_FILE),
         KeepBest(run_dir),
     ] if chief else [decay]
-    gan.fit(ds, epochs=cfg.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
-            callbacks=callbacks, verbose=progress_verbosity(verbose), shuffle=False)
+    with where.training():
+        gan.fit(ds, epochs=cfg.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
+                callbacks=callbacks, verbose=progress_verbosity(verbose), shuffle=False)
     return run_dir
 
 
