@@ -69,7 +69,8 @@ def _int(text: str) -> int:
 
 
 # What a field left unset (None) means, where it is not the architecture's default.
-_UNSET_MEANS = {"data": "MNIST_DIR, else Keras' download", "d_width": "--width"}
+_UNSET_MEANS = {"data": "MNIST_DIR, else Keras' download", "d_width": "--width",
+                "backend": "KERAS_BACKEND, else tensorflow"}
 
 TRAIN_DESCRIPTION = """Train a GAN, or continue one (--resume).
 
@@ -242,6 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_whole(1, 100_000), default=234,
                    help="steps per timed round (234: an MNIST epoch at batch 256)")
     p.add_argument("--arch", nargs="*", default=None)
+    p.add_argument("--width", type=_whole(1, 1024), default=None,
+                   help="the DCGANs' width (default: per architecture; the shipped recipe's is 48)")
+    p.add_argument("--precision", nargs="+", choices=["float32", "bf16"], default=None,
+                   help="time each of these (default float32); 'float32 bf16' compares them")
+    p.add_argument("--backend", choices=["tensorflow", "jax"], default=None,
+                   help="Keras' backend (default: KERAS_BACKEND, else tensorflow); the reference loop is "
+                        "TensorFlow's")
 
     p = sub.add_parser("plot", help="draw a run's losses, D's beliefs and estimated FID into curves.png")
     p.add_argument("run_dir")

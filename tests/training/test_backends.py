@@ -337,3 +337,29 @@ def test_backend_ema_generator_is_not_trainable():
     assert not gan.ema_generator.trainable_weights
     trainable = {id(v) for v in gan.trainable_variables}
     assert trainable == {id(v) for v in gan.generator.trainable_variables + gan.discriminator.trainable_variables}
+
+
+# --- bench: "is bf16 faster for my recipe?" ----------------------------------------------
+
+
+def test_backend_bench_times_a_recipe_in_each_precision(capsys):
+    from training.__main__ import main
+
+    assert main(["bench", "--steps", "2", "--arch", "cdcgan", "--width", "4", "--precision", "float32", "bf16"]) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["backend"] == "tensorflow" and result["width"] == 4 and result["reference_loop_steps_per_s"] > 0
+    for precision in ("float32", "bf16"):
+        assert result[f"cdcgan_w4_{precision}_steps_per_s"] > 0, result
+        assert f"cdcgan_w4_{precision} fit() on tensorflow" in out
+    import keras
+
+    assert keras.config.dtype_policy().name == "float32"  # the bf16 round left nothing behind
+
+
+@pytest.mark.slow
+def test_backend_bench_on_jax_times_fit_alone():
+    proc = _ok(_python(["-m", "training", "bench", "--steps", "2", "--arch", "mlp", "--backend", "jax"], "tensorflow"))
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["backend"] == "jax" and result["mlp_steps_per_s"] > 0
+    assert "reference_loop_steps_per_s" not in result  # the reference loop is TensorFlow's own
