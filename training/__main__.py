@@ -276,8 +276,11 @@ def main(argv: list[str] | None = None) -> int:
                                                     PlotError, ExportError)
     handlers = {"train": _cmd_train, "export": _cmd_export, "encoder": _cmd_encoder, "evaluate": _cmd_evaluate,
                 "classifier": _cmd_classifier, "bench": _cmd_bench, "plot": _cmd_plot}
+    from training.quiet import filtered_stderr
+
     try:
-        return handlers[args.command](args)
+        with filtered_stderr():  # TensorFlow's C++ banners never reach the terminal
+            return handlers[args.command](args)
     except user_errors as e:
         print(f"digit-train: error: {one_line(e)}", file=sys.stderr)
         return EXIT_USAGE

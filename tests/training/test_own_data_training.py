@@ -202,3 +202,17 @@ def test_an_early_estimate_says_what_it_measures(capsys):
     assert "still holds 10% of its random starting weights" in capsys.readouterr().out
     cb._say_what_it_measures(4, {"fid_estimate": 12.0})  # 2,340 steps: 0.001 % left, nothing to say
     assert capsys.readouterr().out == ""
+
+
+def test_tensorflows_banners_are_dropped_and_everything_else_passes(tmp_path):
+    code = ("import os, sys\nfrom training.quiet import filtered_stderr\n"
+            "with filtered_stderr():\n"
+            "    os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n')\n"
+            "    os.write(2, b'I0000 00:00:1 1 cudart_stub.cc:31] Could not find cuda drivers on your machine\\n')\n"
+            "    os.write(2, b'E0000 00:00:1 1 meta_optimizer.cc:967] remapper failed: INVALID_ARGUMENT\\n')\n"
+            "    print('digit-train: error: a real one', file=sys.stderr)\n"
+            "    os.write(2, b'a partial last line')\n"
+            "print('after', file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.stderr == "digit-train: error: a real one\na partial last lineafter\n"
