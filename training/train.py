@@ -187,6 +187,11 @@ def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnis
         gan = build_gan(cfg, precision)
     if verbose:
         print(startup_line(gan, where, precision))
+        width = f" width {cfg.width}" if cfg.arch != "mlp" else ""
+        classes = f", {cfg.clusters} clusters" if cfg.clusters else ""
+        print(f"{cfg.arch}{width}{classes}: batch {cfg.batch_size} over {where.replicas} replica"
+              f"{'s' if where.replicas != 1 else ''}, {steps} steps per epoch, {cfg.epochs} epochs, "
+              f"into {run_dir}", flush=True)
     first_epoch, wall_seconds = 0, 0.0
     if resuming:
         arrays, first_epoch, wall_seconds = checkpoint.read_with_wall_time(run_dir)
