@@ -100,7 +100,8 @@ class QualityEstimate(keras.callbacks.Callback):
         decay = float(getattr(self.model, "ema_decay", 0.0) or 0.0)
         steps = (self.params or {}).get("steps") or 0
         share = decay ** (steps * (epoch + 1)) if decay and steps else 0.0
-        if share > 0.01 and np.isfinite(logs.get("fid_estimate", np.nan)):
+        quiet = not (self.params or {}).get("verbose", 1)
+        if share > 0.01 and np.isfinite(logs.get("fid_estimate", np.nan)) and not quiet:
             print(f"\nnote: fid_estimate {logs['fid_estimate']:.1f} measures the averaged generator, which still "
                   f"holds {share:.0%} of its random starting weights; it reads high until that share is gone "
                   "(samples/ shows the same generator)", flush=True)

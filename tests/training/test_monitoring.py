@@ -16,7 +16,7 @@ from training.__main__ import main
 from training.config import ConfigError, TrainConfig
 from training.train import train
 
-SCALARS = {"d_loss", "g_loss", "d_real", "d_fake", "seconds", "fid_estimate", "is_estimate"}
+SCALARS = {"d_loss", "g_loss", "d_real", "d_fake", "seconds", "lr", "fid_estimate", "is_estimate"}  # lr: every run
 
 
 def _cfg(data, out, **kw):
