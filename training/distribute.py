@@ -273,8 +273,11 @@ def _watchdog(timeout_s: float, message: str):
     if os.name != "posix" or threading.current_thread() is not threading.main_thread():
         yield
         return
+    from training.quiet import real_stderr
+
+    # Its message goes to the real stderr: this process's own (a filter's pipe) dies with it.
     child = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(timeout_s), message],
-                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=real_stderr())
     previous = signal.signal(signal.SIGINT, signal.SIG_DFL)  # Python's handler never runs while C++ holds the GIL
     try:
         yield

@@ -29,6 +29,15 @@ NOISE = re.compile(
     rb"|TF-TRT Warning: Could not find TensorRT")
 
 
+_terminal: int | None = None  # the real descriptor 2 while the filter runs
+
+
+def real_stderr() -> int | None:
+    """The real stderr's descriptor while the filter runs (else None): for a child process
+    that must still be heard after this one is killed (the multi-worker watchdog)."""
+    return _terminal
+
+
 @contextlib.contextmanager
 def filtered_stderr():
     """Descriptor 2 through a filter for the block's life; a no-op where the user asked for
@@ -58,11 +67,14 @@ def filtered_stderr():
             if pending and not NOISE.search(pending):
                 os.write(saved, pending)
 
+    global _terminal
     thread = threading.Thread(target=pump, name="stderr-filter", daemon=True)
     thread.start()
+    _terminal = saved
     try:
         yield
     finally:
+        _terminal = None
         with contextlib.suppress(Exception):
             sys.stderr.flush()
         os.dup2(saved, 2)  # closes the pipe's last write end: the pump drains and ends
