@@ -363,3 +363,23 @@ def test_backend_bench_on_jax_times_fit_alone():
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["backend"] == "jax" and result["mlp_steps_per_s"] > 0
     assert "reference_loop_steps_per_s" not in result  # the reference loop is TensorFlow's own
+
+
+@pytest.mark.slow
+def test_backend_gpu_check_script_rehearses_on_the_cpu(mnist_dir, tmp_path):
+    """scripts/gpu_check.sh, the prepared GPU check, on a few batches: what comes back fits
+    the device tool's limits (at most 8 files, 16 MB each, two folders deep)."""
+    out = tmp_path / "out"
+    proc = subprocess.run(["bash", "scripts/gpu_check.sh"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "OUT": str(out), "EPOCHS": "1", "TRAIN_SAMPLES": "256",
+                               "DATA": str(mnist_dir), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == ["run/best.json", "run/best.npz", "run/checkpoint.npz", "run/config.json", "run/metrics.jsonl",
+                     "run/progress.gif", "summary.json", "train.log"]
+    assert all((out / f).stat().st_size < 16 * 2**20 for f in files)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["backend"] == "jax" and summary["steps_per_epoch"] == 2 and summary["steps_per_s"] > 0
+    assert "gpu_check: " in proc.stdout and " steps/s " in proc.stdout
+    cfg = json.loads((out / "run" / "config.json").read_text())
+    assert (cfg["arch"], cfg["width"], cfg["batch_size"], cfg["ema"], cfg["seed"]) == ("cdcgan", 48, 128, 0.995, 1)
