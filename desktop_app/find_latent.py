@@ -9,7 +9,7 @@ Prints one JSON object per image, one per line:
      "reconstruction_error": E}
 
 `reconstruction_error` is the mean squared pixel error between the preprocessed image
-(MNIST-like, see desktop_app/core/preprocess.py) and the generator's drawing of the
+(MNIST-like, see digit_contract/preprocess.py) and the generator's drawing of the
 latent found; `seconds` covers reading, preprocessing and the search. The default model is
 the shipped exported_models/generator.onnx, and its encoder is looked for beside it as
 `<model stem>.encoder.onnx`. A file that is not a usable picture (not an image, empty, all

@@ -10,7 +10,7 @@ A run folder (written by `python -m training train`, see training/callbacks.py) 
   written. Garbage lines are skipped, never fatal.
 - A sample grid is used only when its epoch has a complete metrics line and the PNG is
   whole (signature first, IEND chunk last), so a grid copied in slowly is not shown torn.
-- Every read goes through core/reading.py's rule (regular files only, a size cap checked
+- Every read goes through digit_contract/reading.py's rule (regular files only, a size cap checked
   while reading); a missing or unreadable file is "nothing yet", never an exception.
 
 Qt-free: the Training panel (views/training_panel.py) polls `RunFolder.read()`.

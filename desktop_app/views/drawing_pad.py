@@ -4,7 +4,7 @@ White ink on black, as MNIST's digits are, in strokes of a chosen brush size; th
 stroke can be undone and the canvas cleared (an undo right after Clear brings the strokes
 back). A pen draws through the mouse events Qt synthesises from tablet events. The canvas
 is a SIDE×SIDE Grayscale8 `QImage` drawn in the largest square the widget has (so the pad
-fits a narrow window); `pixels()` hands it to core/preprocess.py as a uint8 array, and
+fits a narrow window); `pixels()` hands it to digit_contract/preprocess.py as a uint8 array, and
 brush sizes are in canvas pixels whatever the pad's size on screen.
 
 `changed` is emitted on every stroke segment: the receiver coalesces (see find_panel.py).

@@ -31,7 +31,7 @@ VIEW_SIDE = 84  # 3× a 28×28 digit
 
 def dropped_picture(mime) -> Path | None:
     """The first local file in a drag that is not a model or latent file, else None. Any
-    other file is offered to core/preprocess.py, which names what is wrong with it."""
+    other file is offered to digit_contract/preprocess.py, which names what is wrong with it."""
     for url in mime.urls() if mime.hasUrls() else []:
         if url.isLocalFile():
             path = Path(url.toLocalFile())

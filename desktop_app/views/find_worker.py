@@ -1,7 +1,7 @@
 """`FindWorker`: prepares a picture and finds its latent off the GUI thread, cancellably.
 
 One background thread (an executor, below the UI's priority, as for the directions) runs
-one search at a time: preprocess (a drawing or an image file, see core/preprocess.py),
+one search at a time: preprocess (a drawing or an image file, see digit_contract/preprocess.py),
 the encoder's guess, then refinement (core/inversion.py). Results come back through
 queued signals tagged with the search's token; `start` (or `cancel`) makes the running
 search stop at its next refinement step, and anything an older search still sends is

@@ -6,7 +6,7 @@ only *requests* a frame. `FrameScheduler` renders the latest state once per even
 turn, and the same pass makes every control describe the frame drawn (`Studio.controls`).
 Opening a model is one core use case (`Studio.load_model`); the window shows its report.
 Models load synchronously (tens of milliseconds; what a hostile file can cost is bounded
-by the reading rule in core/reading.py, the 64 MiB cap and the parse budget in
+by the reading rule in digit_contract/reading.py, the 64 MiB cap and the parse budget in
 core/onnx_wire.py); principal directions arrive later (`DirectionsController`).
 """
 
