@@ -62,7 +62,9 @@ def is_temp_file_name(name: str) -> bool:
     return _TEMP_NAME.fullmatch(name) is not None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True unless process `pid` is certainly gone (this process counts as alive; another
+    user's process, or one we may not signal, too): what cleanup of a PID-named leftover asks."""
     if pid == os.getpid():
         return True  # this process may be writing it right now, on another thread
     try:
@@ -92,7 +94,7 @@ def remove_stale_temp_files(folder: str | Path, target: str | None = None) -> li
         if match is None or target is not None and match["target"] != target[:32]:
             continue
         try:
-            if entry.is_file(follow_symlinks=False) and not _alive(int(match["pid"])):
+            if entry.is_file(follow_symlinks=False) and not process_alive(int(match["pid"])):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError:

@@ -14,11 +14,7 @@ from PIL import Image
 from digit_contract import atomic
 from digit_contract.lock import FolderLock, LockedError, held_by
 from digit_contract.preprocess import ImageError, load_digit
-
-
-def _dead_pid() -> int:
-    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True).stdout)
+from tests.training.test_hostile_cli import _dead_pid
 
 
 def test_cleanup_removes_only_the_marker_of_a_dead_writer(tmp_path):

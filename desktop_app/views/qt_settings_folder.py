@@ -25,19 +25,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from digit_contract.atomic import process_alive
+
 PREFIX = "digit-studio-qt"
 _NAME = re.compile(rf"{PREFIX}~(\d{{1,10}})~[0-9a-f]{{8}}")
 _folder: Path | None = None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # someone's process, or not ours to judge: leave its folder alone
-    return True
 
 
 def remove_stale(parent: Path) -> list[Path]:
@@ -50,7 +42,7 @@ def remove_stale(parent: Path) -> list[Path]:
     uid = getattr(os, "getuid", lambda: None)()
     for entry in entries:
         match = _NAME.fullmatch(entry.name)
-        if not match or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
+        if not match or process_alive(int(match.group(1))):
             continue
         try:
             st = entry.stat(follow_symlinks=False)

@@ -7,10 +7,8 @@ program's own temp marker are ever deleted.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -19,19 +17,9 @@ import pytest
 
 from digit_contract.atomic import is_temp_file_name
 from digit_contract.lock import LOCK_NAME, FolderLock
+from tests.desktop_app.hostile_corpus import fingerprint
+from tests.training.test_hostile_cli import _refused
 from training.__main__ import main
-
-
-def fingerprint(root: Path) -> dict[str, str]:
-    """Every entry under `root`: a hash for regular files, the kind for anything else."""
-    seen = {}
-    for p in sorted(root.rglob("*")):
-        mode = os.lstat(p).st_mode
-        if stat.S_ISREG(mode):
-            seen[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
-        elif not stat.S_ISDIR(mode):
-            seen[str(p.relative_to(root))] = stat.filemode(mode)[0]
-    return seen
 
 
 def no_temp_files(root: Path) -> bool:
@@ -41,15 +29,6 @@ def no_temp_files(root: Path) -> bool:
 def _train(data, out, *extra, epochs=1):
     return ["train", "--arch", "mlp", "--epochs", str(epochs), "--train-samples", "128", "--batch-size", "64",
             "--estimate-every", "0", "--data", data, "--out", out, *extra]
-
-
-def _refused(argv, capsys, needle: str) -> str:
-    rc = main([str(a) for a in argv])
-    err = capsys.readouterr().err
-    assert rc == 2, err
-    assert needle in err and "Traceback" not in err, err
-    assert len(err.strip().splitlines()) == 1, err
-    return err
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +186,7 @@ def test_export_of_a_run_without_a_checkpoint_says_what_to_do(run, capsys):
     with FolderLock(run, "run folder"):
         _refused(["export", run, "--out", run.parent / "g.onnx"], capsys, "has not finished its first epoch yet")
     after = fingerprint(run)
-    after.pop(LOCK_NAME), before.pop(LOCK_NAME, None)  # the lock file records who held it last
+    after.pop(str(run / LOCK_NAME)), before.pop(str(run / LOCK_NAME), None)  # it records who held it last
     assert after == before
     assert not (run.parent / "g.onnx").exists()
 
@@ -221,7 +200,7 @@ def test_two_trainings_at_once_leave_one_clean_run(tiny_mnist, tmp_path):
     root = Path(__file__).resolve().parents[2]
     a = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     b = subprocess.Popen(cmd2, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    (out_a, err_a), (out_b, err_b) = a.communicate(timeout=600), b.communicate(timeout=600)
+    (_, err_a), (_, err_b) = a.communicate(timeout=600), b.communicate(timeout=600)
     codes = sorted([a.returncode, b.returncode])
     assert codes == [0, 2], (err_a[-800:], err_b[-800:])
     refused = err_a if a.returncode == 2 else err_b
