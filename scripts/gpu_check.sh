@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The device check of issue 25: the shipped default recipe, trained on a GPU with Keras' JAX
+# The GPU check: the shipped default recipe, trained on a GPU with Keras' JAX
 # backend (the lent H200 machine has JAX, onnxruntime and no TensorFlow), the run written
 # into $OUT, steps per second printed. Export and evaluate the run afterwards on a machine
 # with TensorFlow (export goes through tf2onnx):

@@ -1,4 +1,4 @@
-"""Small things a new user meets (issue 24, "Also found"): Stop Comparing only while
+"""Small things a new user meets: Stop Comparing only while
 comparing, each pane named while comparing, an export typed without an extension gets the
 chosen format's, file dialogs start in the models folder (then the last one used), the
 Training panel starts from the shipped recipe in the user's data folder and counts

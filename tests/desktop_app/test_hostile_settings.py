@@ -1,5 +1,5 @@
 """The settings file, the About box, the message bar and `--screenshot`, as a hostile or
-careless user would try them (issue 23).
+careless user would try them: nothing of theirs is lost, nothing hangs or aborts.
 
 Settings are read from, and written to, a regular file the app made, or not at all: a
 device, a FIFO, a link or someone else's file is left byte-identical, and the app starts

@@ -1,6 +1,7 @@
-"""One owner for the explorer's state (issue 24): keyframes keep their own class weights
-across models, the mixer shows the weights on screen, every user action is one undo step
-(and Ctrl+Z works from a spin box), and the principal directions follow the digit."""
+"""One owner for the explorer's state, so every view agrees: keyframes keep their own
+class weights across models, the mixer shows the weights on screen, every user action is
+one undo step (and Ctrl+Z works from a spin box), and the principal directions follow the
+digit."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hostile input to `python -m training`, second round (issue 23): every refusal is one
+"""Hostile input to `python -m training`, second round: every refusal is one
 sentence on stderr, exit 2, no traceback, and nothing written; every wait has an end.
 
 Cases that would hang on the old code run as subprocesses with a timeout, so a regression
