@@ -111,13 +111,6 @@ def path_point(keyframes: Sequence[Keyframe], t: float, method: str = "slerp") -
     return PathPoint(z, weights)
 
 
-def path_points(keyframes: Sequence[Keyframe], count: int, method: str = "slerp"
-                ) -> list[PathPoint]:
-    """`count` evenly spaced points from the first keyframe to the last (both included)."""
-    ts = np.linspace(0.0, 1.0, max(count, 1)) if count > 1 else [0.0]
-    return [path_point(keyframes, float(t), method) for t in ts]
-
-
 def render_points(generator, points: Sequence[PathPoint]) -> np.ndarray:
     """Images of the points in one batch: (n, 28, 28) float32, image i = G(z_i, w_i).
 

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 GENERATOR_NAME = "generator.onnx"
-CONDITIONAL_NAME = "conditional.onnx"
 CLASSIFIER_NAME = "classifier.onnx"
 
 

@@ -1,9 +1,9 @@
 """`FileActions`: the File menu — open, recent models, latents, exports (PNG, animation,
 strip), copy — and drops.
 
-Each action has a dialog half (`*_dialog`, asks for a path) and a direct half that takes
-the path, which is what tests and scripts call. Errors go to the window's message bar; no
-dialog blocks on failure.
+Each action has a dialog half (`*_dialog`, asks for a path and options) and a direct half
+that takes them (what the dialog, a drop or the recent-models menu calls). Errors go to the
+window's message bar; no dialog blocks on failure.
 
 It works on the `Studio` and the settings, and reaches the rest of the window only through
 the few callbacks in `FileHooks` (the window binds them): it never reads or writes the
@@ -232,11 +232,6 @@ class FileActions(QObject):
         frames = studio.path_frames(animation.path_times(options.count, options.easing))
         frames = export.animation(frames, studio.mode == "pingpong")
         return self._write(path, animation.save, frames, options, studio.mode != "once")
-
-    def export_gif(self, path: Path, fps: int = 25, scale: int = 4) -> bool:
-        """A GIF of one pass at the current playback speed (linear, `fps`, `scale`)."""
-        count = animation.default_count(self.hooks.period_s(), fps)
-        return self.export_animation(path, animation.AnimationOptions(fps, count, scale))
 
     def _has_path(self, what: str) -> bool:
         if len(self.studio.path_keys) >= 2:

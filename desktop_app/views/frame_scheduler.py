@@ -54,11 +54,6 @@ class FrameScheduler(QObject):
         return super().event(event)
 
     @property
-    def reporting(self) -> bool:
-        """True while frame statistics are being reported (frames flowed recently)."""
-        return self._stats_timer.isActive()
-
-    @property
     def pending(self) -> bool:
         return self._pending
 

@@ -47,13 +47,13 @@ STATUS_MS = 5000
 
 
 class MainWindow(QMainWindow):
-    """The Digit Studio window. Signals let tests and the benchmark wait for real events."""
+    """The Digit Studio window. Its signals say when a model, directions or a frame
+    arrived, so a caller can wait for the real event."""
 
     modelLoaded = Signal(str)
     modelFailed = Signal(str)
     directionsReady = Signal()
     frameRendered = Signal()
-    verdictUpdated = Signal()
 
     def __init__(self, settings=None, debounce_ms: int = DEBOUNCE_MS):
         super().__init__()
@@ -207,19 +207,6 @@ class MainWindow(QMainWindow):
             self.ui.verdict.set_available(clf is not None, clf.path.name if clf else "")
         self.scheduler.request()
 
-    # Thin entry points kept on the window for shortcuts, scripts and tests.
-    def choose_digit(self, digit: int) -> None:
-        self.latent.choose_digit(digit)
-
-    def add_keyframe(self) -> None:
-        self.path.add_keyframe()
-
-    def set_t(self, t: float) -> None:
-        self.path.set_t(t)
-
-    def set_playing(self, playing: bool) -> None:
-        self.path.set_playing(playing)
-
     # -- frames ----------------------------------------------------------------------
     def _render(self) -> None:
         if not self.studio.ready:
@@ -275,7 +262,6 @@ class MainWindow(QMainWindow):
             self.show_message(f"{exc} Verdicts are off; the generator keeps drawing.")
             return
         self.ui.verdict.set_verdict(verdict)
-        self.verdictUpdated.emit()
 
     def _frame_pixels(self):
         """The frame on screen, drawn up to date (what File exports and copies)."""

@@ -89,7 +89,7 @@ def install(window) -> list[QAction]:
     add(view, "&Training…", "Ctrl+Shift+T", window.show_training)
     play = window.menuBar().addMenu("&Play")
     needs_model += [
-        add(play, "&Add Keyframe", "K", window.add_keyframe),
+        add(play, "&Add Keyframe", "K", window.path.add_keyframe),
         add(play, "&Bookmark", "B", window.bookmarks.add),
         add(play, "&Play / Pause", "Space", window.path.toggle_playing),
     ]
@@ -97,7 +97,7 @@ def install(window) -> list[QAction]:
     window.class_menu = digits
     window.class_actions = []  # the keyed ones (0-9) first, then clusters 10.. (no key)
     for d in range(10):
-        action = add(digits, f"Digit {d}", str(d), lambda _=False, k=d: window.choose_digit(k))
+        action = add(digits, f"Digit {d}", str(d), lambda _=False, k=d: window.latent.choose_digit(k))
         window.class_actions.append(action)
         needs_model.append(action)
     help_menu = window.menuBar().addMenu("&Help")
@@ -125,7 +125,7 @@ def fit_class_menu(window) -> None:
         extra.deleteLater()
     for c in range(len(actions), k):
         action = QAction(f"{noun} {c}", window)
-        action.triggered.connect(lambda _=False, n=c: window.choose_digit(n))
+        action.triggered.connect(lambda _=False, n=c: window.latent.choose_digit(n))
         window.class_menu.addAction(action)
         actions.append(action)
     for c, action in enumerate(actions):

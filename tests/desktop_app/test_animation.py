@@ -122,10 +122,10 @@ def test_the_dialog_offers_what_pillow_writes_and_remembers_choices(loaded, qtbo
 
 def test_the_window_exports_the_path_it_shows(cond_window, qtbot, tmp_path):
     w = cond_window
-    w.add_keyframe()
-    w.choose_digit(7)
+    w.path.add_keyframe()
+    w.latent.choose_digit(7)
     w.ui.controls.seed_box.setValue(9)
-    w.add_keyframe()
+    w.path.add_keyframe()
     w.ui.interpolation.pingpong.setChecked(True)  # there and back: 2·7 − 2 frames
     options = AnimationOptions(fps=12, count=7, scale=1, easing="ease-in-out", fmt="APNG")
     assert w.files.export_animation(tmp_path / "m.png", options)

@@ -23,18 +23,24 @@ def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 def test_no_tensorflow_after_the_app_started_drew_and_exported(model_dir, tmp_path):
     script = textwrap.dedent(f"""
         import json, sys
-        from pathlib import Path
         from desktop_app.views.app import application, launch, wait_for
         app = application()
         window = launch({str(model_dir / "conditional.onnx")!r})
         assert wait_for(lambda: window.ui.digit_view.pixels() is not None, 10)
         assert wait_for(lambda: window.directions is not None, 20)
         window.ui.grid_box.setChecked(True)
-        window.add_keyframe()
+        window.path.add_keyframe()
         window.ui.controls.seed_box.setValue(9)
-        window.add_keyframe()
-        # The export path too: Pillow writes a real GIF without pulling in TensorFlow.
-        assert window.files.export_gif(Path({str(tmp_path / "morph.gif")!r}))
+        window.path.add_keyframe()
+        # The export path too (File ▸ Export Animation…, its dialogs answered as a user
+        # would): Pillow writes a real GIF without pulling in TensorFlow.
+        from PySide6.QtWidgets import QFileDialog
+        from desktop_app.views.animation_dialog import AnimationDialog
+        AnimationDialog.exec = lambda self: AnimationDialog.DialogCode.Accepted
+        QFileDialog.getSaveFileName = lambda *a, **k: ({str(tmp_path / "morph.gif")!r}, "")
+        [export] = [a for a in window.files.menu.actions()
+                    if a.text().replace("&", "") == "Export Animation…"]
+        export.trigger()
         heavy = ("tensorflow", "keras", "tf2onnx", "training")
         print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in heavy)))
         print(json.dumps(window.ui.digit_view.pixels() is not None))

@@ -338,7 +338,7 @@ def test_the_cluster_morph_and_keyframes_say_cluster(clusters, qtbot):
     listed = w.ui.interpolation.keyframe_list
     names = [listed.item(i).text() for i in range(listed.count())]
     assert names == ["A · cluster 2", "B · cluster 17"]
-    shown = _frame(w, qtbot, lambda: w.set_t(0.5))
+    shown = _frame(w, qtbot, lambda: w.path.set_t(0.5))
     assert np.array_equal(shown, _drawn(w, mix(2, 17, 0.5, K)))
 
 
@@ -407,7 +407,7 @@ def test_keys_past_a_small_models_clusters_do_nothing(window, qtbot, tmp_path):
     with qtbot.waitSignal(window.frameRendered, timeout=5000):
         assert window.open_model(path)
     before = window.studio.state.class_weights.copy()
-    window.choose_digit(7)  # no cluster 7: ignored, no exception, no undo step
+    window.latent.choose_digit(7)  # no cluster 7: ignored, no exception, no undo step
     assert np.array_equal(window.studio.state.class_weights, before)
     assert [a.isEnabled() for a in window.class_actions] == [True] * 5 + [False] * 5
     assert len(window.ui.digit_chooser.group.buttons()) == 5
@@ -443,7 +443,7 @@ def test_a_latent_file_with_20_weights_round_trips(tmp_path):
 def test_the_window_saves_and_loads_cluster_weights(clusters, qtbot, tmp_path):
     w, chooser = clusters, clusters.ui.digit_chooser
     _frame(w, qtbot, lambda: chooser.group.button(13).click())
-    w.add_keyframe()
+    w.path.add_keyframe()
     _frame(w, qtbot, lambda: chooser.group.button(18).click())
     assert w.files.save_latents(tmp_path / "mine.json")
     saved = json.loads((tmp_path / "mine.json").read_text())

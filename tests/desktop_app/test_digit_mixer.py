@@ -79,7 +79,7 @@ def test_the_blend_survives_seed_edits_and_keyframes(conditional, qtbot):
     shown = _frame(w, qtbot, lambda: row.slider.setValue(row.slider.maximum()))
     np.testing.assert_allclose(w.studio.state.class_weights, blend, atol=1e-6)
     assert np.array_equal(shown, _drawn_from_state(w))
-    w.add_keyframe()
+    w.path.add_keyframe()
     assert w.ui.interpolation.keyframe_list.item(0).text() == "A · 60 % 1 + 40 % 7"
     np.testing.assert_allclose(w.studio.keyframes[0].class_weights, blend, atol=1e-6)
     # A new seed is a new random sample: it draws the seed's own digit.
@@ -137,11 +137,11 @@ def test_morphing_two_digits_keeps_the_latent(window, qtbot, model_dir):
     z = [k.z for k in window.studio.keyframes]
     assert np.array_equal(z[0], z[1])
     assert window.ui.interpolation.keyframe_list.item(1).text() == "B · digit 5"
-    _frame(window, qtbot, lambda: window.set_t(1.0))
+    _frame(window, qtbot, lambda: window.path.set_t(1.0))
     window.flush_verdict()
     assert window.ui.verdict.verdict.digit == 5
     # Half-way the generator draws one image from the half-and-half weights.
-    shown = _frame(window, qtbot, lambda: window.set_t(0.5))
+    shown = _frame(window, qtbot, lambda: window.path.set_t(0.5))
     gen = window.studio.generator
     direct = gen.generate(z[0], np.eye(10, dtype=np.float32)[[2, 5]].mean(axis=0))
     assert np.array_equal(shown, to_uint8(direct)[0])

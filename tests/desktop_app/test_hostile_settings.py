@@ -245,14 +245,14 @@ def test_two_windows_never_lose_each_others_keyframes(qtbot, model_dir):
     assert first.open_model(model_dir / "generator.onnx")
     for seed in range(3):
         first.ui.controls.seed_box.setValue(seed + 10)
-        first.add_keyframe()
+        first.path.add_keyframe()
     first.close()
     a, b = _window(qtbot), _window(qtbot)
     assert a.open_model(model_dir / "generator.onnx") and b.open_model(model_dir / "generator.onnx")
     assert len(a.studio.keyframes) == len(b.studio.keyframes) == 3
     for seed in range(3):
         a.ui.controls.seed_box.setValue(seed + 20)
-        a.add_keyframe()
+        a.path.add_keyframe()
     a.close()
     b.close()
     again = _window(qtbot)
@@ -334,8 +334,8 @@ def test_a_later_success_clears_a_stale_error(loaded, tmp_path, model_dir):
     assert loaded.compare.open(model_dir / "generator_b.onnx")
     assert bar.text() == ""
     assert not loaded.files.export_strip(tmp_path / "missing" / "s.png") and bar.text()
-    loaded.add_keyframe()
-    loaded.add_keyframe()
+    loaded.path.add_keyframe()
+    loaded.path.add_keyframe()
     assert loaded.files.export_strip(tmp_path / "s.png") and bar.text() == ""
 
 

@@ -32,10 +32,10 @@ def _same(a, b) -> bool:
 
 def test_keyframes_are_restored_on_the_next_launch(cond_window, qtbot, model_dir):
     w = cond_window
-    w.add_keyframe()
-    w.choose_digit(3)
+    w.path.add_keyframe()
+    w.latent.choose_digit(3)
     w.ui.controls.seed_box.setValue(77)
-    w.add_keyframe()
+    w.path.add_keyframe()
     w.path.rename_keyframe(1, "three")
     before = _keys(w)
     again = _restart(w, qtbot, model_dir / "conditional.onnx")
@@ -47,13 +47,13 @@ def test_keyframes_are_restored_on_the_next_launch(cond_window, qtbot, model_dir
 
 def test_each_latent_size_keeps_its_own_list(loaded, qtbot, model_dir):
     w = loaded
-    w.add_keyframe()
+    w.path.add_keyframe()
     w.ui.controls.seed_box.setValue(5)
-    w.add_keyframe()
+    w.path.add_keyframe()
     eight = _keys(w)
     assert w.open_model(model_dir / "generator16.onnx")
     assert w.studio.keyframes == ()  # 8-d keyframes do not fit a 16-d model
-    w.add_keyframe()
+    w.path.add_keyframe()
     sixteen = _keys(w)
     assert w.open_model(model_dir / "generator.onnx")
     assert _same(_keys(w), eight)
@@ -63,7 +63,7 @@ def test_each_latent_size_keeps_its_own_list(loaded, qtbot, model_dir):
 
 def test_keyframes_made_for_another_kind_of_model_are_kept(cond_window, qtbot, model_dir):
     w = cond_window  # conditional, 8-d: its keyframes carry class weights
-    w.add_keyframe()
+    w.path.add_keyframe()
     before = _keys(w)
     again = _restart(w, qtbot, model_dir / "generator.onnx")  # unconditional, also 8-d
     # An unconditional model draws them from z alone; their digit is kept for later.

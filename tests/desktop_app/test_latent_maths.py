@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from desktop_app.core.classifier import Classifier
 from desktop_app.core.directions import compute_directions
 from desktop_app.core.generator import Generator
-from desktop_app.core.interpolation import (Keyframe, lerp, path_point, path_points,
-                                            playhead, render_points, slerp)
+from desktop_app.core.interpolation import (Keyframe, lerp, path_point, playhead,
+                                            render_points, slerp)
 from desktop_app.core.latent import LatentState, seed_digit, seed_vector
 from desktop_app.core.studio import Studio
 from desktop_app.core.weights import mix, one_hot
@@ -90,7 +90,7 @@ def test_slerp_interpolates_norms_and_handles_opposite_ends():
 def test_path_through_three_keyframes_visits_the_middle_one():
     keys = [Keyframe(np.full(4, float(i), np.float32), name=str(i)) for i in range(3)]
     assert np.array_equal(path_point(keys, 0.5, "lerp").z, keys[1].z)
-    points = path_points(keys, 5, "lerp")
+    points = [path_point(keys, t, "lerp") for t in np.linspace(0.0, 1.0, 5)]
     assert [float(p.z[0]) for p in points] == [0.0, 0.5, 1.0, 1.5, 2.0]
 
 
@@ -111,7 +111,8 @@ def test_a_mid_path_frame_is_the_generators_own_drawing_not_a_blend(model_dir, m
     gen = Generator.from_path(model_dir / "conditional.onnx")
     za, zb = seed_vector(0, 8), seed_vector(1, 8)
     keys = [Keyframe(za, one_hot(2, 10)), Keyframe(zb, one_hot(7, 10))]
-    frames = render_points(gen, path_points(keys, 5, method))
+    frames = render_points(gen, [path_point(keys, t, method)
+                                 for t in np.linspace(0.0, 1.0, 5)])
     ends = gen.generate(np.stack([za, zb]), np.stack([one_hot(2, 10), one_hot(7, 10)]))
     np.testing.assert_allclose(frames[[0, -1]], ends, atol=1e-6)
     t = 0.5

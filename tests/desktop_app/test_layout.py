@@ -133,8 +133,8 @@ def test_nothing_is_cut_off_with_a_digit_model(cond_window, qtbot, size):
     w.scheduler.flush()
     assert w.ui.controls.seed_box.text() == str(MAX_SEED)
     for digit in (1, 7):
-        w.choose_digit(digit)
-        w.add_keyframe()  # a path: keyframe thumbnails and the strip of in-betweens
+        w.latent.choose_digit(digit)
+        w.path.add_keyframe()  # a path: keyframe thumbnails and the strip of in-betweens
     w.bookmarks.add()
     problems = [p for tab in TABS for p in _at(w, qtbot, size, tab)]
     assert not problems, "\n".join(problems)

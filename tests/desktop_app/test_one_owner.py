@@ -52,8 +52,8 @@ def test_keyframes_survive_switching_models(cond_window, qtbot, model_dir, clust
     w = cond_window
     for seed, digit in enumerate(DIGITS):
         w.ui.controls.seed_box.setValue(100 + seed)
-        w.choose_digit(digit)
-        w.add_keyframe()
+        w.latent.choose_digit(digit)
+        w.path.add_keyframe()
     w.bookmarks.add()  # a bookmark of the 5
     _open(w, qtbot, cluster_model)
     # The cluster model cannot draw digits: they are said to be so, and kept as they were.
@@ -88,7 +88,7 @@ def _mixer_pair(chooser) -> tuple[int, int, int]:
 
 def test_mixer_follows_the_digit_on_screen(cond_window, qtbot):
     w, chooser = cond_window, cond_window.ui.digit_chooser
-    w.choose_digit(9)
+    w.latent.choose_digit(9)
     chooser.mix_b.setValue(8)  # the mixer reads 9 → 8
     # What Find → Explore from here does with a found 7: soft weights, nearly all on 7.
     found = np.full(10, 0.0004, np.float32)
@@ -109,7 +109,7 @@ def test_mixer_follows_the_digit_on_screen(cond_window, qtbot):
     for weights in keys:
         w.history.record("found", lambda wt=weights: w.studio.add_keyframe_at(
             w.studio.state.z, wt))
-    w.set_t(0.0)
+    w.path.set_t(0.0)
     w.scheduler.flush()
     assert chooser.caption.text() == "50 % 0 + 30 % 1 + 20 % 2"
     assert _mixer_pair(chooser) == (0, 1, 38)  # 30 / (50 + 30)
@@ -178,7 +178,7 @@ def test_undo_shortcut_works_in_a_spin_box(cond_window, qtbot):
     # The morph's boxes only choose; Ctrl+Z there undoes the last edit made elsewhere.
     for box, edit in ((ui.controls.seed_box, typed(ui.controls.seed_box, "42")),
                       (chooser.mix_b, typed(chooser.mix_b, "8")),
-                      (chooser.morph_to, lambda: w.choose_digit(4))):
+                      (chooser.morph_to, lambda: w.latent.choose_digit(4))):
         box.setFocus()
         qtbot.waitUntil(box.hasFocus, timeout=5000)
         before = _snap(w)
@@ -197,7 +197,7 @@ def test_directions_follow_the_digit(cond_window, qtbot):
     at_first = w.directions
     np.testing.assert_array_equal(at_first.class_weights, first)
     other = (int(np.argmax(first)) + 1) % 10
-    w.choose_digit(other)
+    w.latent.choose_digit(other)
     qtbot.waitUntil(lambda: w.directions is not None and np.array_equal(
         w.directions.class_weights, one_hot(other, 10)), timeout=10_000)
     assert w.ui.direction_sliders.rows  # the sliders are the new digit's

@@ -8,6 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from desktop_app.views.frame_scheduler import STATS_INTERVAL_MS
+
 
 def _frame(window, qtbot, action) -> None:
     with qtbot.waitSignal(window.frameRendered, timeout=5000):
@@ -73,9 +75,9 @@ def test_the_verdict_panel_hides_without_a_model_and_explains_a_missing_classifi
 
 def test_keyframes_show_as_thumbnails_and_the_panel_is_filled(loaded, qtbot):
     _frame(loaded, qtbot, lambda: loaded.ui.controls.seed_box.setValue(11))
-    loaded.add_keyframe()
+    loaded.path.add_keyframe()
     _frame(loaded, qtbot, lambda: loaded.ui.controls.seed_box.setValue(22))
-    loaded.add_keyframe()
+    loaded.path.add_keyframe()
     panel = loaded.ui.interpolation
     loaded.ui.tabs.setCurrentWidget(panel)
     images = loaded.studio.keyframe_images()
@@ -93,7 +95,7 @@ def test_keyframes_show_as_thumbnails_and_the_panel_is_filled(loaded, qtbot):
     _frame(loaded, qtbot, lambda: qtbot.keyClick(panel.keyframe_list, Qt.Key.Key_Return))
     assert np.array_equal(loaded.studio.state.z, loaded.studio.keyframes[0].z)
     # The playhead follows t over the strip: at 0.5 it is over the middle in-between.
-    loaded.set_t(0.5)
+    loaded.path.set_t(0.5)
     rect = panel.strip.target_rect()
     assert abs(panel.strip.playhead_x() - rect.center().x()) <= 2
 
@@ -117,7 +119,7 @@ def test_unconditional_models_have_no_digit_controls(loaded, qtbot):
     qtbot.waitUntil(lambda: loaded.ui.latent_sliders.complete)
     assert loaded.ui.latent_sliders.rows[0].name.text() == "z0"
     assert not loaded.ui.digit_group.isVisible()
-    loaded.choose_digit(3)  # the 0-9 keys do nothing here
+    loaded.latent.choose_digit(3)  # the 0-9 keys do nothing here
     assert loaded.studio.state.class_weights is None
     assert loaded.ui.model_label.text().count("unconditional") == 1
 
@@ -129,9 +131,11 @@ def test_the_frame_rate_is_shown_only_while_frames_flow(loaded, qtbot):
         with qtbot.waitSignal(loaded.frameRendered, timeout=5000):
             slider.setValue(value)
     qtbot.waitUntil(lambda: " fps" in label.text(), timeout=5000)
-    assert scheduler.reporting
     # Then nothing is drawn: the scheduler itself reports idle once and stops waking up.
-    qtbot.waitUntil(lambda: not scheduler.reporting, timeout=5000)
+    qtbot.waitUntil(lambda: scheduler.fps() == 0, timeout=5000)
+    qtbot.wait(2 * STATS_INTERVAL_MS)  # the one report of the idle second
+    with qtbot.assertNotEmitted(scheduler.statsChanged, wait=3 * STATS_INTERVAL_MS):
+        pass
     assert label.text() == f"frame {scheduler.last_frame_ms:.2f} ms"
 
 

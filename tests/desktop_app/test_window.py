@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QFileDialog
 
+from desktop_app.views.animation_dialog import AnimationDialog
 from desktop_app.views.main_window import MainWindow
 
 
@@ -155,9 +157,9 @@ def test_interpolation_ends_are_keyframes_a_and_b(loaded, qtbot):
 
 def test_playback_moves_t_and_pauses(loaded, qtbot):
     loaded.ui.controls.seed_box.setValue(3)
-    loaded.add_keyframe()
+    loaded.path.add_keyframe()
     loaded.ui.controls.seed_box.setValue(4)
-    loaded.add_keyframe()
+    loaded.path.add_keyframe()
     loaded.ui.interpolation.speed.setValue(400)
     loaded.ui.interpolation.play_button.click()
     assert loaded.playback.playing
@@ -213,7 +215,7 @@ def test_half_written_and_deleted_models_do_not_break_the_app(window, qtbot, mod
 
 
 def test_a_model_with_another_latent_size_rebuilds_the_sliders(loaded, qtbot, model_dir):
-    loaded.add_keyframe()
+    loaded.path.add_keyframe()
     with qtbot.waitSignal(loaded.directionsReady, timeout=10_000):
         loaded.open_model(model_dir / "generator16.onnx")
     qtbot.waitUntil(lambda: loaded.ui.latent_sliders.complete)
@@ -245,7 +247,7 @@ def test_dropping_a_model_file_opens_it(loaded, qtbot, model_dir):
 
 def test_latents_save_and_load_through_the_window(loaded, qtbot, tmp_path):
     _frame(loaded, qtbot, lambda: loaded.ui.controls.seed_box.setValue(31))
-    loaded.add_keyframe()
+    loaded.path.add_keyframe()
     saved = loaded.ui.digit_view.pixels()
     assert loaded.files.save_latents(tmp_path / "mine.json")
     _frame(loaded, qtbot, lambda: loaded.ui.controls.seed_box.setValue(32))
@@ -258,14 +260,28 @@ def test_latents_save_and_load_through_the_window(loaded, qtbot, tmp_path):
     assert "bad.json" in loaded.ui.message_bar.text()
 
 
-def test_exports_write_files_or_explain_why_not(loaded, qtbot, tmp_path):
+def _export_animation(window, path, monkeypatch) -> None:
+    """File ▸ Export Animation…, the options dialog accepted as filled in (last time's
+    choices), then `path` chosen in the file dialog."""
+    monkeypatch.setattr(AnimationDialog, "exec",
+                        lambda self: AnimationDialog.DialogCode.Accepted)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    [action] = [a for a in window.files.menu.actions()
+                if a.text().replace("&", "") == "Export Animation…"]
+    action.trigger()
+
+
+def test_exports_write_files_or_explain_why_not(loaded, qtbot, tmp_path, monkeypatch):
     assert loaded.files.export_png(tmp_path / "digit.png", scale=4)
-    assert not loaded.files.export_gif(tmp_path / "a.gif")  # no keyframes yet
+    _export_animation(loaded, tmp_path / "a.gif", monkeypatch)
+    assert not (tmp_path / "a.gif").exists()  # no keyframes yet
     assert "two keyframes" in loaded.ui.message_bar.text()
-    loaded.add_keyframe()
+    loaded.path.add_keyframe()
     loaded.ui.controls.seed_box.setValue(9)
-    loaded.add_keyframe()
-    assert loaded.files.export_gif(tmp_path / "a.gif")
+    loaded.path.add_keyframe()
+    _export_animation(loaded, tmp_path / "a.gif", monkeypatch)
+    assert (tmp_path / "a.gif").is_file()
+    assert "Exported a.gif" in loaded.statusBar().currentMessage()
     assert loaded.files.export_strip(tmp_path / "s.png")
     assert not loaded.files.export_strip(tmp_path / "missing" / "s.png")
     assert "s.png" in loaded.ui.message_bar.text()
