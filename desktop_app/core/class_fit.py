@@ -21,7 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .interpolation import Keyframe
+from .keyframes import Keyframe
 from .contract import NUM_DIGITS
 from .weights import describe
 

@@ -22,7 +22,8 @@ import numpy as np
 
 from digit_contract.atomic import write_bytes_atomic
 from .contract import MAX_CLASSES, MAX_LATENT_DIM, NUM_DIGITS
-from .interpolation import METHODS, Keyframe
+from .interpolation import METHODS
+from .keyframes import Keyframe
 from digit_contract.reading import read_capped
 from .latent import MAX_SEED
 from .weights import SUM_TOLERANCE, check as check_weights, one_hot

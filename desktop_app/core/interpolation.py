@@ -1,4 +1,4 @@
-"""Keyframes, linear and spherical interpolation along them, and playback timing.
+"""Paths through keyframes: linear and spherical interpolation, and playback timing.
 
 A path through keyframes K0 … K(n-1) is parameterised by t in [0, 1]: t = 0 is K0,
 t = 1 is the last keyframe, and each segment gets an equal share of t.
@@ -17,25 +17,10 @@ from typing import Sequence
 
 import numpy as np
 
+from .keyframes import Keyframe
+
 METHODS = ("lerp", "slerp")
 MODES = ("once", "loop", "pingpong")
-
-
-@dataclass(frozen=True)
-class Keyframe:
-    """One stop on the path: a latent (latent_dim,) float32 and, for conditional models,
-    class weights (num_classes,) float32 on the simplex (None for unconditional ones).
-
-    `classes` says what the weights are weights of, "digits" or "clusters" (None: not
-    known, e.g. a file from before it was recorded): with their width it decides which
-    models can draw the keyframe (core/class_fit.py). A keyframe keeps its weights
-    whatever model is loaded.
-    """
-
-    z: np.ndarray
-    class_weights: np.ndarray | None = None
-    name: str = ""
-    classes: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Pure edits of a keyframe list: every function returns a new list and leaves its input alone.
+"""`Keyframe`, one stop on a path, and pure edits of a keyframe list: every function returns
+a new list and leaves its input alone.
 
 Keyframes get automatic names A, B, C, … in path order. A name the user chose is kept
 through removals and reorders; automatic names are renumbered so they keep reading A, B, C.
@@ -6,12 +7,29 @@ through removals and reorders; automatic names are renumbered so they keep readi
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Sequence
 
-from .interpolation import Keyframe
+import numpy as np
 
 MAX_NAME = 40  # names are shown under 84-px thumbnails and in menus
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """One stop on the path: a latent (latent_dim,) float32 and, for conditional models,
+    class weights (num_classes,) float32 on the simplex (None for unconditional ones).
+
+    `classes` says what the weights are weights of, "digits" or "clusters" (None: not
+    known, e.g. a file from before it was recorded): with their width it decides which
+    models can draw the keyframe (core/class_fit.py). A keyframe keeps its weights
+    whatever model is loaded.
+    """
+
+    z: np.ndarray
+    class_weights: np.ndarray | None = None
+    name: str = ""
+    classes: str | None = None
 
 
 def auto_name(i: int) -> str:

@@ -21,7 +21,7 @@ from .classifier import Classifier
 from .contract import ContractError
 from .files import LatentFile
 from .generator import Generator
-from .interpolation import Keyframe
+from .keyframes import Keyframe
 from .paths import classifier_for
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .directions import Directions
-from .interpolation import Keyframe
+from .keyframes import Keyframe
 from .latent import LatentSnapshot
 
 

@@ -28,7 +28,8 @@ from .events import Change, Evented
 from .files import LatentFile
 from .frames import GRID_GAP, GRID_SIDE, Frame
 from .generator import Generator
-from .interpolation import METHODS, MODES, Keyframe, PathPoint, path_point
+from .interpolation import METHODS, MODES, PathPoint, path_point
+from .keyframes import Keyframe
 from .latent import LatentState
 from .model_loading import LoadReport, SessionStore, load_model
 from .snapshot import Controls, Snapshot

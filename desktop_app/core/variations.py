@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .interpolation import Keyframe
+from .keyframes import Keyframe
 
 RADIUS_RANGE = (0.0, 2.0)
 DEFAULT_RADIUS = 0.5

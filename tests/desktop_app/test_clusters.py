@@ -19,7 +19,7 @@ from desktop_app.core.encoder import Encoder
 from desktop_app.core.export import to_uint8
 from desktop_app.core.frames import why_not_side_by_side
 from desktop_app.core.generator import Generator
-from desktop_app.core.interpolation import Keyframe
+from desktop_app.core.keyframes import Keyframe
 from desktop_app.core.latent import LatentState, seed_digit
 from desktop_app.core.model_card import model_rows
 from desktop_app.core.weights import describe, mix, one_hot

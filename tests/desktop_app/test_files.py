@@ -15,7 +15,7 @@ from PIL import Image
 
 from desktop_app.core import animation, export, files
 from digit_contract.atomic import OutputError, write_atomic
-from desktop_app.core.interpolation import Keyframe
+from desktop_app.core.keyframes import Keyframe
 from desktop_app.core.weights import mix, one_hot
 
 from .hypothesis_settings import quick

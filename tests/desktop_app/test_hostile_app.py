@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from PySide6.QtCore import Qt
 
 from desktop_app.core.contract import ContractError
-from desktop_app.core.interpolation import Keyframe
+from desktop_app.core.keyframes import Keyframe
 from desktop_app.core.messages import first_line
 from digit_contract.reading import read_capped, resolve_path
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from desktop_app.core.classifier import Classifier
 from desktop_app.core.directions import compute_directions
 from desktop_app.core.generator import Generator
-from desktop_app.core.interpolation import (Keyframe, lerp, path_point, playhead,
-                                            render_points, slerp)
+from desktop_app.core.interpolation import lerp, path_point, playhead, render_points, slerp
+from desktop_app.core.keyframes import Keyframe
 from desktop_app.core.latent import LatentState, seed_digit, seed_vector
 from desktop_app.core.studio import Studio
 from desktop_app.core.weights import mix, one_hot
