@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from digit_contract.atomic import write_bytes_atomic
-from .export import MAX_FRAMES, MAX_SCALE, upscale
+from .pixels import MAX_SCALE, upscale
 
 EASINGS = ("linear", "ease-in-out")
 # name -> (Pillow format, file suffix, what the file dialog calls it)
@@ -27,6 +27,7 @@ FORMATS = {"GIF": ("GIF", ".gif", "GIF animations"),
            "APNG": ("PNG", ".png", "Animated PNG"),
            "WebP": ("WEBP", ".webp", "WebP animations")}
 MAX_FPS = 60
+MAX_FRAMES = 2000
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ class AnimationOptions:
     @property
     def suffix(self) -> str:
         return FORMATS[self.fmt][1]
+
+
+def one_pass(frames: np.ndarray, pingpong: bool) -> np.ndarray:
+    """The frames of one pass (there and back for ping-pong: the ends are not doubled)."""
+    return np.concatenate([frames, frames[-2:0:-1]]) if pingpong else frames
 
 
 def available_formats() -> list[str]:

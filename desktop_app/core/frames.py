@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .export import tile, to_uint8
+from .pixels import tile, to_uint8
 from .interpolation import PathPoint, render_points
 
 GRID_SIDE = 8

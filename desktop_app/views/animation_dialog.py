@@ -10,8 +10,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
                                QSpinBox, QWidget)
 
-from ..core.animation import EASINGS, FORMATS, MAX_FPS, AnimationOptions
-from ..core.export import MAX_FRAMES, MAX_SCALE
+from ..core.animation import EASINGS, FORMATS, MAX_FPS, MAX_FRAMES, AnimationOptions
+from ..core.pixels import MAX_SCALE
 from .settings import number, value
 
 _EASING_TEXT = {"linear": "Linear (even steps)",

@@ -21,8 +21,9 @@ from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QWidget
 
-from ..core import animation, export, files
+from ..core import animation, files, image_files
 from ..core.paths import models_dir
+from ..core.pixels import MAX_SCALE, upscale
 from ..core.studio import Studio
 from digit_contract.atomic import OutputError
 from digit_contract.reading import resolve_path
@@ -183,8 +184,7 @@ class FileActions(QObject):
     def export_png_dialog(self) -> None:
         scale, ok = QInputDialog.getInt(self._parent, "Export PNG", "Scale (pixels per pixel)",
                                         number(self.settings, "export_scale", 16, 1,
-                                               export.MAX_SCALE), 1,
-                                        export.MAX_SCALE)
+                                               MAX_SCALE), 1, MAX_SCALE)
         if not ok:
             return
         self.settings.setValue("export_scale", scale)
@@ -198,7 +198,7 @@ class FileActions(QObject):
     def export_png(self, path: Path, scale: int = 16) -> bool:
         """The frame on screen (digit or grid) as a PNG, `scale` screen pixels per pixel."""
         pixels = self.hooks.pixels()
-        return pixels is not None and self._write(path, export.save_png, pixels, scale)
+        return pixels is not None and self._write(path, image_files.save_png, pixels, scale)
 
     def animation_dialog(self) -> AnimationDialog:
         """The options dialog, filled with last time's choices."""
@@ -230,7 +230,7 @@ class FileActions(QObject):
             return False
         studio = self.studio
         frames = studio.path_frames(animation.path_times(options.count, options.easing))
-        frames = export.animation(frames, studio.mode == "pingpong")
+        frames = animation.one_pass(frames, studio.mode == "pingpong")
         return self._write(path, animation.save, frames, options, studio.mode != "once")
 
     def _has_path(self, what: str) -> bool:
@@ -250,7 +250,7 @@ class FileActions(QObject):
     def export_strip(self, path: Path, count: int = 10, scale: int = 4) -> bool:
         if not self._has_path("a strip"):
             return False
-        return self._write(path, export.save_strip, self.studio.strip(count), scale)
+        return self._write(path, image_files.save_strip, self.studio.strip(count), scale)
 
     def _write(self, path: Path, writer, *args) -> bool:
         try:
@@ -266,7 +266,7 @@ class FileActions(QObject):
         pixels = self.hooks.pixels()
         if pixels is None:
             return False
-        big = export.upscale(pixels, 8).copy()
+        big = upscale(pixels, 8).copy()
         h, w = big.shape
         image = QImage(big.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
         QGuiApplication.clipboard().setImage(image)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
 from ..core.classifier import Verdict
-from ..core.export import to_uint8
+from ..core.pixels import to_uint8
 from .digit_view import DigitView
 from .drawing_pad import DEFAULT_BRUSH, DrawingPad
 from .plain_text import plain_label

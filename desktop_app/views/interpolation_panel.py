@@ -165,7 +165,7 @@ class InterpolationWidget(QWidget):
 
     def set_strip(self, frames: np.ndarray) -> None:
         """uint8 (n, 28, 28) in-betweens shown side by side."""
-        from ..core.export import tile
+        from ..core.pixels import tile
 
         if len(frames):
             self.strip.set_frames(tile(frames, len(frames), gap=StripView.GAP), len(frames))

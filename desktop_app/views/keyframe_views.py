@@ -109,7 +109,7 @@ class StripView(DigitView):
         return QSize(560, 96)
 
     def set_frames(self, pixels: np.ndarray, count: int) -> None:
-        """The tiled strip (see `core.export.tile`) of `count` evenly spaced in-betweens."""
+        """The tiled strip (see `core.pixels.tile`) of `count` evenly spaced in-betweens."""
         self._count = count
         self.set_pixels(pixels)
 

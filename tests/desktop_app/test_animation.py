@@ -9,7 +9,7 @@ from PIL import Image, ImageSequence
 
 from desktop_app.core import animation
 from desktop_app.core.animation import AnimationOptions
-from desktop_app.core.export import to_uint8
+from desktop_app.core.pixels import to_uint8
 from desktop_app.core.generator import Generator
 from desktop_app.core.studio import Studio
 from desktop_app.core.weights import one_hot
@@ -145,7 +145,7 @@ def test_grey_levels_clip_and_black_out_what_a_broken_model_returns():
 
 
 def test_the_grid_puts_image_i_at_row_i_div_cols_and_fills_the_gaps():
-    from desktop_app.core.export import tile
+    from desktop_app.core.pixels import tile
 
     images = np.arange(1, 6, dtype=np.uint8)[:, None, None] * np.ones((5, 2, 3), np.uint8)
     out = tile(images, 3, gap=1, fill=9)

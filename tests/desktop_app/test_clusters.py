@@ -16,7 +16,7 @@ from PySide6.QtCore import QPoint, Qt
 from desktop_app.core import files
 from desktop_app.core.contract import ContractError, parse_metadata
 from desktop_app.core.encoder import Encoder
-from desktop_app.core.export import to_uint8
+from desktop_app.core.pixels import to_uint8
 from desktop_app.core.frames import why_not_side_by_side
 from desktop_app.core.generator import Generator
 from desktop_app.core.keyframes import Keyframe

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from desktop_app.core.export import to_uint8
+from desktop_app.core.pixels import to_uint8
 from desktop_app.core.frames import why_not_side_by_side
 from desktop_app.core.generator import Generator
 

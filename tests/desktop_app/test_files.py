@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from desktop_app.core import animation, export, files
+from desktop_app.core import animation, files, image_files
 from digit_contract.atomic import OutputError, write_atomic
 from desktop_app.core.keyframes import Keyframe
 from desktop_app.core.weights import mix, one_hot
@@ -271,10 +271,10 @@ def test_ctrl_c_the_moment_the_temporary_appears_leaves_no_temporary(tmp_path, m
 
 def test_exports_are_real_images_at_the_asked_scale(tmp_path):
     frames = (np.arange(5)[:, None, None] * 50 * np.ones((5, 28, 28))).astype(np.uint8)
-    export.save_png(tmp_path / "p.png", frames[2], scale=16)
+    image_files.save_png(tmp_path / "p.png", frames[2], scale=16)
     with Image.open(tmp_path / "p.png") as png:
         assert png.size == (448, 448) and png.getpixel((0, 0)) == 100
-    export.save_strip(tmp_path / "s.png", frames, scale=2, gap=2)
+    image_files.save_strip(tmp_path / "s.png", frames, scale=2, gap=2)
     with Image.open(tmp_path / "s.png") as strip:
         assert strip.size == ((5 * 28 + 4 * 2) * 2, 56)
     animation.save(tmp_path / "a.gif", frames, animation.AnimationOptions(fps=25, scale=3, fmt="GIF"))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop_app.core.export import to_uint8
+from desktop_app.core.pixels import to_uint8
 from desktop_app.core.weights import one_hot
 from desktop_app.views.main_window import MainWindow
 

@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from desktop_app.core import files
-from desktop_app.core.export import to_uint8
+from desktop_app.core.pixels import to_uint8
 from desktop_app.core.latent import RAW_RANGE
 from desktop_app.core.weights import describe
 
