@@ -84,7 +84,7 @@ def load_model(studio, path: str | Path, store: SessionStore | None = None) -> L
     generator = Generator.from_path(path)
     first = studio.generator is None
     had_directions = studio.directions is not None
-    compared = studio.compare
+    compared = studio.compare_generator
     if store is not None and studio.ready:
         store.save_keyframes(studio.state.latent_dim,
                              studio.to_file() if studio.keyframes else None)
@@ -101,6 +101,6 @@ def load_model(studio, path: str | Path, store: SessionStore | None = None) -> L
             studio.restore_session(*latent)
     classifier, problem = load_classifier(classifier_for(generator.path))
     studio.set_classifier(classifier)
-    stopped = compared.path.name if compared is not None and studio.compare is None else ""
+    stopped = compared.path.name if compared is not None and studio.compare_generator is None else ""
     return LoadReport(generator, kept, had_directions, moved, stopped, restored,
                       not_drawable, problem)

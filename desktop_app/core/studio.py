@@ -52,7 +52,7 @@ class Studio(Evented):
         super().__init__()
         self._generator: Generator | None = None
         self._classifier: Classifier | None = None
-        self._compare: Generator | None = None  # a second model drawing the same latents
+        self._compare_generator: Generator | None = None  # draws the same latents too
         self._state: LatentState | None = None
         self._keyframes: tuple[Keyframe, ...] = ()
         self._method = "slerp"
@@ -71,7 +71,8 @@ class Studio(Evented):
     # -- read-only state ------------------------------------------------------------------
     generator = property(lambda self: self._generator)
     classifier = property(lambda self: self._classifier)
-    compare = property(lambda self: self._compare)
+    compare_generator = property(lambda self: self._compare_generator,
+                                 doc="A second model drawing the same latents (None: none).")
     state = property(lambda self: self._state, doc="The `LatentState` (read its fields; "
                                                    "change it through the commands here).")
     keyframes = property(lambda self: self._keyframes)
@@ -132,9 +133,9 @@ class Studio(Evented):
                 reset = old is not None and bool(np.any(old.coeffs))
             self._display = "latent"
             self._tag_keys()
-            if self._compare is not None and frames.why_not_side_by_side(generator,
-                                                                         self._compare):
-                self._compare = None  # the views say so on GENERATOR
+            other = self._compare_generator
+            if other is not None and frames.why_not_side_by_side(generator, other):
+                self._compare_generator = None  # the views say so on GENERATOR
         self._emit(Change.GENERATOR)
         return kept, reset
 
@@ -153,7 +154,7 @@ class Studio(Evented):
         self._forget_cluster_digits()
         self._emit(Change.CLASSIFIER)
 
-    def set_compare(self, generator: Generator | None) -> str | None:
+    def set_compare_generator(self, generator: Generator | None) -> str | None:
         """Draw the same latents with `generator` beside the current model (None: stop).
         Returns one sentence saying why not, and changes nothing, when it cannot."""
         if generator is not None:
@@ -162,7 +163,7 @@ class Studio(Evented):
             why = frames.why_not_side_by_side(self._generator, generator)
             if why:
                 return why
-        self._compare = generator
+        self._compare_generator = generator
         self._emit(Change.COMPARE)
         return None
 
@@ -577,7 +578,7 @@ class Studio(Evented):
             z, weights = self.grid_z(), self.class_weights
         else:
             z, weights = self._state.z[None, :], self.class_weights
-        return frames.render(self._generator, z, weights, self._compare)
+        return frames.render(self._generator, z, weights, self._compare_generator)
 
     def verdict(self, image: np.ndarray) -> Verdict | None:
         """The classifier's verdict on one (28, 28) image; None without a classifier."""

@@ -70,7 +70,7 @@ class CompareController(QObject):
         except ContractError as exc:
             self.message(str(exc), "error")
             return False
-        why = self.studio.set_compare(generator)
+        why = self.studio.set_compare_generator(generator)
         if why:
             generator.close()
             self.message(why, "info")
@@ -80,12 +80,12 @@ class CompareController(QObject):
         return True
 
     def stop(self) -> None:
-        self.studio.set_compare(None)
+        self.studio.set_compare_generator(None)
 
     def _on_studio_changed(self, reason: Change) -> None:
         if reason not in (Change.COMPARE, Change.GENERATOR):
             return
-        now = self.studio.compare
+        now = self.studio.compare_generator
         if self._shown is not None and self._shown is not now:
             self._shown.close()  # the window's status bar says why, on a model change
         self._shown = now

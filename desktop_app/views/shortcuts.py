@@ -82,7 +82,7 @@ def install(window) -> list[QAction]:
 
     def fit_stop(reason) -> None:
         if reason in (Change.COMPARE, Change.GENERATOR):
-            stop.setEnabled(studio.compare is not None)
+            stop.setEnabled(studio.compare_generator is not None)
 
     studio.subscribe(fit_stop)
     add(view, "&Find a Digit…", "Ctrl+F", window.show_find)

@@ -46,23 +46,23 @@ def test_the_second_model_draws_the_same_latent(loaded, qtbot, model_dir):
     point = w.studio.point()
     assert np.array_equal(_second(w), to_uint8(other.generate(point.z))[0])
     w.ui.compare.stop_button.click()
-    assert not w.ui.compare.isVisibleTo(w) and w.studio.compare is None
+    assert not w.ui.compare.isVisibleTo(w) and w.studio.compare_generator is None
 
 
 def test_a_model_that_cannot_draw_the_latent_is_refused(loaded, qtbot, model_dir):
     w = loaded
     assert not w.compare.open(model_dir / "generator16.onnx")
     assert "cannot draw the same latent" in w.ui.message_bar.text()
-    assert not w.ui.compare.isVisibleTo(w) and w.studio.compare is None
+    assert not w.ui.compare.isVisibleTo(w) and w.studio.compare_generator is None
     assert not w.compare.open(model_dir / "classifier.onnx")  # not a generator at all
-    assert w.studio.compare is None
+    assert w.studio.compare_generator is None
 
 
 def test_opening_a_main_model_of_another_size_stops_comparing(loaded, qtbot, model_dir):
     w = loaded
     assert w.compare.open(model_dir / "generator_b.onnx")
     assert w.open_model(model_dir / "generator16.onnx")
-    assert w.studio.compare is None and not w.ui.compare.isVisibleTo(w)
+    assert w.studio.compare_generator is None and not w.ui.compare.isVisibleTo(w)
     assert "stopped comparing with generator_b.onnx" in w.statusBar().currentMessage()
     w.scheduler.flush()
     assert w.ui.digit_view.pixels() is not None

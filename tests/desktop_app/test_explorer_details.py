@@ -32,7 +32,7 @@ def test_stop_comparing_only_while_comparing_and_each_pane_named(loaded, qtbot, 
     assert w.ui.compare.main_title.text() == "generator.onnx"
     assert "generator_b.onnx" in w.ui.compare.title.text()
     stop.trigger()
-    assert w.studio.compare is None and not stop.isEnabled()
+    assert w.studio.compare_generator is None and not stop.isEnabled()
     assert not w.ui.compare.main_title.isVisibleTo(w)
 
 
