@@ -9,40 +9,42 @@ control must show for that frame, so the controls never contradict the picture.
 
 Every field is read-only from outside; every change is a typed method here and is
 announced once to `subscribe`rs with a `Change` (core/events.py). Views bind: they call
-commands and render on events; they never write a field. The grid is either the next
-seeds or variations around the latent (variations.py); a second model may draw the same
-latents beside the first (frames.py); keyframes and bookmarks keep their own class
-weights, whatever model is loaded (class_fit.py). Loading a model is one use case,
-`load_model` (model_loading.py). See docs/state.md for the picture.
+commands and render on events; they never write a field. Loading a model is one use
+case, `load_model` (model_loading.py).
+
+The studio keeps the state and says what changed; small Qt-free parts it owns hold each
+concern's rules: `LatentState` (latent.py) the latent, `KeyframePath` (keyframe_path.py)
+the keyframes, method and t, `Bookmarks` (bookmarks.py), `VariationGrid` (variations.py)
+the grid's variations, `DirectionsCache` (directions_cache.py) and `ClusterDigitCache`
+(cluster_digit_cache.py) what background work found for the model, and
+latent_file_fit.py how a latent file fits it. A second model may draw the same latents
+beside the first (frames.py); keyframes and bookmarks keep their own class weights,
+whatever model is loaded (class_fit.py). See docs/state.md for the picture.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import class_fit, frames, keyframes as kf, variations as var
+from . import class_fit, frames, keyframes as kf, latent_file_fit, variations as var
+from .bookmarks import Bookmarks
 from .classifier import Classifier, Verdict
-from .cluster_digits import ClusterDigit
+from .cluster_digit_cache import ClusterDigitCache
 from .directions import Directions
+from .directions_cache import DirectionsCache, weights_key
 from .events import Change, Evented
 from .files import LatentFile
 from .frames import GRID_GAP, GRID_SIDE, Frame
 from .generator import Generator
-from .interpolation import METHODS, MODES, PathPoint, path_point
+from .interpolation import MODES, PathPoint
+from .keyframe_path import KeyframePath, key_images
 from .keyframes import Keyframe
-from .latent import LatentState
 from .model_loading import LoadReport, SessionStore, load_model
+from .model_switch import carry_latent
 from .snapshot import Controls, Snapshot
-from .weights import check as check_weights, class_noun, describe as describe_weights, one_hot
+from .weights import check as check_weights, describe as describe_weights, one_hot
 
 __all__ = ["Change", "GRID_GAP", "GRID_SIDE", "Frame", "Snapshot", "Studio"]
-_DIRECTIONS_KEPT = 16  # directions of this many digits or blends are kept per model
-
-
-def weights_key(weights: np.ndarray | None) -> bytes:
-    """A dictionary key for a class-weight row (b"" for none): rounded, so float noise of
-    the same blend finds the same directions."""
-    return b"" if weights is None else np.round(np.asarray(weights, np.float64), 4).tobytes()
 
 
 class Studio(Evented):
@@ -54,19 +56,14 @@ class Studio(Evented):
         self._classifier: Classifier | None = None
         self._compare_generator: Generator | None = None  # draws the same latents too
         self._state: LatentState | None = None
-        self._keyframes: tuple[Keyframe, ...] = ()
-        self._method = "slerp"
-        self._t = 0.0
+        self._path = KeyframePath()
         self._display = "latent"
         self._grid = False
         self._variation = var.VariationGrid()  # on: the grid shows z + radius·d_i
-        self._bookmarks: tuple[Keyframe, ...] = ()
+        self._bookmarks = Bookmarks()
         self._speed, self._mode = 1.0, "loop"  # playback: 1 = 100 %; once, loop or pingpong
-        self._model_serial = 0  # which generator directions belong to
-        self._directions: Directions | None = None
-        self._directions_cache: dict[bytes, Directions] = {}
-        self._classes_serial = 0  # which generator and classifier cluster digits are for
-        self._cluster_digits: tuple[ClusterDigit, ...] | None = None
+        self._directions = DirectionsCache()
+        self._cluster_digits = ClusterDigitCache()
 
     # -- read-only state ------------------------------------------------------------------
     generator = property(lambda self: self._generator)
@@ -75,18 +72,18 @@ class Studio(Evented):
                                  doc="A second model drawing the same latents (None: none).")
     state = property(lambda self: self._state, doc="The `LatentState` (read its fields; "
                                                    "change it through the commands here).")
-    keyframes = property(lambda self: self._keyframes)
-    bookmarks = property(lambda self: self._bookmarks)
-    method = property(lambda self: self._method)
-    t = property(lambda self: self._t)
+    keyframes = property(lambda self: self._path.keys)
+    bookmarks = property(lambda self: self._bookmarks.items)
+    method = property(lambda self: self._path.method)
+    t = property(lambda self: self._path.t)
     display = property(lambda self: self._display)
     grid = property(lambda self: self._grid)
     variation = property(lambda self: self._variation)
     speed = property(lambda self: self._speed, doc="Playback speed, 1 = 100 %.")
     mode = property(lambda self: self._mode, doc="Playback: once, loop or pingpong.")
-    directions = property(lambda self: self._directions,
+    directions = property(lambda self: self._directions.current,
                           doc="The principal directions the sliders move along now.")
-    cluster_digits = property(lambda self: self._cluster_digits,
+    cluster_digits = property(lambda self: self._cluster_digits.digits,
                               doc="The digit each cluster mostly draws (None: not known).")
 
     def _on_state_changed(self, reason: Change) -> None:
@@ -108,29 +105,16 @@ class Studio(Evented):
         (and keyframes) survive, i.e. the latent dimension is unchanged; directions_reset
         when direction sliders that moved the latent were cleared (the new model's PC1 is
         another direction)."""
-        old = self._state
         self._generator = generator
-        kept = old is not None and old.latent_dim == generator.latent_dim
-        reset = False
-        self._model_serial += 1
-        self._directions, self._directions_cache = None, {}
-        self._forget_cluster_digits()
+        self._directions.new_model()
+        self._cluster_digits.forget()
         with self._quietly():
-            if kept:
-                reset = old.clear_directions()
-                old.set_num_classes(generator.num_classes, class_priors=generator.class_priors)
-            else:
-                seed = old.seed if old is not None and old.seed is not None else 0
-                self._state = LatentState(generator.latent_dim, seed=seed,
-                                          num_classes=generator.num_classes,
-                                          class_priors=generator.class_priors)
-                if old is not None and generator.num_classes \
-                        and old.num_classes == generator.num_classes \
-                        and (old.class_priors is None) == (generator.class_priors is None):
-                    self._state.set_class_weights(old.class_weights)  # the class chosen stays
+            old = self._state
+            self._state, kept, reset = carry_latent(old, generator)
+            if self._state is not old:
                 self._state.subscribe(self._on_state_changed)
-                self._keyframes = self._bookmarks = ()
-                reset = old is not None and bool(np.any(old.coeffs))
+                self._path.set_keys(())
+                self._bookmarks.items = ()
             self._display = "latent"
             self._tag_keys()
             other = self._compare_generator
@@ -147,11 +131,11 @@ class Studio(Evented):
         def tag(keys):
             return tuple(class_fit.tagged(k, self._generator, fill) for k in keys)
 
-        self._keyframes, self._bookmarks = tag(self._keyframes), tag(self._bookmarks)
+        self._path.keys, self._bookmarks.items = tag(self._path.keys), tag(self._bookmarks.items)
 
     def set_classifier(self, classifier: Classifier | None) -> None:
         self._classifier = classifier
-        self._forget_cluster_digits()
+        self._cluster_digits.forget()
         self._emit(Change.CLASSIFIER)
 
     def set_compare_generator(self, generator: Generator | None) -> str | None:
@@ -192,47 +176,33 @@ class Studio(Evented):
             return None
         return self._state.class_weights
 
-    # -- which digit each cluster draws ---------------------------------------------------
-    def _forget_cluster_digits(self) -> None:
-        self._classes_serial += 1
-        self._cluster_digits = None
-
+    # -- what background work finds for the model -------------------------------------------
     def cluster_digits_wanted(self) -> tuple[int, Generator, Classifier] | None:
         """(serial, generator, classifier) when a model whose classes are clusters and a
         classifier are loaded and what each cluster draws is not known yet; else None."""
-        if not self.clusters or self._classifier is None or self._cluster_digits is not None:
+        if not self.clusters or self._classifier is None \
+                or self._cluster_digits.digits is not None:
             return None
-        return self._classes_serial, self._generator, self._classifier
+        return self._cluster_digits.serial, self._generator, self._classifier
 
     def offer_cluster_digits(self, serial: int, digits) -> bool:
         """A result of `core.cluster_digits` for `serial` (see `cluster_digits_wanted`):
         adopted unless the generator or classifier changed since. True when adopted."""
-        digits = tuple(digits)
-        if serial != self._classes_serial or not self.clusters \
-                or len(digits) != self._generator.num_classes:
+        if not (self.clusters and self._cluster_digits.offer(serial, digits,
+                                                             self._generator.num_classes)):
             return False
-        self._cluster_digits = digits
         self._emit(Change.CLUSTER_DIGITS)
         return True
 
-    # -- principal directions -------------------------------------------------------------
     def directions_wanted(self) -> tuple[int, np.ndarray | None] | None:
         """(model serial, class weights) whose directions the sliders should move along,
         when the directions now are not those (None: nothing to compute)."""
-        if not self.ready:
-            return None
-        weights = self.class_weights
-        d = self._directions
-        if d is not None and weights_key(d.class_weights) == weights_key(weights):
-            return None
-        return self._model_serial, None if weights is None else weights.copy()
+        return self._directions.wanted(self.class_weights) if self.ready else None
 
     def use_cached_directions(self) -> bool:
         """Adopt the directions already computed for the weights now, if any."""
         wanted = self.directions_wanted()
-        if wanted is None:
-            return False
-        cached = self._directions_cache.get(weights_key(wanted[1]))
+        cached = None if wanted is None else self._directions.cached(wanted[1])
         if cached is None:
             return False
         self._set_directions(cached)
@@ -241,13 +211,8 @@ class Studio(Evented):
     def offer_directions(self, serial: int, result: Directions) -> bool:
         """A computed result for the model `serial` (see `directions_wanted`): cached, and
         adopted when it is for the weights on screen now. True when adopted."""
-        if serial != self._model_serial or not self.ready \
-                or result.steps.shape[1:] != (self._state.latent_dim,):
+        if not (self.ready and self._directions.keep(serial, result, self._state.latent_dim)):
             return False
-        cache = self._directions_cache
-        cache[weights_key(result.class_weights)] = result
-        while len(cache) > _DIRECTIONS_KEPT:
-            cache.pop(next(iter(cache)))
         wanted = self.directions_wanted()
         if wanted is None or weights_key(wanted[1]) != weights_key(result.class_weights):
             return False
@@ -255,7 +220,7 @@ class Studio(Evented):
         return True
 
     def _set_directions(self, result: Directions) -> None:
-        self._directions = result
+        self._directions.current = result
         with self._quietly():
             self._state.set_directions(result.steps)  # the latent does not move
         self._emit(Change.DIRECTIONS)
@@ -264,15 +229,14 @@ class Studio(Evented):
     @property
     def path_keys(self) -> tuple[Keyframe, ...]:
         """The keyframes this model can draw: the path runs through them (class_fit)."""
-        gen = self._generator
-        return tuple(k for k in self._keyframes if class_fit.drawable(k, gen))
+        return self._path.drawable(self._generator)
 
     @property
     def showing_path(self) -> bool:
         return self._display == "path" and bool(self.path_keys)
 
     def point(self, t: float | None = None) -> PathPoint:
-        return path_point(self.path_keys, self._t if t is None else t, self._method)
+        return self._path.point(self._generator, t)
 
     def shown(self) -> PathPoint:
         """The latent and weights of the frame on screen (the grid's top-left cell)."""
@@ -297,7 +261,7 @@ class Studio(Evented):
     def show_path(self, t: float | None = None) -> None:
         """Show the path at `t` in [0, 1] (or at the current t); needs a keyframe."""
         if t is not None:
-            self._t = min(max(float(t), 0.0), 1.0)
+            self._path.set_t(t)
         if self.path_keys:
             self._display = "path"
         self._emit(Change.T)
@@ -328,9 +292,7 @@ class Studio(Evented):
         return self._state.grid_z(n)
 
     def set_method(self, method: str) -> None:
-        if method not in METHODS:
-            raise ValueError(f"unknown interpolation {method!r}; use one of {METHODS}")
-        self._method = method
+        self._path.set_method(method)
         self._emit(Change.METHOD)
 
     def set_playback(self, speed: float | None = None, mode: str | None = None) -> None:
@@ -434,7 +396,7 @@ class Studio(Evented):
 
     def activate_keyframe(self, index: int) -> None:
         """Keyframe `index` becomes the current latent (and digit, if drawable)."""
-        self._adopt(self._keyframes[index])
+        self._adopt(self._path.keys[index])
         self._emit(Change.Z)
 
     def go_to(self, z: np.ndarray, class_weights: np.ndarray | None = None) -> None:
@@ -465,7 +427,7 @@ class Studio(Evented):
         return self._as_key(point.z, point.class_weights, name)
 
     def set_keyframes(self, keys) -> None:
-        self._keyframes = tuple(kf.renumber(keys))
+        self._path.set_keys(keys)
         if not self.path_keys:
             self._display = "latent"
         self._emit(Change.KEYFRAMES)
@@ -475,16 +437,15 @@ class Studio(Evented):
         size); returns how many of them this model cannot draw (they are kept)."""
         if not self.ready:
             return 0
-        fits = [k for k in keys if k.z.shape == (self._state.latent_dim,)]
-        self._keyframes = tuple(kf.renumber(fits))
+        self._path.set_keys([k for k in keys if k.z.shape == (self._state.latent_dim,)])
         self._tag_keys()
-        self.set_keyframes(self._keyframes)
-        return len(self._keyframes) - len(self.path_keys)
+        self.set_keyframes(self._path.keys)
+        return len(self._path.keys) - len(self.path_keys)
 
     def add_keyframe(self) -> Keyframe:
         """Append the frame on screen as a keyframe named A, B, C, …"""
-        frame = self.current_keyframe(kf.auto_name(len(self._keyframes)))
-        self.set_keyframes(self._keyframes + (frame,))
+        frame = self.current_keyframe(kf.auto_name(len(self._path.keys)))
+        self.set_keyframes(self._path.keys + (frame,))
         return frame
 
     def add_keyframe_at(self, z: np.ndarray, class_weights: np.ndarray | None = None
@@ -492,18 +453,18 @@ class Studio(Evented):
         """Append (z, class_weights) as a keyframe named A, B, C, … (see `go_to` for the
         shapes); returns it."""
         point = self._found_point(z, class_weights)
-        frame = self._as_key(point.z, point.class_weights, kf.auto_name(len(self._keyframes)))
-        self.set_keyframes(self._keyframes + (frame,))
+        frame = self._as_key(point.z, point.class_weights, kf.auto_name(len(self._path.keys)))
+        self.set_keyframes(self._path.keys + (frame,))
         return frame
 
     def remove_keyframe(self, index: int) -> None:
-        self.set_keyframes(kf.removed(self._keyframes, index))
+        self.set_keyframes(kf.removed(self._path.keys, index))
 
     def move_keyframe(self, source: int, target: int) -> None:
-        self.set_keyframes(kf.moved(self._keyframes, source, target))
+        self.set_keyframes(kf.moved(self._path.keys, source, target))
 
     def rename_keyframe(self, index: int, name: str) -> None:
-        self.set_keyframes(kf.renamed(self._keyframes, index, name))
+        self.set_keyframes(kf.renamed(self._path.keys, index, name))
 
     def morph_digits(self, a: int, b: int) -> int:
         """Keyframes for the latent on screen drawn as digit (or cluster) a, then b: along
@@ -511,8 +472,8 @@ class Studio(Evented):
         replaced (the caller says so; undo brings them back)."""
         z = self.shown().z
         n = self._generator.num_classes
-        replaced = len(self._keyframes)
-        self._t = 0.0
+        replaced = len(self._path.keys)
+        self._path.set_t(0.0)
         self.set_keyframes([self._as_key(z, one_hot(a, n), ""), self._as_key(z, one_hot(b, n), "")])
         self.show_path(0.0)
         return replaced
@@ -520,38 +481,33 @@ class Studio(Evented):
     # -- bookmarks ---------------------------------------------------------------------
     def add_bookmark(self) -> Keyframe | None:
         """Keep the frame on screen in the bookmarks (None when the list is full)."""
-        if len(self._bookmarks) >= var.MAX_BOOKMARKS:
+        if self._bookmarks.full:
             return None
         seed = None if self.showing_path else self._state.seed
-        mark = self.current_keyframe(var.bookmark_name(self._bookmarks, seed))
-        self._bookmarks += (mark,)
+        mark = self.current_keyframe(self._bookmarks.name_for(seed))
+        self._bookmarks.add(mark)
         self._emit(Change.BOOKMARKS)
         return mark
 
     def remove_bookmark(self, index: int) -> None:
-        self._bookmarks = self._bookmarks[:index] + self._bookmarks[index + 1:]
+        self._bookmarks.remove(index)
         self._emit(Change.BOOKMARKS)
 
     def go_to_bookmark(self, index: int) -> None:
         """Bookmark `index` becomes the current latent (and digit, if drawable)."""
-        self._adopt(self._bookmarks[index])
+        self._adopt(self._bookmarks.items[index])
         self._emit(Change.Z)
 
     def images_of(self, keys) -> np.ndarray:
         """uint8 (n, 28, 28): each keyframe-like frame as drawn; black for one this model
         cannot draw."""
-        gen = self._generator
-        out = np.zeros((len(keys), 28, 28), np.uint8)
-        fit = [i for i, k in enumerate(keys) if class_fit.drawable(k, gen)]
-        if fit:
-            out[fit] = frames.images(gen, [PathPoint(keys[i].z, keys[i].class_weights)
-                                           for i in fit])
-        return out
+        return key_images(self._generator, keys)
 
     # -- undo -------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
-        return Snapshot(self._state.snapshot(), self._keyframes, self._display, self._t,
-                        self._bookmarks, self._directions, self._model_serial)
+        return Snapshot(self._state.snapshot(), self._path.keys, self._display, self._path.t,
+                        self._bookmarks.items, self._directions.current,
+                        self._directions.serial)
 
     def restore(self, snap: Snapshot) -> None:
         """Bring back the user's work as it was at `snap` (same model or latent size)."""
@@ -559,12 +515,13 @@ class Studio(Evented):
             return
         with self._quietly():
             self._state.restore(snap.latent)
-            self._keyframes, self._bookmarks = snap.keyframes, snap.bookmarks
+            self._path.keys, self._bookmarks.items = snap.keyframes, snap.bookmarks
             self._tag_keys()
-            self._display, self._t = snap.display, snap.t
+            self._display, self._path.t = snap.display, snap.t
             # The latent comes back along its own directions (exact); another model's
             # are replaced, without moving it, once this model's arrive.
-            self._directions = snap.directions if snap.model == self._model_serial else None
+            self._directions.current = (snap.directions if snap.model == self._directions.serial
+                                        else None)
         self._emit(Change.RESTORE)
 
     # -- rendering ------------------------------------------------------------------------
@@ -586,7 +543,7 @@ class Studio(Evented):
 
     def keyframe_images(self) -> np.ndarray:
         """uint8 (n, 28, 28): each keyframe as drawn (thumbnails for the keyframe list)."""
-        return self.images_of(self._keyframes)
+        return self.images_of(self._path.keys)
 
     def strip(self, count: int) -> np.ndarray:
         """uint8 (count, 28, 28): evenly spaced in-betweens from the first keyframe to the last."""
@@ -595,56 +552,32 @@ class Studio(Evented):
     def path_frames(self, ts) -> np.ndarray:
         """uint8 (len(ts), 28, 28): frame i drawn by the generator at the path's
         (z_t, w_t) for t = ts[i] in [0, 1] (animation exports; never a blend of images)."""
-        if not self.path_keys:
-            return np.zeros((0, 28, 28), np.uint8)
-        return frames.images(self._generator, [self.point(float(t)) for t in ts])
+        return self._path.images(self._generator, ts)
 
     # -- files ------------------------------------------------------------------------------
     def to_file(self) -> LatentFile:
-        return LatentFile(self.current_keyframe(), list(self._keyframes), self._state.seed,
-                          self._state.truncation, self._method, self._t,
+        return LatentFile(self.current_keyframe(), list(self._path.keys), self._state.seed,
+                          self._state.truncation, self._path.method, self._path.t,
                           self._generator.path.name if self._generator else "")
 
     def misfit_weights(self, data: LatentFile) -> str:
         """"" when every frame of `data` is drawable by the model now loaded, else one
         phrase saying which are not (`apply_file` keeps such keyframes as they are, and
         the current latent keeps the class chosen). An unconditional model ignores weights."""
-        if not (self.ready and self._generator.conditional):
+        if not self.ready:
             return ""
-        gen = self._generator
-        current = class_fit.tagged(data.current, gen, self.class_weights)
-        keys = [class_fit.tagged(k, gen, self.class_weights) for k in data.keyframes]
-        unfit_keys = [k for k in keys if not class_fit.drawable(k, gen)]
-        unfit = unfit_keys + ([current] if not class_fit.drawable(current, gen) else [])
-        if not unfit:
-            return ""
-        n, noun = gen.num_classes, class_noun(gen.clusters)
-        widths = sorted({len(k.class_weights) for k in unfit if len(k.class_weights) != n})
-        if widths:
-            held = " or ".join(str(w) for w in widths)
-            why = (f"its class weights hold {held} values but {gen.path.name} has {n} "
-                   f"{noun}s")
-        else:
-            why = f"its class weights are not of {gen.path.name}'s {noun}s"
-        then = []
-        if not class_fit.drawable(current, gen):
-            then.append(f"the latent draws the current {noun}")
-        if unfit_keys:
-            then.append(f"{len(unfit_keys)} keyframe(s) are kept but "
-                        f"{class_fit.NOT_DRAWABLE}")
-        return f"{why}, so {' and '.join(then)}"
+        return latent_file_fit.misfit(data, self._generator, self.class_weights)
 
     def apply_file(self, data: LatentFile) -> None:
         """Adopt a loaded latent file (its latent_dim was checked against the model; class
         weights are applied where this model draws them, see `misfit_weights`)."""
-        gen = self._generator
-        current = class_fit.tagged(data.current, gen, self.class_weights)
+        weights = latent_file_fit.current_weights(data, self._generator, self.class_weights)
         with self._quietly():
-            if gen.conditional and class_fit.drawable(current, gen):
-                self._state.set_class_weights(current.class_weights)
-            self._keyframes = tuple(data.keyframes)
+            if weights is not None:
+                self._state.set_class_weights(weights)
+            self._path.keys = tuple(data.keyframes)
             self._tag_keys()
-            self._method, self._t = data.method, data.t
+            self._path.method, self._path.t = data.method, data.t
             self._state.set_z(data.current.z)
             self._display = "latent"
         self._emit(Change.RESTORE)

@@ -1,24 +1,18 @@
-"""Variations: an 8×8 grid of latents around the current one, and bookmarks of latents.
+"""Variations: an 8×8 grid of latents around the current one.
 
 The variations grid is the current latent z in the top-left cell and z + radius · d_i in
 the others, each d_i a fixed N(0, I) draw: the radius (in standard deviations of the
 prior) says how far the grid wanders, and moving it scales every offset at once, so a
 small radius shows close cousins and a large one unrelated digits. The draws come from a
 `round` number, which a pick advances, so a grid around a picked latent is a fresh one.
-
-Bookmarks are latents the user keeps to come back to: a short tuple in the `Studio`,
-edited (and undone) like the keyframes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .keyframes import Keyframe
-
 RADIUS_RANGE = (0.0, 2.0)
 DEFAULT_RADIUS = 0.5
-MAX_BOOKMARKS = 24  # a small list that fits the tab without scrolling far
 _STREAM = 0x7A71  # keeps these draws apart from the seeds' own streams
 
 
@@ -62,12 +56,3 @@ class VariationGrid:
         """Fresh draws (after a pick: variations of the picked latent, not the same again)."""
         self._round += 1
 
-
-def bookmark_name(existing: tuple[Keyframe, ...], seed: int | None) -> str:
-    """"seed 42" for a seeded latent, else "latent 3"; numbered so names stay distinct."""
-    base = f"seed {seed}" if seed is not None else f"latent {len(existing) + 1}"
-    names = {k.name for k in existing}
-    name, i = base, 2
-    while name in names:
-        name, i = f"{base} ({i})", i + 1
-    return name

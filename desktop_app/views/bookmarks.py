@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QListView, QListW
 
 from ..core.events import Change
 from ..core.studio import Studio
-from ..core.variations import MAX_BOOKMARKS
+from ..core.bookmarks import MAX_BOOKMARKS
 from .history import History
 from .keyframe_views import THUMB, thumbnail
 from .plain_text import tooltip

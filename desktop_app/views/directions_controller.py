@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ..core.directions_cache import weights_key
 from ..core.events import Change
-from ..core.studio import Studio, weights_key
+from ..core.studio import Studio
 from .busy_indicator import BusyIndicator
 from .direction_sliders import DirectionSlidersWidget
 from .directions_worker import DirectionsWorker
