@@ -89,7 +89,16 @@ class MainWindow(QMainWindow):
         self.menuBar().addMenu(self.files.menu)
         self.compare = CompareController(self.studio, self.ui.compare, self.files.folder,
                                          self.show_message, self.show_status, self)
-        self._model_actions = self.files.model_actions + shortcuts.install(self)
+        hooks = shortcuts.MenuHooks(
+            random_seed=self.latent.random_seed, step_seed=self.latent.step_seed,
+            reset_edits=self.latent.reset, choose_class=self.latent.choose_digit,
+            add_keyframe=self.path.add_keyframe, bookmark=self.bookmarks.add,
+            toggle_playing=self.path.toggle_playing, compare_dialog=self.compare.open_dialog,
+            stop_comparing=self.compare.stop, show_find=self.show_find,
+            show_training=self.show_training)
+        self.menus = shortcuts.install(self, self.menuBar(), self.studio, self.history.stack,
+                                       self.ui.digit_view, hooks)
+        self._model_actions = self.files.model_actions + self.menus.needs_model
         undo_keys.install(self)
         self.training = None  # the Training panel, made on first use (show_training)
         self.find = None  # the Find a digit tab's controller, made on first use (show_find)
@@ -97,6 +106,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.studio.subscribe(self._on_studio_changed)
         self.ui.smooth_box.toggled.connect(self.ui.digit_view.set_smooth)
+        self.ui.smooth_box.toggled.connect(self.menus.smooth.setChecked)
+        self.menus.smooth.toggled.connect(self.ui.smooth_box.setChecked)
         self.ui.smooth_box.toggled.connect(self.ui.compare.view.set_smooth)
         self.ui.digit_view.zoomChanged.connect(
             lambda z: self.show_status(f"Zoom {z * 100:.0f} % (Ctrl+wheel; drag to pan; "
@@ -157,7 +168,7 @@ class MainWindow(QMainWindow):
         ui.digit_group.setVisible(bool(gen and gen.conditional))
         for action in self._model_actions:
             action.setEnabled(gen is not None)
-        shortcuts.fit_class_menu(self)
+        self.menus.classes.fit(gen)
         if gen is None:
             self.setWindowTitle(APPLICATION)
             ui.digit_view.clear()

@@ -287,9 +287,9 @@ def test_a_cluster_model_opens_with_one_button_per_cluster_and_cluster_words(clu
         assert (box.minimum(), box.maximum()) == (0, K - 1)
     assert "second cluster" in chooser.mix_slider.toolTip()
     assert "20 clusters" in w.ui.model_label.text()
-    assert w.class_menu.title() == "&Cluster"
-    assert [a.text() for a in w.class_actions] == [f"Cluster {c}" for c in range(K)]
-    assert all(a.isEnabled() for a in w.class_actions)
+    assert w.menus.classes.menu.title() == "&Cluster"
+    assert [a.text() for a in w.menus.classes.actions] == [f"Cluster {c}" for c in range(K)]
+    assert all(a.isEnabled() for a in w.menus.classes.actions)
 
 
 def test_choosing_cluster_13_draws_the_generators_cluster_13(clusters, qtbot):
@@ -301,7 +301,7 @@ def test_choosing_cluster_13_draws_the_generators_cluster_13(clusters, qtbot):
     assert chooser.group.checkedId() == 13 and chooser.caption.text() == "cluster 13"
     assert w.history.stack.undoText() == "Cluster 13"
     # The menu entry past the keys and the key 4 choose clusters too.
-    shown = _frame(w, qtbot, w.class_actions[17].trigger)
+    shown = _frame(w, qtbot, w.menus.classes.actions[17].trigger)
     assert np.array_equal(shown, _drawn(w, one_hot(17, K)))
     w.activateWindow()
     w.ui.digit_view.setFocus()
@@ -351,8 +351,8 @@ def test_switching_between_cluster_and_digit_models_rebuilds_the_chooser(cluster
     assert len(chooser.group.buttons()) == 10 and w.ui.digit_group.title() == "Digit"
     assert chooser.group.button(3).toolTip() == "Draw the digit 3 (key 3)"
     assert chooser.mix_b.maximum() == 9 and chooser.caption.text().startswith("digit ")
-    assert [a.text() for a in w.class_actions] == [f"Digit {d}" for d in range(10)]
-    assert w.class_menu.title() == "&Digit"
+    assert [a.text() for a in w.menus.classes.actions] == [f"Digit {d}" for d in range(10)]
+    assert w.menus.classes.menu.title() == "&Digit"
     assert "clusters" not in w.ui.model_label.text()
     assert len(w.studio.state.class_weights) == 10
     # 10 clusters: the same width as digits, another kind: the words change anyway.
@@ -360,7 +360,7 @@ def test_switching_between_cluster_and_digit_models_rebuilds_the_chooser(cluster
         assert w.open_model(cluster_dir / "clusters10.onnx")
     assert len(chooser.group.buttons()) == 10 and w.ui.digit_group.title() == "Cluster"
     assert chooser.caption.text().startswith("cluster ")
-    assert [a.text() for a in w.class_actions] == [f"Cluster {c}" for c in range(10)]
+    assert [a.text() for a in w.menus.classes.actions] == [f"Cluster {c}" for c in range(10)]
 
 
 def test_the_class_layout_holds_at_800_by_600_with_20_buttons(clusters, qtbot, tmp_path):
@@ -398,8 +398,8 @@ def test_a_hundred_clusters_scroll_instead_of_pushing_the_tabs_away(window, qtbo
     assert chooser.buttons_scroll.height() < 4 * chooser.group.button(0).height() + 10
     assert window.ui.tabs.height() >= 150
     assert chooser.group.button(0).width() >= 18
-    assert len(window.class_actions) == 100
-    assert all(a.shortcut().isEmpty() for a in window.class_actions[10:])
+    assert len(window.menus.classes.actions) == 100
+    assert all(a.shortcut().isEmpty() for a in window.menus.classes.actions[10:])
 
 
 def test_keys_past_a_small_models_clusters_do_nothing(window, qtbot, tmp_path):
@@ -409,7 +409,7 @@ def test_keys_past_a_small_models_clusters_do_nothing(window, qtbot, tmp_path):
     before = window.studio.state.class_weights.copy()
     window.latent.choose_digit(7)  # no cluster 7: ignored, no exception, no undo step
     assert np.array_equal(window.studio.state.class_weights, before)
-    assert [a.isEnabled() for a in window.class_actions] == [True] * 5 + [False] * 5
+    assert [a.isEnabled() for a in window.menus.classes.actions] == [True] * 5 + [False] * 5
     assert len(window.ui.digit_chooser.group.buttons()) == 5
 
 
