@@ -90,7 +90,7 @@ def _compute(generator, count: int, samples: int | None,
     z = rng.standard_normal((n, d)).astype(np.float32)
     images = np.empty((n, 28 * 28), np.float32)
     # Background work: on the calling thread only, never on the frames' helper.
-    generate = getattr(generator, "generate_background", generator.generate)
+    generate = generator.generate_background
     for start in range(0, n, _BATCH):
         if should_stop():
             raise Cancelled
@@ -104,7 +104,7 @@ def _compute(generator, count: int, samples: int | None,
     # of all rows kept a core's vector units busy for ~30 ms, and a frame drawn meanwhile
     # on the other core took twice as long (on this machine's vCPUs even when the product
     # ran at idle priority), so it waits like the generator's batches do.
-    quiet = getattr(generator, "wait_for_quiet", lambda: None)
+    quiet = generator.wait_for_quiet
     cov = np.zeros((x.shape[1], x.shape[1]), np.float32)
     for start in range(0, n, _COV_ROWS):
         if should_stop():
