@@ -10,14 +10,19 @@ Examples:
 
 Every user error (bad option, bad data, bad file) is one line on stderr and exit code 2,
 with any control character (a newline in a file name) escaped, so it stays one line.
+`train --status json` also prints status lines for a program (digit_contract/status.py):
+the run's start, each checkpointed epoch with the command that resumes it, its end.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import unicodedata
+
+from digit_contract.run_folder import DEFAULT_RECIPE
 
 EXIT_USAGE = 2
 MAX_SEED = 2**31 - 1
@@ -91,9 +96,9 @@ def _default_text(name: str, default) -> str:
         text = _UNSET_MEANS.get(name, "none")
     else:
         text = str(default)
-    recipe = RECIPES["default"].get(name)
+    recipe = RECIPES[DEFAULT_RECIPE].get(name)
     if recipe is not None and recipe != default:
-        text += f"; --recipe default: {recipe}"
+        text += f"; --recipe {DEFAULT_RECIPE}: {recipe}"
     return text
 
 
@@ -107,6 +112,10 @@ def _add_train(sub) -> None:
                         "unconditional model), reference (the tutorial's MLP GAN)")
     p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
                    help="replay a run's config.json; options given here override it")
+    p.add_argument("--status", choices=["text", "json"], default="text",
+                   help="json: also print one JSON status line per event for a program (the start, each "
+                        "checkpointed epoch with the command that resumes it, the end; "
+                        "docs/run-folder.md) (default: text, sentences only)")
     reasons = field_help()
     for name, (typ, nullable) in field_parsers().items():
         flag = "--" + name.replace("_", "-")
@@ -136,16 +145,32 @@ def train_config(args):
         base = TrainConfig.load(config)
         return TrainConfig(**with_overrides(json.loads(base.to_json()), given)) if given else base
     if recipe or "arch" not in given:
-        return from_recipe(recipe or "default", given)
+        return from_recipe(recipe or DEFAULT_RECIPE, given)
     return dataclasses.replace(TrainConfig(), **given) if given else TrainConfig()
+
+
+def resume_argv(argv: list[str]) -> tuple[str, ...]:
+    """The argv after `python` that continues the run `argv` (the arguments after
+    `python -m training`) trains: the same arguments, with --resume once, at the end."""
+    return ("-m", "training", *(a for a in argv if a != "--resume"), "--resume")
+
+
+def _send_status(status) -> None:
+    from digit_contract.status import format_status
+
+    # One write per line: merged with stderr in one pipe, a line is never split by another.
+    sys.stdout.write(format_status(status) + "\n")
+    sys.stdout.flush()
 
 
 def _cmd_train(args) -> int:
     cfg = train_config(args)
+    args.train_out = cfg.out  # the folder to name on Ctrl-C, wherever --out came from
     from training.distribute import is_chief, read_tf_config
-    from training.train import train
+    from training.train import StatusOut, train
 
-    run_dir = train(cfg)
+    status = StatusOut(_send_status, resume_argv(args.argv)) if args.status == "json" else None
+    run_dir = train(cfg, status=status)
     if is_chief(cfg.strategy):
         print(f"run saved in {one_line(run_dir)}")
     else:
@@ -262,7 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     # cdcgan graph, which it then runs unfused) is noise to a user; Python errors still show.
     # TF_CPP_MIN_LOG_LEVEL=0 brings it back.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = build_parser().parse_args(argv)
+    args.argv = argv
     from training.checkpoint import CheckpointError
     from training.config import ConfigError
     from training.data import DataError
@@ -278,37 +305,62 @@ def main(argv: list[str] | None = None) -> int:
                 "classifier": _cmd_classifier, "bench": _cmd_bench, "plot": _cmd_plot}
     from training.quiet import filtered_stderr
 
+    json_status = getattr(args, "status", "text") == "json"
     try:
         with filtered_stderr():  # TensorFlow's C++ banners never reach the terminal
             return handlers[args.command](args)
     except user_errors as e:
-        print(f"digit-train: error: {one_line(e)}", file=sys.stderr)
-        return EXIT_USAGE
+        return _failed(f"digit-train: error: {one_line(e)}", json_status)
     except KeyboardInterrupt:
         if sys.stdout.isatty():  # the progress bar's line has no newline yet
             print(flush=True)
-        print(f"digit-train: interrupted; {one_line(_after_interrupt(args))}", file=sys.stderr)
+        epoch, resume = _after_interrupt(args)
+        if resume:
+            said = f"epoch {epoch} is checkpointed; resume with: python {shlex.join(resume)}"
+        else:
+            said = ("nothing was written" if args.command != "train"
+                    else "no epoch had finished, so there is nothing to resume")
+        print(f"digit-train: interrupted; {one_line(said)}", file=sys.stderr)
+        if json_status:
+            from digit_contract.status import Interrupted
+
+            _send_status(Interrupted(epoch=epoch, resume=resume, message=one_line(said)))
         return 130
     except OSError as e:  # disk full, a file cut away under us: one line, not a traceback
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-        print(f"digit-train: error: {one_line(where)}{one_line(e.strerror or e)}", file=sys.stderr)
-        return EXIT_USAGE
+        return _failed(f"digit-train: error: {one_line(where)}{one_line(e.strerror or e)}", json_status)
+    except Exception as e:
+        if json_status:  # a bug: the traceback follows for people, one line for the program
+            from digit_contract.status import Failed
+
+            _send_status(Failed(message=one_line(f"{type(e).__name__}: {e}")))
+        raise
 
 
-def _after_interrupt(args) -> str:
-    """What an interrupted command leaves behind, truthfully."""
-    if args.command != "train":
-        return "nothing was written"
+def _failed(line: str, json_status: bool) -> int:
+    """Say `line` on stderr (and as a status line when asked); the exit code of a user error."""
+    print(line, file=sys.stderr)
+    if json_status:
+        from digit_contract.status import Failed
+
+        _send_status(Failed(message=line.removeprefix("digit-train: error: ")))
+    return EXIT_USAGE
+
+
+def _after_interrupt(args) -> tuple[int, tuple[str, ...]]:
+    """What an interrupted command leaves behind, truthfully: (the last checkpointed epoch,
+    the argv that resumes it), or (0, ()) when there is nothing to resume."""
+    if getattr(args, "train_out", None) is None:  # not train, or before its config was read
+        return 0, ()
     from pathlib import Path
 
     from training.checkpoint import CheckpointError, read
 
     try:
-        _, epoch = read(Path(args.out))
+        _, epoch = read(Path(args.train_out))
     except CheckpointError:
-        return "no epoch had finished, so there is nothing to resume"
-    resume = " ".join(a for a in sys.argv[1:] if a != "--resume")
-    return f"epoch {epoch} is checkpointed; resume with: python -m training {resume} --resume"
+        return 0, ()
+    return epoch, resume_argv(args.argv)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from digit_contract import run_folder
+from digit_contract.run_folder import grid_path
+from digit_contract.status import EpochDone
 from training import checkpoint
 from training.config import lr_factor
 
@@ -36,11 +39,6 @@ def grid_image(images: np.ndarray, cols: int, pad: int = 2, scale: int = 2):
             255 - np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
     im = Image.fromarray(canvas, mode="L")
     return im.resize((im.width * scale, im.height * scale), Image.NEAREST)
-
-
-def grid_path(run_dir: Path, epoch: int) -> Path:
-    """The sample grid PNG of `epoch` (1-based)."""
-    return Path(run_dir) / "samples" / f"epoch_{epoch:04d}.png"
 
 
 class EpochSeconds(keras.callbacks.Callback):
@@ -153,7 +151,7 @@ class SampleGrid(keras.callbacks.Callback):
     def __init__(self, run_dir: Path, latent_dim: int, conditional: bool, seed: int, num_classes: int = 10):
         super().__init__()
         self.run_dir = Path(run_dir)
-        self.dir = self.run_dir / "samples"
+        self.dir = self.run_dir / run_folder.SAMPLES
         rng = np.random.default_rng(seed + 12345)
         self.z = rng.standard_normal((GRID * GRID, latent_dim)).astype(np.float32)
         self.labels = (np.arange(GRID * GRID) % num_classes).astype(np.int32) if conditional else None
@@ -172,7 +170,7 @@ class SampleGrid(keras.callbacks.Callback):
 def write_progress_gif(samples_dir: Path) -> Path | None:
     from PIL import Image
 
-    frames = sorted(Path(samples_dir).glob("epoch_*.png"))
+    frames = sorted(Path(samples_dir).glob(run_folder.GRID_GLOB))
     if not frames:
         return None
     images = []
@@ -181,7 +179,7 @@ def write_progress_gif(samples_dir: Path) -> Path | None:
             images.append(im.convert("L"))
     # Hold the last frame so the final result can be seen.
     durations = [120] * (len(images) - 1) + [1500]
-    out = Path(samples_dir).parent / "progress.gif"
+    out = Path(samples_dir).parent / run_folder.PROGRESS_GIF
     checkpoint.atomic_write_bytes(out, lambda f: images[0].save(
         f, "GIF", save_all=True, append_images=images[1:], duration=durations, loop=0))
     return out
@@ -192,7 +190,7 @@ class MetricsLog(keras.callbacks.Callback):
 
     def __init__(self, run_dir: Path, first_epoch: int):
         super().__init__()
-        self.path = Path(run_dir) / "metrics.jsonl"
+        self.path = Path(run_dir) / run_folder.METRICS
         self._keep_first(first_epoch)
 
     def _keep_first(self, n_epochs: int) -> None:
@@ -211,3 +209,15 @@ class MetricsLog(keras.callbacks.Callback):
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         with os.fdopen(fd, "a") as f:
             f.write(json.dumps(row) + "\n")
+
+
+class StatusLine(keras.callbacks.Callback):
+    """After the checkpoint: `send(EpochDone(...))`, the status line (digit_contract/status.py)
+    saying the epoch is checkpointed and how to resume it. List it after `KeepBest`."""
+
+    def __init__(self, send, epochs: int, resume: tuple[str, ...]):
+        super().__init__()
+        self.send, self.epochs, self.resume = send, epochs, tuple(resume)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.send(EpochDone(epoch=epoch + 1, of=self.epochs, resume=self.resume))

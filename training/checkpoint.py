@@ -14,11 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from digit_contract import run_folder
 from digit_contract.atomic import write_atomic
 
-CHECKPOINT_NAME = "checkpoint.npz"
-BEST_NAME = "best.npz"  # the checkpoint of the epoch with the lowest FID estimate so far
-BEST_RECORD = "best.json"  # which epoch that was, and its estimate
+# The run folder's names (digit_contract/run_folder.py), under the names export and resume use.
+CHECKPOINT_NAME = run_folder.CHECKPOINT
+BEST_NAME = run_folder.BEST_CHECKPOINT  # the checkpoint of the epoch with the lowest FID estimate so far
+BEST_RECORD = run_folder.BEST_RECORD  # which epoch that was, and its estimate
 WALL_KEY = "wall_seconds"  # training wall time up to this checkpoint, across resumes
 
 

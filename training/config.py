@@ -13,8 +13,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-# Kept here, not imported from training.models, so checking a command line never loads Keras.
-ARCH_NAMES = ("mlp", "dcgan", "cdcgan")
+from digit_contract import run_folder
+
+# The contract's names (digit_contract/run_folder.py), which the app offers without training:
+# not imported from training.models, so checking a command line never loads Keras.
+ARCH_NAMES = run_folder.ARCH_NAMES
 PRECISIONS = ("auto", "float32", "bf16")
 BACKENDS = ("tensorflow", "jax")  # Keras backends this package trains with (training/backends.py)
 STRATEGIES = ("auto", "one", "mirrored", "multiworker")
@@ -214,16 +217,29 @@ def field_parsers() -> dict[str, tuple[type, bool]]:
 
 # Named recipes (`train --recipe NAME`): the exact settings of the shipped models, so a
 # user reproduces them with one word. Command-line options override a recipe's fields.
-RECIPES: dict[str, dict[str, Any]] = {
-    # exported_models/generator.onnx: digits on demand (class weights), 30 epochs, the last 10 decayed
-    "default": dict(arch="cdcgan", width=48, precision="float32", epochs=30, lr_decay_epochs=10,
-                    ema=0.995, seed=1, batch_size=128),
+# Each recipe's name, architecture and epochs are the contract's (run_folder.RECIPES: the
+# app's Training panel starts from them); the rest of its settings are written here.
+_RECIPE_SETTINGS: dict[str, dict[str, Any]] = {
+    # exported_models/generator.onnx: digits on demand (class weights), the last 10 of 30 epochs decayed
+    "default": dict(width=48, precision="float32", lr_decay_epochs=10, ema=0.995, seed=1, batch_size=128),
     # exported_models/unconditional.onnx: no labels; 30 k-means clusters of the deskewed images
-    "label-free": dict(arch="cdcgan", clusters=30, cluster_space="deskewed", width=48, precision="float32",
-                       epochs=30, lr_decay_epochs=10, ema=0.998, seed=0, batch_size=128),
+    "label-free": dict(clusters=30, cluster_space="deskewed", width=48, precision="float32",
+                       lr_decay_epochs=10, ema=0.998, seed=0, batch_size=128),
     # the reference MLP GAN of the original MNIST GAN tutorial (not shipped; docs/results.md)
-    "reference": dict(arch="mlp", epochs=200),
+    "reference": dict(),
 }
+
+
+def _recipes() -> dict[str, dict[str, Any]]:
+    """Each recipe's full settings; refuses to load when the names here and the contract's differ."""
+    if set(_RECIPE_SETTINGS) != set(run_folder.RECIPES):
+        raise ImportError(f"training/config.py's recipes {sorted(_RECIPE_SETTINGS)} differ from "
+                          f"digit_contract/run_folder.py's {sorted(run_folder.RECIPES)}")
+    return {name: dict(arch=basis.arch, epochs=basis.epochs, **_RECIPE_SETTINGS[name])
+            for name, basis in run_folder.RECIPES.items()}
+
+
+RECIPES: dict[str, dict[str, Any]] = _recipes()
 
 
 def from_recipe(name: str, overrides: dict[str, Any]) -> TrainConfig:

@@ -6,18 +6,30 @@ import dataclasses
 import json
 import os
 import stat
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from digit_contract import run_folder
 from digit_contract.atomic import is_temp_file_name, remove_stale_temp_files
-from digit_contract.lock import LOCK_NAME, FolderLock, LockedError
+from digit_contract.lock import FolderLock, LockedError
+from digit_contract.run_folder import BEFORE_FIRST_CHECKPOINT, CONFIG, LOCK, TENSORBOARD
+from digit_contract.status import Finished, Started, Status
 from training import checkpoint
 from training.config import ConfigError, TrainConfig, lr_factor
 from training.data import load_mnist
 from training.distribute import is_chief, preflight
 
-WALL_TIME_FILE = "wall_time.json"
+
+@dataclass(frozen=True)
+class StatusOut:
+    """Where a run reports its status lines (digit_contract/status.py; `train --status json`)
+    and the argv after `python` that resumes it, as the epochs' lines carry it."""
+
+    send: Callable[[Status], None]
+    resume: tuple[str, ...]
 
 
 def resolve_precision(precision: str, device: str, backend: str = "tensorflow") -> str:
@@ -109,8 +121,11 @@ def check_schedule_kept(saved: TrainConfig, cfg: TrainConfig, trained_epochs: in
                               f"(it recorded --epochs {saved.epochs} --lr-decay-epochs {saved.lr_decay_epochs})")
 
 
-def train(cfg: TrainConfig, verbose: int = 1) -> Path:
-    """Train (or resume) into cfg.out; returns the run folder."""
+def train(cfg: TrainConfig, verbose: int = 1, status: StatusOut | None = None) -> Path:
+    """Train (or resume) into cfg.out; returns the run folder.
+
+    status : where the chief reports the run's start, each checkpointed epoch and its end
+    """
     from training import backends
 
     # First: Keras reads KERAS_BACKEND when it is first imported.
@@ -148,16 +163,17 @@ def train(cfg: TrainConfig, verbose: int = 1) -> Path:
     else:
         resuming = bool(cfg.resume and (run_dir / checkpoint.CHECKPOINT_NAME).exists())
     try:
-        return _train_in(run_dir, cfg, resuming, chief, mnist, images, labels, steps, verbose)
+        return _train_in(run_dir, cfg, resuming, chief, mnist, images, labels, steps, verbose,
+                         status if chief else None)
     finally:
         if lock is not None:  # held for the whole run: one writer per run folder
             lock.release()
 
 
 def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnist, images, labels,
-              steps: int, verbose: int) -> Path:
+              steps: int, verbose: int, status: StatusOut | None) -> Path:
     """`train` once the run folder is checked (and, on the chief, locked)."""
-    saved = TrainConfig.load(run_dir / "config.json") if resuming else None
+    saved = TrainConfig.load(run_dir / CONFIG) if resuming else None
     if saved is not None:
         if cfg.precision == "auto":  # a resumed run keeps the precision it was trained in
             cfg = dataclasses.replace(cfg, precision=saved.precision)
@@ -200,15 +216,19 @@ def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnis
         if verbose:
             print(f"resuming {run_dir} after epoch {first_epoch}")
     if chief:
-        checkpoint.atomic_write_bytes(run_dir / "config.json", lambda f: f.write(cfg.to_json().encode()))
+        checkpoint.atomic_write_bytes(run_dir / CONFIG, lambda f: f.write(cfg.to_json().encode()))
+    if status is not None:
+        status.send(Started(run_dir=str(run_dir), epochs=cfg.epochs, first_epoch=first_epoch, resuming=resuming))
     if first_epoch >= cfg.epochs:
         if verbose:
             print(f"{run_dir} has already trained {first_epoch} epochs; nothing to do")
+        if status is not None:
+            status.send(Finished(run_dir=str(run_dir), epochs=first_epoch))
         return run_dir
 
     from exported_models import CLASSIFIER
     from training.callbacks import (CheckpointEveryEpoch, EpochSeconds, KeepBest, LearningRateDecay, MetricsLog, RunEta,
-                                    SampleGrid)
+                                    SampleGrid, StatusLine)
     from training.batches import training_batches
     from training.monitoring import QualityEstimate, TensorBoardLog
 
@@ -229,26 +249,23 @@ def _train_in(run_dir: Path, cfg: TrainConfig, resuming: bool, chief: bool, mnis
         *([TensorBoardLog(run_dir, first_epoch)] if tensorboard_available(cfg.backend) else []),
         # Last: a checkpoint only once the epoch's outputs exist. It carries the wall time,
         # so a run killed at any moment and resumed still reports its true training time.
-        CheckpointEveryEpoch(run_dir, wall_seconds, WALL_TIME_FILE),
+        CheckpointEveryEpoch(run_dir, wall_seconds, run_folder.WALL_TIME),
         KeepBest(run_dir),
+        # After everything the epoch writes: the line says the epoch is safe to resume from.
+        *([StatusLine(status.send, cfg.epochs, status.resume)] if status is not None else []),
     ] if chief else [decay]
     with where.training():
         gan.fit(ds, epochs=cfg.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
                 callbacks=callbacks, verbose=progress_verbosity(verbose), shuffle=False)
+    if status is not None:
+        status.send(Finished(run_dir=str(run_dir), epochs=cfg.epochs))
     return run_dir
-
-
-# What a run writes before its first checkpoint. A folder holding nothing else (besides the
-# program's own lock and temporary files) is a run that never finished an epoch: it may
-# start over. Any other file means the folder holds results, and nothing in it is touched.
-_TENSORBOARD_DIR = "tensorboard"  # monitoring.TENSORBOARD_DIR, named here without importing Keras
-_BEFORE_FIRST_CHECKPOINT = {"config.json", "clusters.json", _TENSORBOARD_DIR}
 
 
 def _entries(run_dir: Path) -> list[str]:
     """What `run_dir` holds, less the program's own lock and temporary files."""
     return sorted(e.name for e in os.scandir(run_dir)
-                  if e.name != LOCK_NAME and not (is_temp_file_name(e.name) and e.is_file(follow_symlinks=False)))
+                  if e.name != LOCK and not (is_temp_file_name(e.name) and e.is_file(follow_symlinks=False)))
 
 
 def _only_empty_event_logs(folder: Path) -> bool:
@@ -260,15 +277,13 @@ def _only_empty_event_logs(folder: Path) -> bool:
 def _refuse_foreign_entries(run_dir: Path) -> None:
     """Every file a run writes must be a regular file (or, for samples/ and tensorboard/, a
     real folder): a link or a device there would be written through."""
-    for name in ("config.json", "clusters.json", "metrics.jsonl", WALL_TIME_FILE, "progress.gif",
-                 checkpoint.CHECKPOINT_NAME, checkpoint.BEST_NAME, checkpoint.BEST_RECORD,
-                 "samples", _TENSORBOARD_DIR):
+    for name in run_folder.FILES + run_folder.FOLDERS:
         path = run_dir / name
         try:
             mode = os.lstat(path).st_mode
         except FileNotFoundError:
             continue
-        wanted = stat.S_ISDIR if name in ("samples", _TENSORBOARD_DIR) else stat.S_ISREG
+        wanted = stat.S_ISDIR if name in run_folder.FOLDERS else stat.S_ISREG
         if not wanted(mode):
             raise ConfigError(f"--out {run_dir}: its {name} is a link or not a "
                               f"{'folder' if wanted is stat.S_ISDIR else 'regular file'}; "
@@ -305,27 +320,30 @@ def check_run_dir(run_dir: Path, cfg: TrainConfig) -> bool:
         if not ckpt.is_file() or ckpt.is_symlink():
             raise ConfigError(f"--out {run_dir}: its {checkpoint.CHECKPOINT_NAME} is not a regular file; "
                               "nothing was changed")
-        _check_metrics_log(run_dir / "metrics.jsonl")
+        _check_metrics_log(run_dir / run_folder.METRICS)
         return True
-    if entries == ["clusters.json"] and LOCK_NAME in os.listdir(run_dir):
+    if entries == [run_folder.CLUSTERS] and LOCK in os.listdir(run_dir):
         entries = []  # a run killed between its clusters and its config: ours, and empty of results
     if not entries:
         if cfg.resume:
             raise ConfigError(f"--resume: {run_dir} is empty, so there is no run to resume "
                               "(leave out --resume to start a new run there)")
         return False
-    if "config.json" not in entries:
+    if CONFIG not in entries:
         raise ConfigError(f"--out {run_dir} is a non-empty folder that is not a training run; "
                           "nothing was changed (choose a new or empty folder)")
     _refuse_foreign_entries(run_dir)
     try:
-        TrainConfig.load(run_dir / "config.json")
+        TrainConfig.load(run_dir / CONFIG)
     except ConfigError as e:
         raise ConfigError(f"--out {run_dir} is a non-empty folder that is not a training run "
                           f"(its config.json: {e}); nothing was changed") from None
-    results = [n for n in entries if n not in _BEFORE_FIRST_CHECKPOINT]
-    if _TENSORBOARD_DIR in entries and not _only_empty_event_logs(run_dir / _TENSORBOARD_DIR):
-        results.append(_TENSORBOARD_DIR)
+    # A folder holding nothing but what a run writes before its first checkpoint (besides
+    # the program's own lock and temporary files) is a run that never finished an epoch: it
+    # may start over. Any other file means it holds results, and nothing in it is touched.
+    results = [n for n in entries if n not in BEFORE_FIRST_CHECKPOINT]
+    if TENSORBOARD in entries and not _only_empty_event_logs(run_dir / TENSORBOARD):
+        results.append(TENSORBOARD)
     if results:
         raise ConfigError(f"--out {run_dir} holds a run's results ({', '.join(results[:4])}) but no "
                           f"{checkpoint.CHECKPOINT_NAME}, so it cannot be resumed and is not overwritten; "
@@ -350,12 +368,13 @@ def prepare_run_dir(run_dir: Path, cfg: TrainConfig) -> tuple[bool, FolderLock]:
         lock.acquire()
         resuming = check_run_dir(run_dir, cfg)
         remove_stale_temp_files(run_dir)
-        if (run_dir / "samples").is_dir() and not (run_dir / "samples").is_symlink():
-            remove_stale_temp_files(run_dir / "samples")
+        samples = run_dir / run_folder.SAMPLES
+        if samples.is_dir() and not samples.is_symlink():
+            remove_stale_temp_files(samples)
     except (LockedError, ConfigError) as e:
         lock.release()
         if created:  # the folder is ours and holds nothing but our lock file
-            (run_dir / LOCK_NAME).unlink(missing_ok=True)
+            (run_dir / LOCK).unlink(missing_ok=True)
             try:
                 run_dir.rmdir()
             except OSError:

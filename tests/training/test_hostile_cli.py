@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import shlex
 import struct
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from digit_contract.status import Failed, Interrupted, parse_status
 from tests.conftest import REPO_ROOT
 from training import checkpoint
 from training.__main__ import main
@@ -170,24 +172,43 @@ def test_a_full_disk_at_checkpoint_time_is_one_line(tiny_mnist, tmp_path):
 
 
 def test_interrupt_before_the_first_epoch_does_not_promise_a_checkpoint(tiny_mnist, tmp_path, capsys, monkeypatch):
-    def interrupted(cfg):
+    def interrupted(cfg, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("training.train.train", interrupted)
-    rc = main([str(a) for a in _train(tiny_mnist, tmp_path / "r")])
-    err = capsys.readouterr().err
+    rc = main([str(a) for a in _train(tiny_mnist, tmp_path / "r", "--status", "json")])
+    out, err = capsys.readouterr()
     assert rc == 130 and "no epoch had finished" in err and "checkpointed" not in err
+    said = [s for s in map(parse_status, out.splitlines()) if s is not None]
+    assert said == [Interrupted(epoch=0, resume=(), message=said[0].message)]
+
+
+def test_a_refused_run_says_why_in_one_status_line_too(tmp_path, capsys):
+    rc = main(["train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "r"), "--status", "json"])
+    out, err = capsys.readouterr()
+    said = [s for s in map(parse_status, out.splitlines()) if s is not None]
+    assert rc == 2 and said == [Failed(message=err.strip().removeprefix("digit-train: error: "))]
+    assert "missing" in said[0].message
 
 
 @pytest.mark.slow
 def test_interrupt_after_an_epoch_says_how_to_resume(one_epoch_run, tiny_mnist, capsys, monkeypatch):
-    def interrupted(cfg):
+    def interrupted(cfg, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("training.train.train", interrupted)
-    rc = main([str(a) for a in _train(tiny_mnist, one_epoch_run, "--resume")])
-    err = capsys.readouterr().err
+    argv = [str(a) for a in _train(tiny_mnist, one_epoch_run, "--resume")]
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    # People read the sentence; the command in it is the one given (not pytest's own argv).
     assert rc == 130 and "epoch 1 is checkpointed" in err and "--resume" in err
+    assert f"resume with: python -m training {shlex.join(argv)}" in err
+    assert not any(map(parse_status, out.splitlines()))  # no status lines unless asked
+    rc = main([*argv, "--status", "json"])
+    out, err = capsys.readouterr()
+    said = [s for s in map(parse_status, out.splitlines()) if s is not None]
+    assert rc == 130 and len(said) == 1 and said[0].epoch == 1
+    assert said[0].resume == ("-m", "training", *argv[:-1], "--status", "json", "--resume")
 
 
 @pytest.mark.slow

@@ -1,12 +1,11 @@
-"""Ctrl-C while training: exit 130, a checkpoint of a complete epoch, and a resume command that works."""
+"""Ctrl-C while training: exit 130, a checkpoint of a complete epoch, and a resume command that works,
+said to people in a sentence and to the app in status lines (`--status json`)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import re
-import shlex
 import signal
 import subprocess
 import sys
@@ -16,6 +15,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from desktop_app.core.training_jobs import TrainStatus
+from digit_contract.status import Interrupted, Started
 from tests.conftest import REPO_ROOT
 from training import checkpoint
 
@@ -60,11 +61,12 @@ def test_ctrl_c_checkpoints_says_how_to_resume_and_the_command_finishes_the_run(
     out = tmp_path / "run"
     args = [sys.executable, "-m", "training", "train", "--arch", "mlp", "--epochs", str(EPOCHS),
             "--batch-size", "64", "--train-samples", "256", "--steps-per-execution", "1",
-            "--data", str(tiny_mnist), "--out", str(out)]
+            "--data", str(tiny_mnist), "--out", str(out), "--status", "json"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    log = tmp_path / "stderr.txt"  # a file, not a pipe: a full pipe would stall the child
-    with log.open("wb") as stderr, _sigint_not_ignored():
-        proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    # Files, not pipes: a full pipe would stall the child.
+    log, said = tmp_path / "stderr.txt", tmp_path / "stdout.txt"
+    with log.open("wb") as stderr, said.open("wb") as stdout, _sigint_not_ignored():
+        proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=stdout, stderr=stderr)
     with proc:
         seen = _interrupt_after_first_checkpoint(proc, out / checkpoint.CHECKPOINT_NAME, time.monotonic() + 240, log)
         proc.wait(timeout=120)
@@ -73,21 +75,35 @@ def test_ctrl_c_checkpoints_says_how_to_resume_and_the_command_finishes_the_run(
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err, err[-2000:]
 
-    # What it says is what it left: a readable checkpoint of a complete epoch.
-    match = re.search(r"epoch (\d+) is checkpointed; resume with: (python -m training .*)$", err, re.M)
-    assert match, err[-2000:]
+    # What it says is what it left: a readable checkpoint of a complete epoch, read by the
+    # app's parser from the status lines alone.
+    status = TrainStatus()
+    for line in said.read_text().splitlines():
+        status.read_line(line)
     arrays, epoch = checkpoint.read(out)
-    assert int(match.group(1)) == epoch and seen <= epoch < EPOCHS
+    assert status.started == Started(run_dir=str(out), epochs=EPOCHS, first_epoch=0, resuming=False)
+    assert isinstance(status.ended, Interrupted) and status.ended.epoch == epoch and seen <= epoch < EPOCHS
+    # Each epoch's line follows its checkpoint, so Ctrl-C may land between the two: the
+    # interrupted line names the epoch either way.
+    assert status.last_epoch is None or epoch - 1 <= status.last_epoch.epoch <= epoch
+    assert status.checkpointed == epoch and status.hint().epoch == epoch
     assert all(np.isfinite(a).all() for a in arrays.values())
     assert (out / "samples" / f"epoch_{epoch:04d}.png").is_file()
     assert not list(out.rglob(".*.tmp"))
+    # People still read the sentence, with the same command in it.
+    hint = status.hint()
+    assert f"digit-train: interrupted; epoch {epoch} is checkpointed; resume with: {hint.command}" in err
 
-    resume = shlex.split(match.group(2))
-    assert "--resume" in resume
-    done = subprocess.run([sys.executable, *resume[1:]], cwd=REPO_ROOT, env=env, capture_output=True,
+    assert hint.argv[-1] == "--resume"
+    done = subprocess.run([sys.executable, *hint.argv], cwd=REPO_ROOT, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"resuming {out} after epoch {epoch}" in done.stdout
+    resumed = TrainStatus()
+    for line in done.stdout.splitlines():
+        resumed.read_line(line)
+    assert resumed.started == Started(run_dir=str(out), epochs=EPOCHS, first_epoch=epoch, resuming=True)
+    assert resumed.ended.epochs == EPOCHS and resumed.last_epoch.epoch == EPOCHS
     assert checkpoint.read(out)[1] == EPOCHS
     rows = [json.loads(ln) for ln in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == list(range(1, EPOCHS + 1))
