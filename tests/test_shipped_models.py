@@ -1,13 +1,16 @@
 """The models that ship in exported_models/: present, within the contract, and as good as claimed.
 
 These read only the ONNX files (ONNX Runtime, no TensorFlow), so they run in seconds. The
-full N = 10,000 evaluation that the README quotes is `python -m training evaluate`; here a
-smaller sample checks the same claims with some slack for sampling noise.
+full N = 10,000 evaluation that the READMEs quote is `python -m training evaluate`, kept in
+each model's metadata and beside it as `*.eval.json`; the figures README.md,
+exported_models/README.md and docs/results.md quote are checked against those files, and a
+smaller sample here checks the same claims with some slack for sampling noise.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import onnxruntime as ort
@@ -15,7 +18,12 @@ import pytest
 
 from desktop_app.core.classifier import Classifier
 from desktop_app.core.generator import Generator
-from exported_models import CLASSIFIER, DEFAULT_GENERATOR, MODELS_DIR, UNCONDITIONAL_GENERATOR
+from exported_models import (
+    CLASSIFIER,
+    DEFAULT_GENERATOR,
+    MODELS_DIR,
+    UNCONDITIONAL_GENERATOR,
+)
 from training.data import load_mnist
 from training.evaluate import _Generator, path_smoothness
 
@@ -104,11 +112,158 @@ def test_latent_paths_are_smooth(path):
 
 
 @pytest.mark.parametrize("path", GENERATORS, ids=lambda p: p.name)
-def test_metadata_carries_the_evaluation_that_the_readme_quotes(path):
+def test_metadata_carries_the_evaluation_kept_beside_the_model(path):
     metrics = Generator.from_path(path).info.metrics
     assert {"fid", "fid_real_floor", "inception_score", "class_shares", "smoothness", "ppl"} <= set(metrics)
     beside = json.loads(path.with_suffix(".eval.json").read_text())
     assert {k: v for k, v in beside.items() if k != "model"} == metrics
+    assert beside["model"] == f"exported_models/{path.name}" and metrics["n"] == 10_000
+
+
+# --- the figures the documents quote ------------------------------------------------------
+
+REPO = MODELS_DIR.parent
+_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def _numbers(text: str) -> list[str]:
+    """The numbers in `text` as written ("2.98", "10,000"), bold and signs aside."""
+    return _NUMBER.findall(text)
+
+
+def _quotes(written: str, value: float) -> bool:
+    """Whether `written` is `value` rounded to the digits it shows (2.98 for 2.9773)."""
+    decimals = len(written.split(".")[1]) if "." in written else 0
+    return abs(float(written.replace(",", "")) - value) <= 0.5 * 10 ** -decimals + 1e-9
+
+
+def _check(where: str, cell: str, values) -> None:
+    """The first numbers of `cell` quote `values`, in order."""
+    written = _numbers(cell)
+    assert len(written) >= len(values), f"{where}: {cell!r} quotes fewer figures than {len(values)}"
+    for w, v in zip(written, values):
+        assert _quotes(w, v), f"{where}: {cell!r} says {w}, the shipped model measures {v:.4f}"
+
+
+def _table(doc: str, header_start: str) -> list[list[str]]:
+    """The Markdown table whose header row begins `| header_start`: its rows of cells, header first."""
+    lines = (REPO / doc).read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(f"| {header_start}")), None)
+    assert start is not None, f"{doc} has no table headed {header_start!r}"
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        if not set(line) <= set("|-: "):
+            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+    return rows
+
+
+def _column(rows, name: str) -> int:
+    index = [i for i, h in enumerate(rows[0]) if h.startswith(name)]
+    assert len(index) == 1, f"no single column {name!r} in {rows[0]}"
+    return index[0]
+
+
+def _row(rows, name: str) -> list[str]:
+    found = [r for r in rows[1:] if name in r[0]]
+    assert len(found) == 1, f"no single row for {name!r} in the table headed {rows[0]}"
+    return found[0]
+
+
+def _evaluation(path) -> dict:
+    ev = json.loads(path.with_suffix(".eval.json").read_text())
+    within, across = (ev["smoothness"][k]["p99"] for k in sorted(ev["smoothness"], key=lambda k: "across" in k))
+    ppl_within, ppl_across = (ev["ppl"][k] for k in sorted(ev["ppl"], key=lambda k: "across" in k))
+    shares = [100 * s for s in ev["class_shares"]]
+    return {**ev, "smooth": (within, across), "ppl": (ppl_within, ppl_across), "shares": shares,
+            "share_range": (min(shares), max(shares)), "asked": 100 * ev["conditional_accuracy"]
+            if "conditional_accuracy" in ev else None}
+
+
+@pytest.mark.parametrize("path", GENERATORS, ids=lambda p: p.name)
+def test_readme_quotes_each_shipped_generators_own_evaluation(path):
+    """README.md's table of the shipped models: every figure is this model's *.eval.json, rounded."""
+    ev = _evaluation(path)
+    rows = _table("README.md", "model | FID")
+    row = _row(rows, f"`{path.name}`")
+    cell = lambda name: row[_column(rows, name)]
+    where = f"README.md, {path.name}"
+    _check(where, cell("FID"), [ev["fid"]])
+    _check(where, cell("IS analogue"), [ev["inception_score"]])
+    _check(where, cell("digit shares"), ev["share_range"])
+    _check(where, cell("smoothness p99"), ev["smooth"])
+    if ev["asked"] is None:
+        assert _numbers(cell("drawn as asked")) == [], f"{where}: a model without digits quotes an accuracy"
+    else:
+        _check(where, cell("drawn as asked"), [ev["asked"]])
+
+
+@pytest.mark.parametrize("path", GENERATORS, ids=lambda p: p.name)
+def test_models_readme_quotes_each_shipped_generators_own_evaluation(path):
+    """exported_models/README.md's table, one column per model."""
+    ev = _evaluation(path)
+    rows = _table("exported_models/README.md", "N = 10,000")
+    assert _numbers(rows[0][0]) == [f"{ev['n']:,}"]
+    col = _column(rows, f"`{path.name}`")
+    cell = lambda name: _row(rows, name)[col]
+    where = f"exported_models/README.md, {path.name}"
+    _check(where, cell("FID"), [ev["fid"]])
+    _check(where, _row(rows, "FID")[0], [ev["fid_real_floor"]])
+    _check(where, cell("Inception-score"), [ev["inception_score"]])
+    _check(where, _row(rows, "Inception-score")[0], [ev["inception_score_mnist_test"]])
+    _check(where, cell("digit shares"), ev["share_range"])
+    _check(where, cell("path smoothness p99"), ev["smooth"])
+    if ev["asked"] is None:
+        assert _numbers(cell("digit asked for")) == [], f"{where}: a model without digits quotes an accuracy"
+    else:
+        _check(where, cell("digit asked for"), [ev["asked"]])
+
+
+@pytest.mark.parametrize("path", GENERATORS, ids=lambda p: p.name)
+def test_results_quote_each_shipped_generators_own_evaluation(path):
+    """docs/results.md: the table of shipped models, and the table of goals (the figure after each goal's colon)."""
+    ev = _evaluation(path)
+    rows = _table("docs/results.md", "model | FID")
+    row = _row(rows, f"`{path.name}`")
+    cell = lambda name: row[_column(rows, name)]
+    where = f"docs/results.md, {path.name}"
+    _check(where, cell("FID"), [ev["fid"]])
+    _check(where, cell("IS analogue"), [ev["inception_score"]])
+    _check(where, cell("digit shares"), [*ev["share_range"], *([ev["asked"]] if ev["asked"] is not None else [])])
+    _check(where, cell("smoothness p99"), ev["smooth"])
+    _check(where, cell("PPL"), ev["ppl"])
+
+    goals = _table("docs/results.md", "goal |")
+    col = _column(goals, f"`{path.name}`")
+    reached = lambda name: _row(goals, name)[col].split(":", 1)[-1]
+    where = f"docs/results.md goals, {path.name}"
+    _check(where, reached("FID"), [ev["fid"], ev["fid"]] if "(" in reached("FID") else [ev["fid"]])
+    _check(where, reached("IS analogue"), [ev["inception_score"]])
+    _check(where, reached("digit shares"), ev["shares"])  # all ten, digit by digit
+    _check(where, reached("smoothness p99"), ev["smooth"])
+    _check(where, reached("PPL"), ev["ppl"])
+    if ev["asked"] is not None:
+        _check(where, reached("digit asked for"), [ev["asked"]])
+
+
+@pytest.mark.parametrize("doc", ["README.md", "exported_models/README.md", "docs/results.md"])
+def test_documents_quote_the_classifiers_accuracy_and_the_evaluations_baselines(doc, classifier):
+    """The classifier's test accuracy, FID's real-data floor and the test set's IS analogue,
+    as every document states them, are the shipped files' own."""
+    text = (REPO / doc).read_text()
+    accuracy = re.findall(r"`classifier\.onnx`.{0,200}?reads \**([\d.]+) %", text, re.DOTALL)
+    assert accuracy, f"{doc} does not quote the classifier's accuracy"
+    for written in accuracy:
+        assert _quotes(written, 100 * classifier.info.metrics["test_accuracy"]), f"{doc}: classifier {written} %"
+    ev = json.loads(DEFAULT_GENERATOR.with_suffix(".eval.json").read_text())
+    floors = re.findall(r"real-data floor\D{0,40}?(\d+\.\d+)", text)
+    test_is = re.findall(r"(\d+\.\d+) for the MNIST\s+test set|MNIST test set (\d+\.\d+)", text)
+    assert floors and test_is, f"{doc} does not quote FID's floor and the test set's IS analogue"
+    for written in floors:
+        assert _quotes(written, ev["fid_real_floor"]), f"{doc}: FID floor {written}"
+    for written in (a or b for a, b in test_is):
+        assert _quotes(written, ev["inception_score_mnist_test"]), f"{doc}: test-set IS analogue {written}"
 
 
 @pytest.mark.parametrize("path", GENERATORS, ids=lambda p: p.name)
