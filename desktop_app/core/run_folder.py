@@ -1,9 +1,10 @@
 """Reading a training run folder while it is being written: complete epochs only.
 
-A run folder (written by `python -m training train`, see training/callbacks.py) holds
-`config.json`, `metrics.jsonl` (one JSON line per finished epoch, appended),
-`samples/epoch_NNNN.png` (written atomically, after the epoch's metrics line),
-`checkpoint.npz` and `tensorboard/`. The app reads it with these rules:
+A run folder (written by `python -m training train`; its names are the contract's,
+digit_contract/run_folder.py, and docs/run-folder.md describes it) holds `config.json`,
+`metrics.jsonl` (one JSON line per finished epoch, appended), `samples/epoch_NNNN.png`
+(written atomically, after the epoch's metrics line), `checkpoint.npz` and `tensorboard/`.
+The app reads it with these rules:
 
 - A metrics line counts only when it ends in a newline and parses as a JSON object with a
   positive integer `epoch`: the last line of a file being appended to is usually half
@@ -25,11 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digit_contract.reading import read_capped
+from digit_contract.run_folder import CHECKPOINT, CONFIG, METRICS, grid_path
 
-METRICS_NAME = "metrics.jsonl"
-CONFIG_NAME = "config.json"
-CHECKPOINT_NAME = "checkpoint.npz"
-SAMPLES_DIR = "samples"
 MAX_METRICS_BYTES = 16 << 20  # ~40,000 epochs of lines; a bigger file is not a run's log
 MAX_CONFIG_BYTES = 1 << 20
 MAX_GRID_BYTES = 8 << 20  # a 4x4 grid of 28x28 digits is a few KiB
@@ -51,11 +49,6 @@ def _read(path: Path, cap: int) -> bytes | None:
         return read_capped(path, cap, _error, "too big")
     except _Unreadable:
         return None
-
-
-def grid_path(run_dir: Path, epoch: int) -> Path:
-    """`RUN/samples/epoch_NNNN.png` (epoch 1-based), as training/callbacks.py names it."""
-    return Path(run_dir) / SAMPLES_DIR / f"epoch_{epoch:04d}.png"
 
 
 def epoch_number(value) -> int | None:
@@ -156,7 +149,7 @@ class RunFolder:
 
     def read(self) -> RunSnapshot:
         """The folder's complete epochs now (an empty snapshot when nothing is there)."""
-        data = _read(self.path / METRICS_NAME, MAX_METRICS_BYTES)
+        data = _read(self.path / METRICS, MAX_METRICS_BYTES)
         metrics = parse_metrics(data) if data else {}
         epochs = tuple(sorted(metrics))
         grids = {}
@@ -166,7 +159,7 @@ class RunFolder:
                 grids[epoch] = png
         self._grids = {e: v for e, v in self._grids.items() if e in metrics}
         return RunSnapshot(epochs, metrics, grids, self._config(),
-                           (self.path / CHECKPOINT_NAME).is_file())
+                           (self.path / CHECKPOINT).is_file())
 
     def _grid(self, epoch: int) -> bytes | None:
         path = grid_path(self.path, epoch)
@@ -183,7 +176,7 @@ class RunFolder:
         return data
 
     def _config(self) -> dict:
-        data = _read(self.path / CONFIG_NAME, MAX_CONFIG_BYTES)
+        data = _read(self.path / CONFIG, MAX_CONFIG_BYTES)
         try:
             config = json.loads(data.decode("utf-8")) if data else {}
         except (UnicodeDecodeError, ValueError):

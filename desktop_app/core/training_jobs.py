@@ -2,9 +2,10 @@
 
 The app never imports TensorFlow, Keras or the `training` package (an import-linter
 contract says so): it runs `python -m training train|export|evaluate ...` as a child
-process and talks to it through files (core/run_folder.py) and its output. Whether
-that can work at all is asked with `importlib.util.find_spec`, which finds a package
-without importing it.
+process and talks to it through files (core/run_folder.py) and the status lines that
+`train --status json` prints (digit_contract/status.py), never by parsing its sentences.
+Whether that can work at all is asked with `importlib.util.find_spec`, which finds a
+package without importing it.
 
 Qt-free; views/training_runner.py starts the processes.
 """
@@ -18,19 +19,23 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
+from digit_contract.run_folder import DEFAULT_RECIPE, RECIPES
+from digit_contract.status import EpochDone, Failed, Finished, Interrupted, Started, Status
+from digit_contract.status import parse_status
+
 from .paths import models_dir
 
-ARCHES = ("mlp", "dcgan", "cdcgan")
-# The recipe of the shipped generator.onnx (exported_models/README.md), the panel's default:
-# its architecture, epochs and the options beyond them (--data and --out are the form's).
-SHIPPED_ARCH = "cdcgan"
-SHIPPED_EPOCHS = 30
-SHIPPED_OPTIONS = "--width 48 --precision float32 --lr-decay-epochs 10 --ema 0.995"
+# The panel starts from the recipe of the shipped generator.onnx (exported_models/README.md):
+# its architecture and epochs in the form, the rest by name (--data and --out are the form's).
+SHIPPED_ARCH = RECIPES[DEFAULT_RECIPE].arch
+SHIPPED_EPOCHS = RECIPES[DEFAULT_RECIPE].epochs
+SHIPPED_OPTIONS = f"--recipe {DEFAULT_RECIPE}"
 CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
 # Fast enough to be useful on 2 cores, as the README's evaluate example advises for a check.
 EVALUATE_ARGS = ("--n", "2000", "--paths", "100", "--ppl-samples", "1000", "--embed")
-_HINT = re.compile(r"epoch (\d+) is checkpointed; resume with: (.+)$", re.MULTILINE)
-_NOTHING = "no epoch had finished"
+# How the panel hears about a run: status lines among the output (given last, so an option
+# in the form's More options cannot turn them off).
+STATUS_ARGS = ("--status", "json")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -78,7 +83,7 @@ class TrainRequest:
     extra: str = ""
 
     def args(self, resume: bool = False) -> list[str]:
-        """Arguments after `python`: `-m training train --arch ... [--resume]`.
+        """Arguments after `python`: `-m training train --arch ... --status json [--resume]`.
 
         Raises ValueError for an `extra` that is not valid shell words (an open quote).
         """
@@ -87,7 +92,7 @@ class TrainRequest:
         if self.data:
             args += ["--data", self.data]
         args += [a for a in shlex.split(self.extra) if a != "--resume"]
-        return args + (["--resume"] if resume else [])
+        return args + list(STATUS_ARGS) + (["--resume"] if resume else [])
 
 
 def default_export_path(run_dir: str | Path) -> Path:
@@ -107,25 +112,82 @@ def evaluate_args(model: str | Path, data: str | None = None) -> list[str]:
 
 @dataclass(frozen=True)
 class ResumeHint:
-    """What an interrupted `train` printed: the epoch checkpointed and the command to resume."""
+    """A run's last checkpointed epoch and the argv after `python` that continues it."""
 
     epoch: int
-    command: str
+    argv: tuple[str, ...]
+
+    @property
+    def command(self) -> str:
+        """The command as a person types it."""
+        return "python " + shlex.join(self.argv)
 
 
-def resume_hint(output: str) -> ResumeHint | None:
-    """The last "epoch N is checkpointed; resume with: ..." line in `output`, if any."""
-    found = None
-    for match in _HINT.finditer(output):
-        found = match
-    if found is None:
+class TrainStatus:
+    """What one `train --status json` child has said about its run so far.
+
+    Feed it the child's output line by line (`read_line`); everything else in the output
+    (progress bars, warnings, a malformed status line) is ignored.
+    """
+
+    def __init__(self):
+        self.started: Started | None = None
+        self.last_epoch: EpochDone | None = None  # the newest checkpointed epoch
+        self.ended: Finished | Interrupted | Failed | None = None
+
+    def read_line(self, line: str) -> Status | None:
+        """The status `line` carries (now recorded), or None for any other line."""
+        status = parse_status(line)
+        if isinstance(status, Started):
+            self.started = status
+        elif isinstance(status, EpochDone):
+            self.last_epoch = status
+        elif status is not None:
+            self.ended = status
+        return status
+
+    @property
+    def planned_epochs(self) -> int:
+        """The epochs the run will have when it ends, as the child said (0 before it did)."""
+        if self.last_epoch is not None:
+            return self.last_epoch.of
+        return self.started.epochs if self.started is not None else 0
+
+    @property
+    def checkpointed(self) -> int:
+        """The newest epoch the child said is checkpointed (0: none yet)."""
+        if isinstance(self.ended, Interrupted):
+            return self.ended.epoch
+        return self.last_epoch.epoch if self.last_epoch is not None else 0
+
+    def hint(self) -> ResumeHint | None:
+        """How to continue the run, once an epoch is checkpointed."""
+        if isinstance(self.ended, Interrupted) and self.ended.epoch:
+            return ResumeHint(self.ended.epoch, self.ended.resume)
+        if self.last_epoch is not None:
+            return ResumeHint(self.last_epoch.epoch, self.last_epoch.resume)
         return None
-    return ResumeHint(int(found.group(1)), found.group(2).strip())
 
+    def outcome(self, code: int, stopping: bool, folder: str, last_line: str = "") -> str:
+        """One sentence for the panel once the child exited with `code` (-1: crashed).
 
-def nothing_to_resume(output: str) -> bool:
-    """True when an interrupted run said no epoch had finished."""
-    return _NOTHING in output
+        stopping : the user pressed Stop; last_line : the log's last line, said when the
+        child failed without a status line saying why (it was killed, or never started).
+        """
+        hint = self.hint()
+        if code == 0:
+            epochs = self.ended.epochs if isinstance(self.ended, Finished) else self.checkpointed
+            return (f"Run finished: {epochs} epochs in {folder}. "
+                    "“Export, evaluate & load” puts it in the explorer.")
+        if stopping and isinstance(self.ended, Interrupted):
+            if hint is None:
+                return "Stopped before the first epoch finished: there is nothing to resume."
+            return f"Stopped. Epoch {hint.epoch} is checkpointed; Resume continues it (or run: {hint.command})"
+        why = self.ended.message if isinstance(self.ended, Failed) else (last_line or "see the log below")
+        said = f"Training failed (exit code {code}): {why}"
+        if hint is not None:
+            said += f" Epoch {hint.epoch} is checkpointed; Resume continues it."
+        return said
 
 
 def clean_log(text: str) -> list[str]:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from ..core.run_folder import METRICS_NAME, SAMPLES_DIR, RunFolder, RunSnapshot
+from digit_contract.run_folder import METRICS, SAMPLES
+
+from ..core.run_folder import RunFolder, RunSnapshot
 
 POLL_MS = 2000
 COALESCE_MS = 100
@@ -70,8 +72,8 @@ class RunWatcher(QObject):
 
     def _rewatch(self) -> None:
         root = self.folder.path
-        wanted = [p for p in (root, root / SAMPLES_DIR) if p.is_dir()]
-        wanted += [p for p in (root / METRICS_NAME,) if p.is_file()]
+        wanted = [p for p in (root, root / SAMPLES) if p.is_dir()]
+        wanted += [p for p in (root / METRICS,) if p.is_file()]
         watched = set(self._watcher.files() + self._watcher.directories())
         new = [str(p) for p in wanted if str(p) not in watched]
         if new:

@@ -11,8 +11,9 @@ from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
                                QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
-from ..core.training_jobs import (ARCHES, SHIPPED_ARCH, SHIPPED_EPOCHS, SHIPPED_OPTIONS,
-                                   TrainRequest)
+from digit_contract.run_folder import ARCH_NAMES, RECIPES
+
+from ..core.training_jobs import SHIPPED_ARCH, SHIPPED_EPOCHS, SHIPPED_OPTIONS, TrainRequest
 
 
 def _folder_row(edit: QLineEdit, title: str) -> QHBoxLayout:
@@ -42,7 +43,7 @@ class TrainingFormWidget(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.arch_box = QComboBox()
-        self.arch_box.addItems(ARCHES)
+        self.arch_box.addItems(ARCH_NAMES)
         self.arch_box.setCurrentText(SHIPPED_ARCH)
         self.epochs_box = QSpinBox(minimum=1, maximum=10_000, value=SHIPPED_EPOCHS)
         self.data_edit = QLineEdit(os.environ.get("MNIST_DIR", ""))
@@ -51,6 +52,8 @@ class TrainingFormWidget(QWidget):
         self.out_edit.setToolTip("The run folder: config, checkpoint, metrics, sample grids")
         self.extra_edit = QLineEdit(SHIPPED_OPTIONS)  # the shipped model's recipe
         self.extra_edit.setPlaceholderText("more options, e.g. --train-samples 512 --batch-size 64")
+        self.extra_edit.setToolTip("Options of python -m training train. --recipe NAME trains a named "
+                                   f"recipe ({', '.join(RECIPES)}); Architecture and Epochs override it")
         self.export_edit = QLineEdit()
         self.export_edit.setPlaceholderText("exported model (empty: the models folder, RUN.onnx)")
         form = QFormLayout()

@@ -4,8 +4,11 @@ Opened from View → Training… and imported only then (main_window.show_traini
 app's cold start does not pay for it. The app never imports TensorFlow or `training`: the
 panel runs `python -m training train|export|evaluate` as child processes
 (views/training_runner.py) and learns about a run from its folder (core/run_folder.py,
-complete epochs only, re-read by views/run_watcher.py). Progress and ETA come from the
-epochs in metrics.jsonl, not from the child's progress bar.
+complete epochs only, re-read by views/run_watcher.py) and from the status lines the child
+prints (digit_contract/status.py, read by core/training_jobs.TrainStatus): the epochs
+planned, each checkpointed epoch (which reads the folder at once), how the run ended and
+the command that resumes it. Progress and ETA come from those, not from the child's
+progress bar or its sentences.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QSlider,
                                QSplitter, QVBoxLayout, QWidget)
 
+from digit_contract.status import EpochDone, Started
+
 from ..core.run_folder import RunSnapshot, eta_seconds, epoch_seconds, format_duration
-from ..core.training_jobs import (clean_log, default_export_path, evaluate_args, export_args,
-                                  nothing_to_resume, resume_hint, training_unavailable)
+from ..core.training_jobs import (TrainStatus, clean_log, default_export_path, evaluate_args, export_args,
+                                  training_unavailable)
 from .boxes import group
 from .plain_text import plain_label
 from .run_watcher import POLL_MS, RunWatcher
@@ -29,7 +34,6 @@ from .training_form import TrainingFormWidget
 from .training_runner import TrainingRunner
 
 LOG_LINES = 400
-OUTPUT_KEEP = 64 << 10  # the tail of a child's output searched for the resume hint
 
 
 class TrainingPanel(QWidget):
@@ -53,8 +57,9 @@ class TrainingPanel(QWidget):
         self.target_epochs = 0
         self.exit_code: int | None = None
         self.hint = None
+        self.status = TrainStatus()  # what the last train child said
         self._mode = ""  # "train" or "finish" while a child runs
-        self._output = ""
+        self._last_line = ""  # the log's newest line, for a failure no status line explains
         self._pending = ""
         self._model: Path | None = None
         self._exported = False
@@ -166,8 +171,11 @@ class TrainingPanel(QWidget):
         snapshot = self.snapshot
         target = self.target_epochs if self._mode == "train" else snapshot.planned_epochs
         target = target or self.form.epochs_box.value()
-        self.progress.setRange(0, max(target, snapshot.last_epoch, 1))
-        self.progress.setValue(snapshot.last_epoch)
+        # While training, the child's word that an epoch is checkpointed may come before
+        # the folder is read again.
+        done = max(snapshot.last_epoch, self.status.checkpointed if self._mode == "train" else 0)
+        self.progress.setRange(0, max(target, done, 1))
+        self.progress.setValue(done)
 
     def _update_eta(self) -> None:
         per_epoch = epoch_seconds(self.snapshot)
@@ -228,7 +236,7 @@ class TrainingPanel(QWidget):
             return
         self._on_out_changed()
         self.target_epochs, self.exit_code, self.hint = request.epochs, None, None
-        self._mode, self._output = "train", ""
+        self._mode, self._last_line, self.status = "train", "", TrainStatus()
         self.runner.start([("train", args)])
         self._say(("Resuming" if resume else "Training") + f" into {request.out}…")
         self._update_buttons()
@@ -246,11 +254,19 @@ class TrainingPanel(QWidget):
 
     # -- the child's output and exit -----------------------------------------------------
     def _on_output(self, text: str) -> None:
-        self._output = (self._output + text)[-OUTPUT_KEEP:]
         text = self._pending + text
         complete, sep, self._pending = text.rpartition("\n")
         for line in clean_log(complete + sep):
-            self.log.appendPlainText(line)
+            status = self.status.read_line(line) if self._mode == "train" else None
+            if status is None:  # status lines are for the panel, sentences for the log
+                self.log.appendPlainText(line)
+                self._last_line = line
+            elif isinstance(status, Started):
+                self.target_epochs = status.epochs  # the child's count: More options may say --epochs
+                self._show_progress()
+            elif isinstance(status, EpochDone):
+                self.watcher.read_now()  # the epoch's files are all written: show them now
+                self._show_progress()
 
     def _on_step_finished(self, label: str, code: int) -> None:
         if self._pending:
@@ -261,19 +277,8 @@ class TrainingPanel(QWidget):
             return
         self.exit_code = code
         self.watcher.read_now()
-        epochs = self.snapshot.last_epoch
-        if code == 0:
-            self._say(f"Run finished: {epochs} epochs in {self.form.out_folder()}. "
-                      "“Export, evaluate & load” puts it in the explorer.")
-        elif self.runner.stopping and (hint := resume_hint(self._output)) is not None:
-            self.hint = hint
-            self._say(f"Stopped. Epoch {hint.epoch} is checkpointed; Resume continues it "
-                      f"(or run: {hint.command})")
-        elif self.runner.stopping and nothing_to_resume(self._output):
-            self._say("Stopped before the first epoch finished: there is nothing to resume.")
-        else:
-            last = clean_log(self._output)[-1:] or ["see the log below"]
-            self._say(f"Training failed (exit code {code}): {last[0]}")
+        self.hint = self.status.hint()
+        self._say(self.status.outcome(code, self.runner.stopping, self.form.out_folder(), self._last_line))
 
     def _on_runner_finished(self, ok: bool) -> None:
         mode, self._mode = self._mode, ""

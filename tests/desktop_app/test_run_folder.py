@@ -14,7 +14,8 @@ from PIL import Image
 from desktop_app.core import training_jobs
 from desktop_app.core.run_folder import (RunFolder, complete_png, eta_seconds, format_duration,
                                          grid_path, parse_metrics)
-from desktop_app.core.training_jobs import TrainRequest, clean_log, resume_hint
+from desktop_app.core.training_jobs import TrainRequest, TrainStatus, clean_log
+from digit_contract.status import EpochDone, Failed, Finished, Interrupted, Started, format_status
 
 
 def png_bytes(shade: int = 128) -> bytes:
@@ -92,18 +93,52 @@ def test_eta_is_the_recent_pace_times_the_epochs_left(tmp_path):
 def test_train_request_builds_the_cli_line():
     req = TrainRequest("mlp", 2, "/r/out", "/d", "--train-samples 512 --resume")
     assert req.args() == ["-m", "training", "train", "--arch", "mlp", "--epochs", "2", "--out", "/r/out",
-                          "--data", "/d", "--train-samples", "512"]
-    assert req.args(resume=True)[-1] == "--resume"
+                          "--data", "/d", "--train-samples", "512", "--status", "json"]
+    assert req.args(resume=True)[-3:] == ["--status", "json", "--resume"]
+    # The panel hears about the run only through status lines: More options cannot turn them off.
+    assert TrainRequest("mlp", 2, "/r", extra="--status text").args()[-2:] == ["--status", "json"]
     with pytest.raises(ValueError):
         TrainRequest("mlp", 2, "/r", extra="--data 'open").args()
 
 
-def test_resume_hint_is_read_from_the_interrupted_output():
-    out = ("Epoch 3/50\n...\ndigit-train: interrupted; epoch 2 is checkpointed; resume with: "
-           "python -m training train --out /r --epochs 50 --resume\n")
-    hint = resume_hint(out)
-    assert hint.epoch == 2 and hint.command.endswith("--epochs 50 --resume")
-    assert resume_hint("digit-train: interrupted; no epoch had finished, so ...") is None
+RESUME = ("-m", "training", "train", "--out", "/r/my runs", "--epochs", "50", "--status", "json", "--resume")
+
+
+def _told(*statuses, noise=("Epoch 3/50", "4/4 - 0s - d_loss: 1.2")) -> TrainStatus:
+    status = TrainStatus()
+    for line in [*noise, *map(format_status, statuses)]:
+        status.read_line(line)
+    return status
+
+
+def test_the_status_lines_alone_say_how_a_stopped_run_resumes():
+    # The sentence people read says epoch 9; the status lines, which the panel reads, say 2.
+    status = _told(Started("/r/my runs", 50, 0, False), EpochDone(1, 50, RESUME), EpochDone(2, 50, RESUME),
+                   Interrupted(2, RESUME, "epoch 2 is checkpointed; resume with: ..."),
+                   noise=("digit-train: interrupted; epoch 9 is checkpointed; resume with: python x --resume",))
+    hint = status.hint()
+    assert (hint.epoch, hint.argv) == (2, RESUME) and status.planned_epochs == 50
+    assert hint.command == "python -m training train --out '/r/my runs' --epochs 50 --status json --resume"
+    said = status.outcome(130, stopping=True, folder="/r/my runs")
+    assert said == f"Stopped. Epoch 2 is checkpointed; Resume continues it (or run: {hint.command})"
+    nothing = _told(Started("/r", 50, 0, False), Interrupted(0, (), "no epoch had finished"))
+    assert nothing.hint() is None
+    assert nothing.outcome(130, True, "/r") == "Stopped before the first epoch finished: there is nothing to resume."
+
+
+def test_the_status_lines_say_how_a_run_ended():
+    done = _told(Started("/r", 3, 1, True), EpochDone(2, 3, RESUME), EpochDone(3, 3, RESUME), Finished("/r", 3))
+    assert done.outcome(0, False, "/r").startswith("Run finished: 3 epochs in /r.")
+    failed = _told(Started("/r", 3, 0, False), EpochDone(1, 3, RESUME), Failed("/r: disk full"))
+    assert failed.outcome(2, False, "/r", "last log line") == \
+        "Training failed (exit code 2): /r: disk full Epoch 1 is checkpointed; Resume continues it."
+    # Killed without a word: the log's last line says why, and the checkpointed epoch is offered.
+    killed = _told(Started("/r", 3, 0, False), EpochDone(1, 3, RESUME))
+    assert killed.outcome(-1, True, "/r", "The child did not stop in time; killing it.") == \
+        ("Training failed (exit code -1): The child did not stop in time; killing it. "
+         "Epoch 1 is checkpointed; Resume continues it.")
+    assert killed.hint().argv == RESUME and killed.checkpointed == 1
+    assert TrainStatus().outcome(2, False, "/r") == "Training failed (exit code 2): see the log below"
 
 
 def test_without_tensorflow_the_install_command_is_named(monkeypatch):

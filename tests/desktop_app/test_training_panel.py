@@ -1,8 +1,9 @@
-"""The Training panel as a user sees it: a run folder filling up epoch by epoch, a real tiny
-run started, stopped, resumed, exported and loaded, and the app without the train extra.
+"""The Training panel as a user sees it: a run folder filling up epoch by epoch, a child
+heard through its status lines alone, a real tiny run started, stopped, resumed, exported
+and loaded, and the app without the train extra.
 
-The QProcess tests train for real (`python -m training`, TensorFlow in the child only) and
-are marked slow; they wait on files and signals, never on the clock.
+The slow QProcess tests train for real (`python -m training`, TensorFlow in the child
+only); they wait on files and signals, never on the clock.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from desktop_app.core import training_jobs
 from desktop_app.core.run_folder import grid_path
+from digit_contract.status import EpochDone, Failed, Finished, Interrupted, Started, format_status
 
 PANEL = "desktop_app.views.training_panel"
 TRAIN_MS = 300_000  # a tiny run on a loaded 2-core machine: TensorFlow's import dominates
@@ -101,6 +104,85 @@ def test_the_panel_shows_exactly_the_complete_epochs(panel, qtbot, tmp_path):
     assert panel.shown_epochs() == [1, 2, 3, 4] and panel.shown_grid_epoch() == 1
 
 
+# A stand-in for `python -m training train`: prints the lines its file gives, then exits with
+# the code given, or waits for Stop (SIGINT) and prints the lines for that.
+FAKE_CHILD = textwrap.dedent("""
+    import json, sys, time
+    spec = json.loads(open(sys.argv[1]).read())
+    for line in spec["lines"]:
+        print(line, flush=True)
+    if spec.get("on_stop") is None:
+        sys.exit(spec["code"])
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+    except KeyboardInterrupt:
+        for line in spec["on_stop"]:
+            print(line, flush=True)
+        sys.exit(130)
+    sys.exit(3)
+""")
+RESUME = ("-m", "training", "train", "--out", "/r/run", "--epochs", "7", "--status", "json", "--resume")
+
+
+def _fake_child(monkeypatch, folder: Path, lines, code=0, on_stop=None) -> None:
+    """Run FAKE_CHILD instead of training; what it prints is in a file, so the command line
+    the log echoes holds no status line."""
+    spec = folder / "child.json"
+    spec.write_text(json.dumps({"lines": [s if isinstance(s, str) else format_status(s) for s in lines],
+                                "code": code, "on_stop": None if on_stop is None else list(map(format_status, on_stop))}))
+    script = folder / "child.py"
+    script.write_text(FAKE_CHILD)
+    monkeypatch.setattr(training_jobs.TrainRequest, "args", lambda self, resume=False: [str(script), str(spec)])
+
+
+def test_the_panel_follows_the_status_lines_alone(panel, qtbot, tmp_path, monkeypatch):
+    """Nothing in the folder and a sentence that says otherwise: progress, the resume offer
+    and the message come from the status lines."""
+    out = tmp_path / "run"
+    _watch(panel, out)
+    panel.form.epochs_box.setValue(3)  # the child says 7 (More options may say --epochs)
+    _fake_child(monkeypatch, tmp_path, [Started(str(out), 7, 0, False), "Epoch 1/7", EpochDone(1, 7, RESUME),
+                              "4/4 - 0s - d_loss: 1.2", EpochDone(2, 7, RESUME)],
+                on_stop=[Interrupted(2, RESUME, "epoch 2 is checkpointed; resume with: ...")])
+    panel.start()
+    qtbot.waitUntil(lambda: panel.progress.text() == "epoch 2 of 7", timeout=60_000)
+    assert panel.shown_epochs() == []  # the folder has nothing: the child's word is the progress
+    with qtbot.waitSignal(panel.runEnded, timeout=60_000) as ended:
+        panel.stop()
+    assert ended.args == [130]
+    assert (panel.hint.epoch, panel.hint.argv) == (2, RESUME)
+    assert panel.status_label.text() == ("Stopped. Epoch 2 is checkpointed; Resume continues it (or run: "
+                                         "python -m training train --out /r/run --epochs 7 --status json --resume)")
+    log = panel.log.toPlainText()
+    assert "Epoch 1/7" in log and "digit_studio_status" not in log  # status lines are the panel's, not the log's
+
+
+def test_a_stop_before_the_first_epoch_offers_nothing(panel, qtbot, tmp_path, monkeypatch):
+    _watch(panel, tmp_path / "run")
+    _fake_child(monkeypatch, tmp_path, [Started(str(tmp_path / "run"), 7, 0, False)],
+                on_stop=[Interrupted(0, (), "no epoch had finished, so there is nothing to resume")])
+    panel.start()
+    qtbot.waitUntil(lambda: panel.progress.text() == "epoch 0 of 7", timeout=60_000)
+    with qtbot.waitSignal(panel.runEnded, timeout=60_000):
+        panel.stop()
+    assert panel.hint is None
+    assert panel.status_label.text() == "Stopped before the first epoch finished: there is nothing to resume."
+
+
+def test_a_failed_run_says_why_and_what_is_kept(panel, qtbot, tmp_path, monkeypatch):
+    _watch(panel, tmp_path / "run")
+    _fake_child(monkeypatch, tmp_path, [Started(str(tmp_path / "run"), 7, 0, False), EpochDone(1, 7, RESUME),
+                              Failed("/r/run/checkpoint.npz: cannot write the checkpoint (disk full)"),
+                              "a last line that is not the reason"], code=2)
+    with qtbot.waitSignal(panel.runEnded, timeout=60_000) as ended:
+        panel.start()
+    assert ended.args == [2] and panel.hint.epoch == 1
+    assert panel.status_label.text() == ("Training failed (exit code 2): /r/run/checkpoint.npz: cannot write the "
+                                         "checkpoint (disk full) Epoch 1 is checkpointed; Resume continues it.")
+
+
 def test_the_panel_is_not_imported_at_startup_and_never_imports_training(tmp_path):
     script = textwrap.dedent(f"""
         import json, sys
@@ -171,7 +253,10 @@ def test_a_tiny_run_trains_exports_evaluates_and_loads(window, qtbot, tiny_mnist
         assert panel.runner.running and panel.form.stop_button.isEnabled()
     assert ended.args == [0], panel.log.toPlainText()
     assert panel.shown_epochs() == [1, 2] and panel.shown_grid_epoch() == 2
-    assert panel.progress.value() == 2 and "Run finished" in panel.status_label.text()
+    # The real child's status lines, read by the panel: its start, both epochs, its end.
+    assert panel.status.started == Started(str(out), 2, 0, False)
+    assert panel.status.last_epoch.epoch == 2 and panel.status.ended == Finished(str(out), 2)
+    assert panel.progress.text() == "epoch 2 of 2" and "Run finished: 2 epochs" in panel.status_label.text()
     assert panel.form.finish_button.isEnabled()
     with qtbot.waitSignal(panel.modelReady, timeout=TRAIN_MS) as ready:
         panel.form.finish_button.click()
@@ -192,9 +277,12 @@ def test_stop_then_resume_continues_from_the_checkpointed_epoch(window, qtbot, t
     with qtbot.waitSignal(panel.runEnded, timeout=TRAIN_MS) as ended:
         panel.form.stop_button.click()
     assert ended.args == [130], panel.log.toPlainText()
+    # The offer comes from the child's status line, and names the epoch its checkpoint holds.
+    assert isinstance(panel.status.ended, Interrupted)
     n = panel.hint.epoch
     assert n >= 1 and f"Epoch {n} is checkpointed" in panel.status_label.text()
-    assert "--resume" in panel.hint.command
+    assert np.load(out / "checkpoint.npz")["epoch"] == n
+    assert panel.hint.argv[:3] == ("-m", "training", "train") and panel.hint.argv[-1] == "--resume"
     assert panel.form.resume_button.isEnabled()
     panel.form.epochs_box.setValue(n + 2)
     with qtbot.waitSignal(panel.runEnded, timeout=TRAIN_MS) as ended:
@@ -202,6 +290,7 @@ def test_stop_then_resume_continues_from_the_checkpointed_epoch(window, qtbot, t
     log = panel.log.toPlainText()
     assert ended.args == [0], log
     assert f"resuming {out} after epoch {n}" in log
+    assert panel.status.started == Started(str(out), n + 2, n, True)
     epochs = [json.loads(ln)["epoch"] for ln in (out / "metrics.jsonl").read_text().splitlines()]
     assert epochs == list(range(1, n + 3))  # no epoch lost, none twice
     assert panel.shown_epochs() == epochs
