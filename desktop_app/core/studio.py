@@ -39,6 +39,7 @@ from .generator import Generator
 from .interpolation import MODES, PathPoint
 from .keyframe_path import KeyframePath, key_images
 from .keyframes import Keyframe
+from .latent import LatentState
 from .model_loading import LoadReport, SessionStore, load_model
 from .model_switch import carry_latent
 from .snapshot import Controls, Snapshot
