@@ -101,6 +101,7 @@ def load_model(studio, path: str | Path, store: SessionStore | None = None) -> L
             studio.restore_session(*latent)
     classifier, problem = load_classifier(classifier_for(generator.path))
     studio.set_classifier(classifier)
-    stopped = compared.path.name if compared is not None and studio.compare_generator is None else ""
+    dropped = compared is not None and studio.compare_generator is None
+    stopped = compared.path.name if dropped else ""
     return LoadReport(generator, kept, had_directions, moved, stopped, restored,
                       not_drawable, problem)

@@ -475,7 +475,7 @@ class Studio(Evented):
         n = self._generator.num_classes
         replaced = len(self._path.keys)
         self._path.set_t(0.0)
-        self.set_keyframes([self._as_key(z, one_hot(a, n), ""), self._as_key(z, one_hot(b, n), "")])
+        self.set_keyframes([self._as_key(z, one_hot(c, n), "") for c in (a, b)])
         self.show_path(0.0)
         return replaced
 
