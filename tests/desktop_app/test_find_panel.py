@@ -22,7 +22,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 
 from desktop_app.core.encoder import encoder_path_for
-from desktop_app.core.export import to_uint8
+from desktop_app.core.pixels import to_uint8
 
 from . import onnx_models as om
 from .test_find_latent import encoder_model
