@@ -43,7 +43,7 @@ from .latent import LatentState
 from .model_loading import LoadReport, SessionStore, load_model
 from .model_switch import carry_latent
 from .snapshot import Controls, Snapshot
-from .weights import check as check_weights, describe as describe_weights, one_hot
+from .weights import check as check_weights, one_hot
 
 __all__ = ["Change", "GRID_GAP", "GRID_SIDE", "Frame", "Snapshot", "Studio"]
 
@@ -160,11 +160,6 @@ class Studio(Evented):
     def clusters(self) -> bool:
         """True when the model's classes are clusters (named "cluster c", never "digit c")."""
         return bool(self._generator is not None and self._generator.clusters)
-
-    def describe(self, weights: np.ndarray) -> str:
-        """The words for a class-weight row of this model: "digit 3", "cluster 13", or the
-        blend (see `weights.describe`)."""
-        return describe_weights(weights, self.clusters)
 
     def key_note(self, key: Keyframe) -> str:
         """What a keyframe or bookmark draws, for its label (see `class_fit.note`)."""

@@ -139,9 +139,9 @@ def self_test(window: MainWindow, frames: int = 60) -> dict:
     for i in range(frames):
         start = time.perf_counter()
         if i % 2 and window.directions is not None:
-            studio.state.set_coeff(i % window.directions.count, ((i % 7) - 3) / 1.5)
+            studio.set_coeff(i % window.directions.count, ((i % 7) - 3) / 1.5)
         else:
-            studio.state.set_seed(i)
+            studio.set_seed(i)
         window.scheduler.flush()
         times.append((time.perf_counter() - start) * 1000.0)
         pixels = window.ui.digit_view.pixels()
