@@ -109,11 +109,11 @@ def test_the_panel_shows_exactly_the_complete_epochs(panel, qtbot, tmp_path):
 FAKE_CHILD = textwrap.dedent("""
     import json, sys, time
     spec = json.loads(open(sys.argv[1]).read())
-    for line in spec["lines"]:
-        print(line, flush=True)
-    if spec.get("on_stop") is None:
-        sys.exit(spec["code"])
-    try:
+    try:  # from the first line on: Stop may come as soon as the panel has read one
+        for line in spec["lines"]:
+            print(line, flush=True)
+        if spec.get("on_stop") is None:
+            sys.exit(spec["code"])
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             time.sleep(0.02)
