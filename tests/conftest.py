@@ -1,4 +1,5 @@
-"""Shared test set-up: Qt offscreen, where real MNIST lives, and the `slow` marker's switch."""
+"""Shared test set-up: Qt offscreen, where real MNIST lives (missing, it is a skip, or a
+failure when DIGIT_STUDIO_REQUIRE_MNIST is set, as in CI), tiny fake MNIST and tiny exported models."""
 
 from __future__ import annotations
 
