@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app import bench
+
 REPO = Path(__file__).resolve().parents[2]
 QUICK_FIND_DIGITS = 10  # `--quick` measures Find a digit on this many test digits
 
@@ -111,6 +113,24 @@ def test_bench_figures_agree_with_one_another(quick_numbers):
         round(n["find_latent_digit_agreement"] * QUICK_FIND_DIGITS))
     assert 0 < n["find_latent_encoder_ms_p50"] <= n["find_latent_refined_ms_p50"]
     assert n["architecture"] == "cdcgan" and n["classifier"] is True
+    # The quick bench paints 60 single digits and 30 grids per latency figure.
+    assert n["frames"] == {"single": 60, "grid": 30, "single_busy": 60, "grid_busy": 30}
+    assert n["targets_met"] == bench.targets_met(n)
+
+
+def test_the_verdict_follows_from_the_numbers():
+    """A figure on its bound meets it; a hair past it, or a missing figure, does not."""
+    assert bench.TARGETS == {  # the documented targets (TARGETS above, docs/performance.md)
+        "slider_latency_ms_p99": (4.0, True), "grid_latency_ms_p99": (10.0, True),
+        "drag_fps": (120.0, False), "cold_start_s": (1.0, True), "peak_rss_mb": (200.0, True),
+        "slider_latency_ms_p99_busy": (5.0, True), "grid_latency_ms_p99_busy": (12.0, True)}
+    on_bound = {key: bound for key, (bound, _) in bench.TARGETS.items()}
+    assert all(bench.targets_met(on_bound).values())
+    for key, (bound, is_max) in bench.TARGETS.items():
+        worse = dict(on_bound, **{key: bound * (1.01 if is_max else 0.99)})
+        met = bench.targets_met(worse)
+        assert met[key] is False and all(v for k, v in met.items() if k != key), key
+    assert not any(bench.targets_met({}).values())
 
 
 def test_the_targets_the_bench_states_are_the_documented_ones():
