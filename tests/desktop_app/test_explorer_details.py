@@ -75,7 +75,7 @@ def test_the_training_panel_starts_from_the_shipped_recipe(window, qtbot):
     panel = window.show_training()
     form = panel.form
     assert form.arch_box.currentText() == "cdcgan" and form.epochs_box.value() == 30
-    assert "--width 48" in form.extra_edit.text() and "--ema 0.995" in form.extra_edit.text()
+    assert form.extra_edit.text() == "--recipe default"  # the shipped recipe, whole (digit_contract.run_folder.RECIPES)
     data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     assert Path(form.out_folder()).is_relative_to(Path(data))
     assert panel.progress.text() == "epoch 0 of 30"
