@@ -73,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     # An interactive app wants BLAS on one thread: the directions worker then leaves the
     # other core to the UI (and OpenBLAS threads spin badly on a busy 2-core machine).
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    # Models are tried in a child process before use (core/probe_process.py): started now,
+    # Models are tried in a child process before use (core/models/probe_process.py): started now,
     # its import of ONNX Runtime overlaps the window's start-up instead of following it.
-    from .core.probe_process import prepare
+    from .core.models.probe_process import prepare
 
     prepare()
     # Process-level tuning, opt-in: the one place it is switched on.

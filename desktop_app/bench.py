@@ -143,7 +143,7 @@ def directions_running(worker, generator, class_weights):
     """Compute principal directions again and again on the window's own directions thread
     (`worker`: its `DirectionsWorker`), for as long as the block runs. The results are
     not shown: the sliders being measured stay as they are."""
-    from .core.directions import Cancelled, compute_directions
+    from .core.explore.directions import Cancelled, compute_directions
 
     stop = threading.Event()
     rounds = [0]
@@ -204,7 +204,7 @@ def run(model: Path, quick: bool = False, pinning: bool = False) -> dict:
     # 600 frames each: the p99 of 600 is their 7th-slowest frame (of 200, the 3rd-slowest,
     # which one hiccup of a shared machine decides).
     n_single, n_grid, drag_s = (60, 30, 0.5) if quick else (600, 600, 2.0)
-    from .core import placement
+    from .core.models import placement
     from .pinning import CpuPinning
 
     # Before the window: its threads (the frame helper, background work) start under it.
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure with the opt-in CPU pinning (desktop_app/pinning.py) "
                              "off (as the app runs by default) or on")
     args = parser.parse_args(argv)
-    from .core.paths import default_generator
+    from .core.models.paths import default_generator
 
     model = (args.model or default_generator()).resolve()
     if not model.is_file():

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .core.encoder import Encoder, encoder_path_for
-from .core.inversion import find_latent
+from .core.find.encoder import Encoder, encoder_path_for
+from .core.find.inversion import find_latent
 
 REFINE_MS = 300.0
 

@@ -15,7 +15,7 @@ the shipped exported_models/generator.onnx, and its encoder is looked for beside
 `<model stem>.encoder.onnx`. A file that is not a usable picture (not an image, empty, all
 one colour, gigantic), or one for which the models answer NaN or infinity, gets one line
 on stderr and the others go on; the exit code is then 2. A model or encoder that cannot
-be loaded (the contract, or its trial run: see desktop_app/core/probe.py) is one line on
+be loaded (the contract, or its trial run: see desktop_app/core/models/probe.py) is one line on
 stderr and exit code 2. A file whose name starts with '-' is given as ./-NAME or after --.
 """
 
@@ -28,11 +28,11 @@ import sys
 import time
 from pathlib import Path
 
-from desktop_app.core.contract import ContractError, ModelRunError
-from desktop_app.core.encoder import TRAIN, Encoder, encoder_path_for
-from desktop_app.core.generator import Generator
-from desktop_app.core.inversion import find_latent
-from desktop_app.core.paths import default_generator
+from desktop_app.core.models.contract import ContractError, ModelRunError
+from desktop_app.core.find.encoder import TRAIN, Encoder, encoder_path_for
+from desktop_app.core.models.generator import Generator
+from desktop_app.core.find.inversion import find_latent
+from desktop_app.core.models.paths import default_generator
 from digit_contract.preprocess import ImageError, load_digit
 
 EXIT_FAILED = 2

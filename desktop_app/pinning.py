@@ -30,7 +30,7 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator, Mapping
 
-from .core import placement
+from .core.models import placement
 
 ENV = "DIGIT_STUDIO_PIN_CPUS"
 

@@ -1,7 +1,7 @@
 """The model contract's metadata (docs/model-contract.md): its constants, and the one parser
 that both sides use.
 
-The app refuses a model whose metadata breaks it (`desktop_app.core.contract` adds the
+The app refuses a model whose metadata breaks it (`desktop_app.core.models.contract` adds the
 reading rule and the graph checks); `python -m training evaluate` reads metadata through the
 same `parse_metadata`, and the export writes `CONTRACT_VERSION`. Every failure is a
 `ContractError` whose text is one sentence naming the file and the broken rule. Metadata is

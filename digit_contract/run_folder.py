@@ -1,7 +1,7 @@
 """The run folder's layout, written once: what `python -m training train --out RUN` names its files.
 
 Training writes these names (training/train.py, callbacks.py, checkpoint.py); the app's
-Training panel reads them (desktop_app/core/run_folder.py); docs/run-folder.md says what
+Training panel reads them (desktop_app/core/train/run_folder.py); docs/run-folder.md says what
 each file holds. Both sides import the names from here, so neither can rename a file
 the other still looks for.
 

@@ -15,7 +15,7 @@ ignores keys it does not know); renaming or retyping one is a new version. `resu
 argv after the Python executable that continues the run. docs/run-folder.md lists the fields.
 
 Training writes with `format_status` (training/__main__.py, training/callbacks.py); the
-app's Training panel reads with `parse_status` (desktop_app/core/training_jobs.py).
+app's Training panel reads with `parse_status` (desktop_app/core/train/jobs.py).
 Standard library only.
 """
 

@@ -1,7 +1,7 @@
 """The Find-a-digit table of docs/results.md: `python docs/find_table.py MODEL.onnx [--count N] [--refine-ms MS]`.
 
 On the first N MNIST test digits (MNIST_DIR or ../shared/data): the encoder's guess alone,
-or with refinement, through `desktop_app.core.inversion.find_latent`. Prints one JSON line:
+or with refinement, through `desktop_app.core.find.inversion.find_latent`. Prints one JSON line:
 how often the shipped classifier reads the redrawn digit as the true label, how often the
 redrawn digit is closer to its own input than to any other input of the set, the pixel
 MSE before and after refinement, and the median time.
@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from desktop_app.bench_find import _mnist_test
-from desktop_app.core.classifier import Classifier
-from desktop_app.core.encoder import Encoder, encoder_path_for
-from desktop_app.core.generator import Generator
-from desktop_app.core.inversion import find_latent
+from desktop_app.core.models.classifier import Classifier
+from desktop_app.core.find.encoder import Encoder, encoder_path_for
+from desktop_app.core.models.generator import Generator
+from desktop_app.core.find.inversion import find_latent
 from exported_models import CLASSIFIER
 
 

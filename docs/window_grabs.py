@@ -31,7 +31,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["DIGIT_STUDIO_SETTINGS"] = str(Path(tempfile.mkdtemp()) / "settings.ini")
 
-    from desktop_app.core.paths import default_generator
+    from desktop_app.core.models.paths import default_generator
     from desktop_app.views.app import application, wait_for
     from desktop_app.views.main_window import MainWindow
 

@@ -13,8 +13,8 @@ import onnxruntime as ort
 import pytest
 from onnx.reference import ReferenceEvaluator
 
-from desktop_app.core.contract import ContractError
-from desktop_app.core.generator import Generator
+from desktop_app.core.models.contract import ContractError
+from desktop_app.core.models.generator import Generator
 from tests.conftest import REPO_ROOT
 from training import export
 

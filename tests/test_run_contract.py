@@ -48,8 +48,8 @@ def test_every_name_is_one_plain_file_name_and_none_is_listed_twice():
 
 def test_both_sides_use_the_contracts_names():
     """Training and the app name the files through the contract, not through copies."""
-    from desktop_app.core import run_folder as app_side
-    from desktop_app.core import training_jobs
+    from desktop_app.core.train import run_folder as app_side
+    from desktop_app.core.train import jobs as training_jobs
     from training import checkpoint
 
     assert checkpoint.CHECKPOINT_NAME == run_folder.CHECKPOINT and checkpoint.BEST_NAME == run_folder.BEST_CHECKPOINT
@@ -58,7 +58,7 @@ def test_both_sides_use_the_contracts_names():
 
 
 def test_the_recipes_are_the_contracts_and_the_app_starts_from_the_default_one():
-    from desktop_app.core.training_jobs import SHIPPED_ARCH, SHIPPED_EPOCHS, SHIPPED_OPTIONS
+    from desktop_app.core.train.jobs import SHIPPED_ARCH, SHIPPED_EPOCHS, SHIPPED_OPTIONS
     from training.__main__ import build_parser, train_config
     from training.config import ARCH_NAMES, RECIPES, from_recipe
 

@@ -16,8 +16,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from desktop_app.core.classifier import Classifier
-from desktop_app.core.generator import Generator
+from desktop_app.core.models.classifier import Classifier
+from desktop_app.core.models.generator import Generator
 from exported_models import (
     CLASSIFIER,
     DEFAULT_GENERATOR,
@@ -269,8 +269,8 @@ def test_documents_quote_the_classifiers_accuracy_and_the_evaluations_baselines(
 @pytest.mark.parametrize("path", GENERATORS, ids=lambda p: p.name)
 def test_each_generator_ships_with_an_encoder_that_finds_real_digits(path, classifier, mnist_dir):
     """Find a digit works out of the box: the encoder's latent redraws a test digit as that digit."""
-    from desktop_app.core.encoder import Encoder, encoder_path_for
-    from desktop_app.core.inversion import find_latent
+    from desktop_app.core.find.encoder import Encoder, encoder_path_for
+    from desktop_app.core.find.inversion import find_latent
 
     gen = Generator.from_path(path)
     enc = Encoder.from_path(encoder_path_for(path), generator=gen)

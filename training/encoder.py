@@ -6,7 +6,7 @@
 The encoder is a small CNN: image (b, 28, 28) in [0, 1] -> z (b, latent_dim), and for
 conditional runs also class_weights (b, k), a softmax over the digits or, for a
 self-conditioned run exported with its class input, over the clusters. It is the app's
-first guess of the latent that draws a given digit (desktop_app/core/inversion.py refines it).
+first guess of the latent that draws a given digit (desktop_app/core/find/inversion.py refines it).
 
 The run's generator is loaded frozen, in float32 (`training.export.load_run`), exactly as
 it is exported: a self-conditioned run exported z-only (`export.exports_z_only`) has its

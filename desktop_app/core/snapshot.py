@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .directions import Directions
-from .keyframes import Keyframe
-from .latent import LatentSnapshot
+from .explore.directions import Directions
+from .morph.keyframes import Keyframe
+from .explore.latent import LatentSnapshot
 
 
 @dataclass(frozen=True)

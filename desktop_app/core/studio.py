@@ -26,24 +26,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import class_fit, frames, keyframes as kf, latent_file_fit, variations as var
-from .bookmarks import Bookmarks
-from .classifier import Classifier, Verdict
-from .cluster_digit_cache import ClusterDigitCache
-from .directions import Directions
-from .directions_cache import DirectionsCache, weights_key
+from .explore import class_fit, frames, variations as var
+from .morph import keyframes as kf
+from .files import latent_file_fit
+from .explore.bookmarks import Bookmarks
+from .models.classifier import Classifier, Verdict
+from .explore.cluster_digit_cache import ClusterDigitCache
+from .explore.directions import Directions
+from .explore.directions_cache import DirectionsCache, weights_key
 from .events import Change, Evented
-from .files import LatentFile
-from .frames import GRID_GAP, GRID_SIDE, Frame
-from .generator import Generator
-from .interpolation import MODES, PathPoint
-from .keyframe_path import KeyframePath, key_images
-from .keyframes import Keyframe
-from .latent import LatentState
-from .model_loading import LoadReport, SessionStore, load_model
-from .model_switch import carry_latent
+from .files.latent_files import LatentFile
+from .explore.frames import GRID_GAP, GRID_SIDE, Frame
+from .models.generator import Generator
+from .morph.interpolation import MODES, PathPoint
+from .morph.keyframe_path import KeyframePath, key_images
+from .morph.keyframes import Keyframe
+from .explore.latent import LatentState
+from .models.model_loading import LoadReport, SessionStore, load_model
+from .models.model_switch import carry_latent
 from .snapshot import Controls, Snapshot
-from .weights import check as check_weights, one_hot
+from .explore.weights import check as check_weights, one_hot
 
 __all__ = ["Change", "GRID_GAP", "GRID_SIDE", "Frame", "Snapshot", "Studio"]
 

@@ -11,9 +11,9 @@ from html import escape
 from PySide6.QtWidgets import QMessageBox
 
 from .. import __version__
-from ..core.model_card import model_rows
-from .boxes import show_info
-from .settings import APPLICATION
+from ..core.models.model_card import model_rows
+from .widgets.boxes import show_info
+from .files.settings import APPLICATION
 
 
 def about_html(generator_info, classifier_info) -> str:

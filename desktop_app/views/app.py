@@ -14,10 +14,10 @@ from PySide6.QtCore import QBuffer, QEventLoop, QIODevice, QTimer, qInstallMessa
 from PySide6.QtWidgets import QApplication
 
 from digit_contract.atomic import OutputError, describe, write_bytes_atomic
-from ..core.paths import default_generator
+from ..core.models.paths import default_generator
 from .main_window import MainWindow
-from . import qt_settings_folder
-from .settings import APPLICATION, ORGANIZATION, value
+from .files import qt_settings_folder
+from .files.settings import APPLICATION, ORGANIZATION, value
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

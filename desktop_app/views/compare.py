@@ -15,12 +15,12 @@ from typing import Callable
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..core.contract import ContractError
-from ..core.generator import Generator
+from ..core.models.contract import ContractError
+from ..core.models.generator import Generator
 from ..core.events import Change
 from ..core.studio import Studio
-from .digit_view import DigitView
-from .plain_text import plain_label
+from .widgets.digit_view import DigitView
+from .widgets.plain_text import plain_label
 
 ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
 

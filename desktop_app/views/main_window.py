@@ -7,7 +7,7 @@ turn, and the same pass makes every control describe the frame drawn (`Studio.co
 Opening a model is one core use case (`Studio.load_model`); the window shows its report.
 Models load synchronously (tens of milliseconds; what a hostile file can cost is bounded
 by the reading rule in digit_contract/reading.py, the 64 MiB cap and the parse budget in
-core/onnx_wire.py); principal directions arrive later (`DirectionsController`).
+core/models/onnx_wire.py); principal directions arrive later (`DirectionsController`).
 """
 
 from __future__ import annotations
@@ -18,28 +18,28 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
-from ..core.contract import ContractError
-from ..core.directions import Directions
+from ..core.models.contract import ContractError
+from ..core.explore.directions import Directions
 from ..core.events import Change
-from ..core.messages import first_line
-from ..core.model_loading import load_classifier
-from ..core.paths import CLASSIFIER_NAME, classifier_for, models_dir
+from ..core.models.messages import first_line
+from ..core.models.model_loading import load_classifier
+from ..core.models.paths import CLASSIFIER_NAME, classifier_for, models_dir
 from digit_contract.reading import resolve_path
 from ..core.studio import Studio
-from ..core.weights import class_noun
+from ..core.explore.weights import class_noun
 from . import shortcuts, undo_keys, window_layout
-from .bookmarks import BookmarksController
-from .directions_controller import DirectionsController
+from .explore.bookmarks import BookmarksController
+from .explore.directions_controller import DirectionsController
 from .compare import CompareController
-from .cluster_digits import ClusterDigitsController
-from .file_actions import FileActions, FileHooks
+from .explore.cluster_digits import ClusterDigitsController
+from .files.file_actions import FileActions, FileHooks
 from .frame_scheduler import FrameScheduler
 from .history import History
-from .latent_controller import LatentController
-from .model_watcher import DEBOUNCE_MS, ModelWatcher
-from .path_controller import PathController
-from .playback import PlaybackClock
-from .settings import APPLICATION, make_settings
+from .explore.latent_controller import LatentController
+from .files.model_watcher import DEBOUNCE_MS, ModelWatcher
+from .morph.path_controller import PathController
+from .morph.playback import PlaybackClock
+from .files.settings import APPLICATION, make_settings
 from .window_state import WindowState
 
 VERDICT_INTERVAL_MS = 16  # one display frame at 60 Hz
@@ -303,7 +303,7 @@ class MainWindow(QMainWindow):
         """Show the Training panel, creating it on first use. Imported only here: the
         panel's modules stay off the cold-start path."""
         if self.training is None:
-            from .training_panel import TrainingPanel
+            from .train.panel import TrainingPanel
 
             self.training = TrainingPanel(self.open_model, self)
             self.training.setWindowFlag(Qt.WindowType.Window)  # its own window, not a child
@@ -327,8 +327,8 @@ class MainWindow(QMainWindow):
         encoder and the search stay off the cold-start path."""
         if self.find is not None:
             return
-        from .find_controller import FindController
-        from .find_panel import FindPanel
+        from .find.controller import FindController
+        from .find.panel import FindPanel
 
         panel = FindPanel()
         self.ui.find_tab.setWidget(panel)

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import QMenu, QMenuBar, QMessageBox, QWidget
 
 from ..core.events import Change
 from ..core.studio import Studio
-from ..core.weights import class_noun
+from ..core.explore.weights import class_noun
 from .about import show_about
-from .boxes import show_info
-from .digit_view import DigitView
+from .widgets.boxes import show_info
+from .widgets.digit_view import DigitView
 
 SHORTCUTS = [
     ("Ctrl+O", "Open a model"),

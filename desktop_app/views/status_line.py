@@ -17,8 +17,8 @@ from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QToolTip, QWidget
 
-from .busy_indicator import BusyIndicator
-from .plain_text import plain_label, tooltip
+from .widgets.busy_indicator import BusyIndicator
+from .widgets.plain_text import plain_label, tooltip
 
 ELLIPSIS = "…"
 

@@ -4,7 +4,7 @@ Geometry, view and playback choices, the latent's seed, truncation and class wei
 digit or blend), and the keyframes, one list per latent size (`keyframes/<n>d`, in the
 latent file format of docs/latent-file-format.md). Values are read defensively
 (settings.value, files.loads): a damaged settings file falls back to defaults. It is the
-studio's `SessionStore` (core/model_loading.py); what it restores goes through the
+studio's `SessionStore` (core/models/model_loading.py); what it restores goes through the
 studio's commands, and what it saves is read from the studio, never from a widget.
 """
 
@@ -14,11 +14,11 @@ import math
 
 from PySide6.QtCore import QSettings
 
-from ..core import files
-from ..core.interpolation import METHODS
-from ..core.latent import MAX_SEED
-from ..core.weights import check as check_weights
-from .settings import number, value
+from ..core.files import latent_files as files
+from ..core.morph.interpolation import METHODS
+from ..core.explore.latent import MAX_SEED
+from ..core.explore.weights import check as check_weights
+from .files.settings import number, value
 
 
 def _weights(text: str, num_classes: int):

@@ -23,8 +23,8 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from desktop_app.core.contract import MAX_MODEL_BYTES
-from desktop_app.core.files import MAX_FILE_BYTES
+from desktop_app.core.models.contract import MAX_MODEL_BYTES
+from desktop_app.core.files.latent_files import MAX_FILE_BYTES
 
 from . import onnx_models as om
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
-from desktop_app.core import animation
-from desktop_app.core.animation import AnimationOptions
+from desktop_app.core.morph import animation
+from desktop_app.core.morph.animation import AnimationOptions
 from desktop_app.core.pixels import to_uint8
-from desktop_app.core.generator import Generator
+from desktop_app.core.models.generator import Generator
 from desktop_app.core.studio import Studio
-from desktop_app.core.weights import one_hot
+from desktop_app.core.explore.weights import one_hot
 
 
 def test_path_times_count_and_exact_ends():
@@ -112,7 +112,7 @@ def test_the_dialog_offers_what_pillow_writes_and_remembers_choices(loaded, qtbo
     dialog.format.setCurrentIndex(dialog.format.findData("APNG"))
     chosen = dialog.options()
     assert chosen == AnimationOptions(10, 30, 3, "ease-in-out", "APNG")
-    from desktop_app.views.animation_dialog import save_options
+    from desktop_app.views.morph.animation_dialog import save_options
 
     save_options(w.settings, chosen)
     again = w.files.animation_dialog()

@@ -196,8 +196,8 @@ def test_bench_without_a_model_says_so():
 def test_bench_measures_find_a_digit_on_real_digits_when_an_encoder_ships(mnist_dir):
     """The shipped generator has an encoder beside it: the three Find-a-digit keys appear."""
     from desktop_app.bench_find import find_latent_numbers
-    from desktop_app.core.classifier import Classifier
-    from desktop_app.core.generator import Generator
+    from desktop_app.core.models.classifier import Classifier
+    from desktop_app.core.models.generator import Generator
     from exported_models import CLASSIFIER, DEFAULT_GENERATOR
 
     gen = Generator.from_path(DEFAULT_GENERATOR)
@@ -209,7 +209,7 @@ def test_bench_measures_find_a_digit_on_real_digits_when_an_encoder_ships(mnist_
 
 def test_bench_says_why_find_a_digit_is_skipped_without_an_encoder(model_dir):
     from desktop_app.bench_find import find_latent_numbers
-    from desktop_app.core.generator import Generator
+    from desktop_app.core.models.generator import Generator
 
     path = model_dir / "generator.onnx"
     numbers = find_latent_numbers(Generator.from_path(path), None, path, 5)

@@ -35,7 +35,7 @@ def test_no_tensorflow_after_the_app_started_drew_and_exported(model_dir, tmp_pa
         # The export path too (File ▸ Export Animation…, its dialogs answered as a user
         # would): Pillow writes a real GIF without pulling in TensorFlow.
         from PySide6.QtWidgets import QFileDialog
-        from desktop_app.views.animation_dialog import AnimationDialog
+        from desktop_app.views.morph.animation_dialog import AnimationDialog
         AnimationDialog.exec = lambda self: AnimationDialog.DialogCode.Accepted
         QFileDialog.getSaveFileName = lambda *a, **k: ({str(tmp_path / "morph.gif")!r}, "")
         [export] = [a for a in window.files.menu.actions()
@@ -100,8 +100,9 @@ def test_quitting_while_directions_are_computed_exits_cleanly(model_dir):
     script = textwrap.dedent(f"""
         import argparse, sys, threading
         import numpy as np
-        from desktop_app.core.directions import Cancelled
-        from desktop_app.views import app, directions_worker
+        from desktop_app.core.explore.directions import Cancelled
+        from desktop_app.views import app
+        from desktop_app.views.explore import directions_worker
 
         running, stopped = threading.Event(), threading.Event()
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core import cluster_digits as cd
-from desktop_app.core.classifier import Classifier
-from desktop_app.core.generator import Generator
+from desktop_app.core.explore import cluster_digits as cd
+from desktop_app.core.models.classifier import Classifier
+from desktop_app.core.models.generator import Generator
 from desktop_app.core.studio import Studio
 
 from . import onnx_models as om
@@ -66,7 +66,7 @@ def test_the_buttons_show_the_digit_once_per_load_computed_off_the_gui_thread(
         runs.append(threading.current_thread() is threading.main_thread())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("desktop_app.views.cluster_digits.cluster_digits", spy)
+    monkeypatch.setattr("desktop_app.views.explore.cluster_digits.cluster_digits", spy)
     assert window.open_model(cluster_dir / "clusters.onnx")
     qtbot.waitUntil(lambda: window.studio.cluster_digits is not None, timeout=20_000)
     chooser = window.ui.digit_chooser

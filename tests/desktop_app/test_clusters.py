@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from desktop_app.core import files
-from desktop_app.core.contract import ContractError, parse_metadata
-from desktop_app.core.encoder import Encoder
+from desktop_app.core.files import latent_files as files
+from desktop_app.core.models.contract import ContractError, parse_metadata
+from desktop_app.core.find.encoder import Encoder
 from desktop_app.core.pixels import to_uint8
-from desktop_app.core.frames import why_not_side_by_side
-from desktop_app.core.generator import Generator
-from desktop_app.core.keyframes import Keyframe
-from desktop_app.core.latent import LatentState, seed_digit
-from desktop_app.core.model_card import model_rows
-from desktop_app.core.weights import describe, mix, one_hot
+from desktop_app.core.explore.frames import why_not_side_by_side
+from desktop_app.core.models.generator import Generator
+from desktop_app.core.morph.keyframes import Keyframe
+from desktop_app.core.explore.latent import LatentState, seed_digit
+from desktop_app.core.models.model_card import model_rows
+from desktop_app.core.explore.weights import describe, mix, one_hot
 
 from . import onnx_models as om
 

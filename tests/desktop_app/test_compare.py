@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from desktop_app.core.pixels import to_uint8
-from desktop_app.core.frames import why_not_side_by_side
-from desktop_app.core.generator import Generator
+from desktop_app.core.explore.frames import why_not_side_by_side
+from desktop_app.core.models.generator import Generator
 
 
 def test_why_not_names_both_models_and_the_reason(model_dir):

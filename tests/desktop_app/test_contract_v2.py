@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
-from desktop_app.core.contract import ContractError
-from desktop_app.core.generator import Generator
-from desktop_app.core.weights import mix, one_hot
+from desktop_app.core.models.contract import ContractError
+from desktop_app.core.models.generator import Generator
+from desktop_app.core.explore.weights import mix, one_hot
 
 from . import onnx_models as om
 

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop_app.core.pixels import to_uint8
-from desktop_app.core.latent import seed_digit
-from desktop_app.core.weights import mix, one_hot
+from desktop_app.core.explore.latent import seed_digit
+from desktop_app.core.explore.weights import mix, one_hot
 
 
 def _frame(window, qtbot, action) -> np.ndarray:
@@ -151,7 +151,7 @@ def test_morphing_two_digits_keeps_the_latent(window, qtbot, model_dir):
 def test_the_chooser_shows_the_weights_it_is_given_again_after_a_click_went_nowhere(qtbot):
     """Frames call show_weights with unchanged weights and it skips the work then; a click
     that did not change them (nothing listening here) must still be undone by the next."""
-    from desktop_app.views.digit_chooser import DigitChooserWidget
+    from desktop_app.views.explore.digit_chooser import DigitChooserWidget
 
     chooser = DigitChooserWidget()
     qtbot.addWidget(chooser)

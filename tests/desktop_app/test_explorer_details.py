@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
-from desktop_app.views.training_runner import TrainingRunner
+from desktop_app.views.train.runner import TrainingRunner
 
 
 def _action(window, text: str):

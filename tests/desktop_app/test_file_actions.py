@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QWidget
 
 from desktop_app.core.events import Change
 from desktop_app.core.studio import Studio
-from desktop_app.views.file_actions import FileActions, FileHooks
-from desktop_app.views.settings import make_settings
+from desktop_app.views.files.file_actions import FileActions, FileHooks
+from desktop_app.views.files.settings import make_settings
 
 
 def test_the_file_menu_works_on_a_studio_and_callbacks_alone(qtbot, model_dir, tmp_path):

@@ -13,10 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from desktop_app.core import animation, files, image_files
+from desktop_app.core.morph import animation
+from desktop_app.core.files import latent_files as files, image_files
 from digit_contract.atomic import OutputError, write_atomic
-from desktop_app.core.keyframes import Keyframe
-from desktop_app.core.weights import mix, one_hot
+from desktop_app.core.morph.keyframes import Keyframe
+from desktop_app.core.explore.weights import mix, one_hot
 
 from .hypothesis_settings import quick
 

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
-from desktop_app.core.contract import ContractError
-from desktop_app.core.encoder import Encoder, encoder_path_for
-from desktop_app.core.generator import Generator
-from desktop_app.core.inversion import find_latent
+from desktop_app.core.models.contract import ContractError
+from desktop_app.core.find.encoder import Encoder, encoder_path_for
+from desktop_app.core.models.generator import Generator
+from desktop_app.core.find.inversion import find_latent
 from digit_contract.preprocess import ImageError, digit_from_array, load_digit
 from desktop_app.find_latent import main as find_latent_main
 

@@ -21,7 +21,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 
-from desktop_app.core.encoder import encoder_path_for
+from desktop_app.core.find.encoder import encoder_path_for
 from desktop_app.core.pixels import to_uint8
 
 from . import onnx_models as om
@@ -243,8 +243,8 @@ def test_the_find_panel_is_not_imported_at_startup(tmp_path):
         window = MainWindow()
         window.show()
         app.processEvents()
-        names = ("desktop_app.views.find_panel", "desktop_app.views.find_controller",
-                 "desktop_app.core.inversion", "PIL")
+        names = ("desktop_app.views.find.panel", "desktop_app.views.find.controller",
+                 "desktop_app.core.find.inversion", "PIL")
         before = [n for n in names if n in sys.modules]
         window.show_find()
         app.processEvents()

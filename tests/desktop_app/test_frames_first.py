@@ -16,7 +16,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from desktop_app.core.generator import Generator
+from desktop_app.core.models.generator import Generator
 
 DEADLINE_S = 60.0  # for things that happen at once on a working generator
 

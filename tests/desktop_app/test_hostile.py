@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_app.core import files
-from desktop_app.core.contract import ContractError
-from desktop_app.core.generator import Generator
+from desktop_app.core.files import latent_files as files
+from desktop_app.core.models.contract import ContractError
+from desktop_app.core.models.generator import Generator
 
 from . import hostile_corpus as hc
 

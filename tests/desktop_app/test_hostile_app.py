@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PySide6.QtCore import Qt
 
-from desktop_app.core.contract import ContractError
-from desktop_app.core.keyframes import Keyframe
-from desktop_app.core.messages import first_line
+from desktop_app.core.models.contract import ContractError
+from desktop_app.core.morph.keyframes import Keyframe
+from desktop_app.core.models.messages import first_line
 from digit_contract.reading import read_capped, resolve_path
 
 from . import hostile_corpus as hc

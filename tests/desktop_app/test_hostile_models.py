@@ -4,7 +4,7 @@ refused at load with one sentence and in time, by the library, `--self-test` and
 answers with NaN never reaches the state or stdout.
 
 Every test that could hang on old code carries its own timeout; the budgets asserted
-are the app's own (desktop_app/core/probe.py), with room for a busy 2-core machine.
+are the app's own (desktop_app/core/models/probe.py), with room for a busy 2-core machine.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
-from desktop_app.core import probe, probe_process
-from desktop_app.core.classifier import Classifier
-from desktop_app.core.contract import ContractError, ModelRunError, read_model_file
-from desktop_app.core.encoder import Encoder, encoder_path_for, read_encoder_file
-from desktop_app.core.generator import Generator
-from desktop_app.core.inversion import find_latent
-from desktop_app.core.onnx_wire import _a
+from desktop_app.core.models import probe, probe_process
+from desktop_app.core.models.classifier import Classifier
+from desktop_app.core.models.contract import ContractError, ModelRunError, read_model_file
+from desktop_app.core.find.encoder import Encoder, encoder_path_for, read_encoder_file
+from desktop_app.core.models.generator import Generator
+from desktop_app.core.find.inversion import find_latent
+from desktop_app.core.models.onnx_wire import _a
 from desktop_app.find_latent import main as find_latent_main
 
 from . import hostile_corpus as hc
@@ -143,7 +143,7 @@ def _hangs_for_big_z() -> Path:
 def test_every_call_after_loading_has_a_deadline(tmp_path, monkeypatch):
     gen = Generator.from_path(om.save(_hangs_for_big_z(), tmp_path / "sleeper.onnx"))
     assert gen.generate(np.zeros((1, 8))).shape == (1, 28, 28)
-    monkeypatch.setattr("desktop_app.core.generator.call_seconds", lambda rows: 0.5)
+    monkeypatch.setattr("desktop_app.core.models.generator.call_seconds", lambda rows: 0.5)
     started = time.monotonic()
     with pytest.raises(ModelRunError) as info:
         gen.generate(np.full((1, 8), 1000.0))
@@ -209,7 +209,7 @@ def test_a_model_whose_output_batch_is_capped_at_four_is_refused(zoo):
 
 
 def test_the_directions_panel_never_shows_a_raw_exception(qtbot):
-    from desktop_app.views.directions_worker import DirectionsWorker
+    from desktop_app.views.explore.directions_worker import DirectionsWorker
 
     class Broken:
         latent_dim, conditional, num_classes = 8, False, 0

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core import settings_file
-from desktop_app.core.contract import ModelInfo
-from desktop_app.core.model_card import MAX_METRIC_ROWS, model_rows
+from desktop_app.core.files import settings_file
+from desktop_app.core.models.contract import ModelInfo
+from desktop_app.core.models.model_card import MAX_METRIC_ROWS, model_rows
 
 from . import hostile_corpus as hc
 from . import onnx_models as om
@@ -165,7 +165,7 @@ def test_an_earlier_versions_file_in_the_apps_own_folder_is_adopted(qtbot, tmp_p
 
     monkeypatch.delenv("DIGIT_STUDIO_SETTINGS")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    from desktop_app.views.settings import default_path
+    from desktop_app.views.files.settings import default_path
 
     path = default_path()
     assert path.is_relative_to(tmp_path)
@@ -386,7 +386,7 @@ def test_qts_own_settings_file_is_never_read_or_written(tmp_path):
 
 
 def test_only_qt_folders_of_killed_runs_are_cleaned_up(tmp_path):
-    from desktop_app.views.qt_settings_folder import PREFIX, remove_stale
+    from desktop_app.views.files.qt_settings_folder import PREFIX, remove_stale
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()

@@ -7,14 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop_app.core.classifier import Classifier
-from desktop_app.core.directions import compute_directions
-from desktop_app.core.generator import Generator
-from desktop_app.core.interpolation import lerp, path_point, playhead, render_points, slerp
-from desktop_app.core.keyframes import Keyframe
-from desktop_app.core.latent import LatentState, seed_digit, seed_vector
+from desktop_app.core.models.classifier import Classifier
+from desktop_app.core.explore.directions import compute_directions
+from desktop_app.core.models.generator import Generator
+from desktop_app.core.morph.interpolation import lerp, path_point, playhead, render_points, slerp
+from desktop_app.core.morph.keyframes import Keyframe
+from desktop_app.core.explore.latent import LatentState, seed_digit, seed_vector
 from desktop_app.core.studio import Studio
-from desktop_app.core.weights import mix, one_hot
+from desktop_app.core.explore.weights import mix, one_hot
 
 from .hypothesis_settings import quick
 

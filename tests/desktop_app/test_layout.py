@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractScrollArea, QAbstractSp
                                QRadioButton, QScrollBar, QSizePolicy, QTabBar, QTabWidget,
                                QWidget)
 
-from desktop_app.core.latent import MAX_SEED
-from desktop_app.views.digit_view import DigitView
-from desktop_app.views.float_slider import ValueLabel
+from desktop_app.core.explore.latent import MAX_SEED
+from desktop_app.views.widgets.digit_view import DigitView
+from desktop_app.views.widgets.float_slider import ValueLabel
 from desktop_app.views.status_line import ElidedLabel
 
 from . import onnx_models as om

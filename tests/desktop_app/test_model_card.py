@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_app.core.classifier import Classifier
-from desktop_app.core.contract import ModelInfo
-from desktop_app.core.generator import Generator
-from desktop_app.core.model_card import model_rows
-from desktop_app.core.weights import one_hot
+from desktop_app.core.models.classifier import Classifier
+from desktop_app.core.models.contract import ModelInfo
+from desktop_app.core.models.generator import Generator
+from desktop_app.core.models.model_card import model_rows
+from desktop_app.core.explore.weights import one_hot
 
 
 def _info(**changes) -> ModelInfo:

@@ -12,12 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from onnx import TensorProto, helper
 
-from desktop_app.core import contract
-from desktop_app.core.classifier import Classifier
-from desktop_app.core.contract import ContractError
-from desktop_app.core.generator import Generator
-from desktop_app.core.session import choose_providers
-from desktop_app.core.weights import one_hot
+from desktop_app.core.models import contract
+from desktop_app.core.models.classifier import Classifier
+from desktop_app.core.models.contract import ContractError
+from desktop_app.core.models.generator import Generator
+from desktop_app.core.models.session import choose_providers
+from desktop_app.core.explore.weights import one_hot
 
 from . import onnx_models as om
 from .hypothesis_settings import quick

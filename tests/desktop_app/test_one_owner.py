@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop_app.core.pixels import to_uint8
-from desktop_app.core.weights import one_hot
+from desktop_app.core.explore.weights import one_hot
 from desktop_app.views.main_window import MainWindow
 
 from . import onnx_models as om

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 
-from desktop_app.core import files
+from desktop_app.core.files import latent_files as files
 from desktop_app.core.pixels import to_uint8
-from desktop_app.core.latent import RAW_RANGE
-from desktop_app.core.weights import describe
+from desktop_app.core.explore.latent import RAW_RANGE
+from desktop_app.core.explore.weights import describe
 
 STEP = 0.0051  # half a slider step (±4 over 800 steps, ±3 over 600), and a little
 

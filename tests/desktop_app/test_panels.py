@@ -38,7 +38,7 @@ def test_failed_directions_hide_the_busy_bar_and_say_why(window, qtbot, model_di
     def broken(*args, **kwargs):
         raise RuntimeError("out of cheese")
 
-    monkeypatch.setattr("desktop_app.views.directions_worker.compute_directions", broken)
+    monkeypatch.setattr("desktop_app.views.explore.directions_worker.compute_directions", broken)
     with qtbot.waitSignal(window.directions_controller.worker.failed, timeout=10_000):
         window.open_model(model_dir / "generator.onnx")
     assert not window.ui.busy.isVisible()
@@ -149,7 +149,7 @@ def test_the_empty_window_offers_nothing_that_needs_a_model(window):
 def test_the_about_box_shows_metadata_as_text_never_as_markup(model_dir):
     import dataclasses
 
-    from desktop_app.core.generator import Generator
+    from desktop_app.core.models.generator import Generator
     from desktop_app.views.about import about_html
 
     info = Generator.from_path(model_dir / "generator.onnx").info

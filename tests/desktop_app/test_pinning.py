@@ -1,5 +1,5 @@
 """CPU pinning is process-level tuning: off unless asked for, installed in one place
-(desktop_app/pinning.py through core/placement.py), and when on it keeps a grid frame's
+(desktop_app/pinning.py through core/models/placement.py), and when on it keeps a grid frame's
 halves on different CPUs and gives the caller its mask back, even when that fails."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from desktop_app import pinning
-from desktop_app.core import placement
-from desktop_app.core.generator import Generator
+from desktop_app.core.models import placement
+from desktop_app.core.models.generator import Generator
 
 TWO_CPUS = pytest.mark.skipif(
     not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
@@ -145,7 +145,7 @@ def test_on_one_cpu_nothing_is_pinned(pinned):
 def test_background_work_keeps_to_the_helpers_cpus_below_the_uis_priority(pinned):
     """With pinning on, directions and digit search never share a CPU with the UI thread's
     half of a frame; off, background threads keep their mask."""
-    from desktop_app.views.background import BACKGROUND_NICENESS, BackgroundJobs
+    from desktop_app.views.widgets.background import BACKGROUND_NICENESS, BackgroundJobs
 
     def frame_masks():
         with pinned.split() as theirs:

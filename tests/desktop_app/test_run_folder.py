@@ -11,10 +11,10 @@ import os
 import pytest
 from PIL import Image
 
-from desktop_app.core import training_jobs
-from desktop_app.core.run_folder import (RunFolder, complete_png, eta_seconds, format_duration,
+from desktop_app.core.train import jobs as training_jobs
+from desktop_app.core.train.run_folder import (RunFolder, complete_png, eta_seconds, format_duration,
                                          grid_path, parse_metrics)
-from desktop_app.core.training_jobs import TrainRequest, TrainStatus, clean_log
+from desktop_app.core.train.jobs import TrainRequest, TrainStatus, clean_log
 from digit_contract.status import EpochDone, Failed, Finished, Interrupted, Started, format_status
 
 
@@ -158,7 +158,7 @@ def test_clean_log_keeps_the_last_redraw_of_a_progress_line():
 def test_planned_epochs_are_a_sane_whole_number_or_zero():
     """The Training panel sets its progress range from config.json's epochs; "thirty", [5]
     or 1e12 raised ValueError, TypeError or OverflowError there."""
-    from desktop_app.core.run_folder import RunSnapshot
+    from desktop_app.core.train.run_folder import RunSnapshot
 
     assert RunSnapshot(config={"epochs": 30}).planned_epochs == 30
     assert RunSnapshot(config={"epochs": 30.0}).planned_epochs == 30

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from desktop_app.views.training_curves import TrainingCurvesWidget, log_ticks
+from desktop_app.views.train.curves import TrainingCurvesWidget, log_ticks
 from tests.conftest import REPO_ROOT
 
 
@@ -33,7 +33,7 @@ def test_hover_reads_every_value_of_an_epoch_and_skips_what_a_log_axis_cannot_sh
 @pytest.mark.slow
 def test_the_window_opens_without_loading_pyqtgraph():
     code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);\n"
-            "from desktop_app.views.training_curves import TrainingCurvesWidget; w = TrainingCurvesWidget()\n"
+            "from desktop_app.views.train.curves import TrainingCurvesWidget; w = TrainingCurvesWidget()\n"
             "assert 'pyqtgraph' not in sys.modules\n"
             "w.show(); app.processEvents(); assert 'pyqtgraph' in sys.modules")
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,

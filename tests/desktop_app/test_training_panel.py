@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from desktop_app.core import training_jobs
-from desktop_app.core.run_folder import grid_path
+from desktop_app.core.train import jobs as training_jobs
+from desktop_app.core.train.run_folder import grid_path
 from digit_contract.status import EpochDone, Failed, Finished, Interrupted, Started, format_status
 
-PANEL = "desktop_app.views.training_panel"
+PANEL = "desktop_app.views.train.panel"
 TRAIN_MS = 300_000  # a tiny run on a loaded 2-core machine: TensorFlow's import dominates
 TINY = "--train-samples 512 --batch-size 64 --estimate-every 0"
 
@@ -42,7 +42,7 @@ def _line(epoch: int) -> bytes:
 
 @pytest.fixture
 def panel(window, qtbot):
-    from desktop_app.views.training_panel import TrainingPanel
+    from desktop_app.views.train.panel import TrainingPanel
 
     p = TrainingPanel(window.open_model, poll_ms=200)
     qtbot.addWidget(p)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
 
-from desktop_app.core import variations as var
+from desktop_app.core.explore import variations as var
 
 CELL = 29  # 28 pixels and the 1-pixel line
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
-from desktop_app.views.animation_dialog import AnimationDialog
+from desktop_app.views.morph.animation_dialog import AnimationDialog
 from desktop_app.views.main_window import MainWindow
 
 

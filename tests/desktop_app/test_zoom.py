@@ -84,7 +84,7 @@ def test_zoom_menu_fits_again(loaded, qtbot):
 def test_the_margins_round_the_frame_are_painted_background_whatever_was_there(qtbot):
     """The view paints only the margins' background (the frame covers the rest): a wider
     frame drawn before a narrower one must leave nothing behind in the new margins."""
-    from desktop_app.views.digit_view import _BACKGROUND, DigitView
+    from desktop_app.views.widgets.digit_view import _BACKGROUND, DigitView
 
     view = DigitView()
     qtbot.addWidget(view)

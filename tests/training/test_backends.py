@@ -143,7 +143,7 @@ print("out:", export_run(sys.argv[1], sys.argv[2]))
 
 @pytest.mark.slow
 def test_backend_export_from_a_jax_process_goes_through_tensorflow(tiny_mnist, tmp_path):
-    from desktop_app.core.generator import Generator
+    from desktop_app.core.models.generator import Generator
 
     run = tmp_path / "run"
     _ok(_train("jax", tiny_mnist, run, 1, "--estimate-every", "0"))
@@ -237,7 +237,7 @@ def test_backend_jax_data_parallel_devices_draw_different_noise():
 
 @pytest.mark.slow
 def test_backend_jax_data_parallel_on_two_host_devices_trains_resumes_and_exports(tiny_mnist, tmp_path):
-    from desktop_app.core.generator import Generator
+    from desktop_app.core.models.generator import Generator
 
     run = tmp_path / "run"
     first = _ok(_train("jax", tiny_mnist, run, 1, "--strategy", "mirrored", "--estimate-every", "0",

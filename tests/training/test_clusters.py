@@ -96,7 +96,7 @@ def bar_kinds_run(tmp_path_factory):
 def test_each_cluster_draws_its_own_kind_of_image(bar_kinds_run, tmp_path):
     """The digit labels say nothing here; the clusters do. Trained on the clusters, the
     generator's class input chooses the kind: one-hot cluster c draws cluster c's images."""
-    from desktop_app.core.generator import Generator
+    from desktop_app.core.models.generator import Generator
     from training.export import export_run
 
     run, real, clustering = bar_kinds_run
@@ -118,7 +118,7 @@ def test_a_z_only_export_picks_the_cluster_from_z_smoothly(bar_kinds_run, tmp_pa
     cluster, so a move along them turns one kind into another gradually, never in one jump."""
     import onnx
 
-    from desktop_app.core.generator import Generator
+    from desktop_app.core.models.generator import Generator
     from training.export import export_run
 
     run, real, _ = bar_kinds_run

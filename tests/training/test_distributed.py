@@ -56,7 +56,7 @@ def _train_args(data, out, epochs, *extra):
 
 
 def _exports_cleanly(run, tmp_path):
-    from desktop_app.core.generator import Generator
+    from desktop_app.core.models.generator import Generator
 
     proc = _run([sys.executable, "-m", "training", "export", str(run), "--out", str(tmp_path / "g.onnx")])
     assert proc.returncode == 0, proc.stderr[-2000:]

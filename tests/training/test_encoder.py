@@ -16,9 +16,9 @@ import pytest
 
 from training.encoder import EncoderConfig, train_encoder
 
-from desktop_app.core.contract import ContractError
-from desktop_app.core.encoder import Encoder
-from desktop_app.core.generator import Generator
+from desktop_app.core.models.contract import ContractError
+from desktop_app.core.find.encoder import Encoder
+from desktop_app.core.models.generator import Generator
 
 QUICK = EncoderConfig(epochs=12, batch_size=32)  # 16 steps an epoch on 512 fake digits
 

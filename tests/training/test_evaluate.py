@@ -50,7 +50,7 @@ def tiny_classifier(tmp_path_factory):
 
 @pytest.mark.slow
 def test_exported_classifier_follows_the_contract(tiny_classifier):
-    from desktop_app.core.classifier import Classifier
+    from desktop_app.core.models.classifier import Classifier
 
     sess = ort.InferenceSession(str(tiny_classifier), providers=["CPUExecutionProvider"])
     probs, feats = sess.run(["probs", "features"], {"image": np.random.rand(5, 28, 28).astype(np.float32)})
@@ -209,7 +209,7 @@ def test_evaluator_refuses_a_generator_that_draws_nan():
 ])
 def test_evaluate_reads_metadata_by_the_apps_rules(key, value, needle):
     """One parser for both sides: what the app refuses, evaluate refuses, in the same words."""
-    from desktop_app.core.contract import ContractError, parse_metadata
+    from desktop_app.core.models.contract import ContractError, parse_metadata
     from training.evaluate import EvaluationError, _Generator
 
     session = _FakeSession(_smooth)

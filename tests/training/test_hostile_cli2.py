@@ -159,7 +159,7 @@ def test_unbounded_numbers_are_refused_before_anything_is_written(tiny_mnist, tm
 
 
 def test_the_latent_bound_is_the_contracts():
-    from desktop_app.core.contract import MAX_LATENT_DIM as APP_MAX
+    from desktop_app.core.models.contract import MAX_LATENT_DIM as APP_MAX
     from training.config import MAX_LATENT_DIM
 
     assert MAX_LATENT_DIM == APP_MAX

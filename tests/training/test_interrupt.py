@@ -15,7 +15,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from desktop_app.core.training_jobs import TrainStatus
+from desktop_app.core.train.jobs import TrainStatus
 from digit_contract.status import Interrupted, Started
 from tests.conftest import REPO_ROOT
 from training import checkpoint

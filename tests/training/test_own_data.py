@@ -77,7 +77,7 @@ def test_paper_and_ink_either_way_give_the_same_digit(tmp_path):
 
 def test_training_and_the_app_preprocess_a_file_identically(tmp_path):
     """One function, shared: training's image is the app's find-a-digit input, quantised."""
-    from desktop_app.views import find_controller
+    from desktop_app.views.find import controller as find_controller
     from digit_contract import preprocess
 
     assert find_controller.load_digit is preprocess.load_digit

@@ -178,7 +178,7 @@ def test_device_gpu_without_a_gpu_is_a_clear_error(tiny_mnist, tmp_path):
 def test_gpu_training_then_export_passes_the_contract(tiny_mnist, tmp_path):
     if not _gpus():
         pytest.skip("no GPU visible to TensorFlow")
-    from desktop_app.core.generator import Generator
+    from desktop_app.core.models.generator import Generator
     from training.export import export_run
 
     run = train(_cfg(tiny_mnist, tmp_path / "g", arch="cdcgan", device="gpu", width=8), verbose=0)
@@ -190,7 +190,7 @@ def test_gpu_training_then_export_passes_the_contract(tiny_mnist, tmp_path):
 
 def test_label_free_arch_trains_on_images_alone_and_exports(tiny_mnist, tmp_path):
     """Regression for `--arch dcgan --minibatch-stddev`: shapes, sane losses, a contract-clean export."""
-    from desktop_app.core.generator import Generator
+    from desktop_app.core.models.generator import Generator
     from training.export import export_run, load_run
 
     run = train(_cfg(tiny_mnist, tmp_path / "free", arch="dcgan", width=8, minibatch_stddev=True,
@@ -213,7 +213,7 @@ def test_precision_bf16_training_then_export_in_the_same_process_is_float32(tiny
     import keras
     import onnx
 
-    from desktop_app.core.generator import Generator
+    from desktop_app.core.models.generator import Generator
     from training.export import export_run
 
     run = train(_cfg(tiny_mnist, tmp_path / "bf", arch="cdcgan", width=8, precision="bf16", epochs=1,

@@ -1,0 +1,1 @@
+"""Files and settings: latent files, image exports, the settings file."""

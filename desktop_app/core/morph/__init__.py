@@ -1,0 +1,1 @@
+"""Path and morph: keyframes, interpolation along them, and animated exports."""

@@ -1,0 +1,1 @@
+"""Files and settings: the File menu, model watching, settings kept between runs."""

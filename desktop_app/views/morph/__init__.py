@@ -1,0 +1,1 @@
+"""Path and morph: keyframes, the t slider, playback and animated exports."""

@@ -1,0 +1,1 @@
+"""The Training panel: the form, the runner that starts `python -m training`, live curves."""
