@@ -13,7 +13,7 @@ from PIL import Image
 
 from digit_contract import atomic
 from digit_contract.lock import FolderLock, LockedError, held_by
-from digit_contract.preprocess import ImageError, load_digit
+from digit_contract.preprocess import ImageError, load_digit, mnist_stroke, stroke_width
 from tests.training.test_hostile_cli import _dead_pid
 
 
@@ -109,6 +109,40 @@ def test_a_16_bit_scan_using_half_its_range_is_a_digit(tmp_path):
     (tmp_path / "scan.png").write_bytes(buf.getvalue())
     reference = load_digit(_png(tmp_path / "ref.png", _seven(1.0, 0.0)))
     assert np.abs(load_digit(tmp_path / "scan.png") - reference).mean() < 0.02
+
+
+def _photo(seven: np.ndarray, paper, ink: float, noise: float, seed: int = 0) -> np.ndarray:
+    """`seven`'s shape photographed 5× larger on `paper` (a level or a (h, w) map), grey noise."""
+    big = np.asarray(Image.fromarray(seven).resize((seven.shape[1] * 5, seven.shape[0] * 5)),
+                     np.float64) < 128
+    sheet = np.broadcast_to(np.asarray(paper, np.float64), big.shape)
+    pic = np.where(big, ink, sheet) + noise * np.random.default_rng(seed).standard_normal(big.shape)
+    return np.round(np.clip(pic, 0, 1) * 255).astype(np.uint8)
+
+
+def test_an_unevenly_lit_noisy_photo_gives_the_same_seven(tmp_path):
+    """Paper lit from one side (0.35 at the left, 0.9 at the right) and sensor noise made
+    the bright half of the sheet, and specks all over it, count as ink."""
+    reference = load_digit(_png(tmp_path / "ref.png", _seven(1.0, 0.0)))
+    h, w = 400, 300
+    paper = np.linspace(0.35, 0.9, w)[None, :].repeat(h, 0)
+    for name, pixels in [("lit.png", _photo(_seven(1.0, 0.0), paper, 0.05, 0.0)),
+                         ("noisy.png", _photo(_seven(1.0, 0.0), 0.6, 0.1, 0.06))]:
+        digit = load_digit(_png(tmp_path / name, pixels))
+        assert np.abs(digit - reference).mean() < 0.03, name
+        assert digit[0].max() == 0 and digit[:, 0].max() == 0
+
+
+def test_mnist_stroke_brings_hairlines_and_fat_markers_near_mnist_width():
+    hair, fat = np.zeros((28, 28), np.float32), np.zeros((28, 28), np.float32)
+    hair[4:24, 13] = 0.6                # a faint one-pixel stroke
+    fat[4:24, 10:17] = 1.0              # a seven-pixel marker
+    normal = np.zeros((28, 28), np.float32)
+    normal[4:24, 12:14] = 1.0          # two pixels: as MNIST draws
+    assert stroke_width(hair) < 1.5 and stroke_width(fat) > 5
+    assert 2.0 <= stroke_width(mnist_stroke(hair)) <= 3.0 and mnist_stroke(hair).max() == 1.0
+    assert stroke_width(mnist_stroke(fat)) < stroke_width(fat) - 1.5
+    assert np.array_equal(mnist_stroke(normal), normal)  # MNIST-like already: unchanged
 
 
 def test_a_picture_of_one_colour_is_still_refused(tmp_path):

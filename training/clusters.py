@@ -22,10 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from digit_contract import run_folder
+
 PCA_DIMS = 50
 PCA_FIT_SAMPLES = 10_000
 ITERATIONS = 30
-CLUSTERS_FILE = "clusters.json"
+CLUSTERS_FILE = run_folder.CLUSTERS
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digit_contract import run_folder
 from digit_contract.atomic import OutputError, describe, remove_stale_temp_files, write_atomic
 from digit_contract.lock import held_by
 from training import checkpoint
@@ -197,9 +198,9 @@ def load_run(run_dir: Path, best: bool = False):
     from training.train import build_gan, checkpoint_variables
 
     run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file():
+    if not (run_dir / run_folder.CONFIG).is_file():
         raise ExportError(f"{run_dir}: not a run folder (no config.json)")
-    cfg = TrainConfig.load(run_dir / "config.json").resolved()
+    cfg = TrainConfig.load(run_dir / run_folder.CONFIG).resolved()
     name = checkpoint.BEST_NAME if best else checkpoint.CHECKPOINT_NAME
     if not best and not (run_dir / name).is_file():
         training_now = held_by(run_dir)

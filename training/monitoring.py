@@ -21,11 +21,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from digit_contract import run_folder
 from digit_contract.atomic import temp_path
 
 ESTIMATE_SAMPLES = 2000  # enough for a stable trend, cheap enough to run every epoch
 SAMPLE_BATCH = 500  # generator calls of this size keep memory flat
-TENSORBOARD_DIR = "tensorboard"
+TENSORBOARD_DIR = run_folder.TENSORBOARD
 
 
 class QualityEstimate(keras.callbacks.Callback):

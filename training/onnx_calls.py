@@ -20,10 +20,11 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from digit_contract import run_folder
 from digit_contract.reading import read_capped
 
 MAX_MODEL_BYTES = 64 << 20  # the contract's cap (docs/model-contract.md)
-RUN_FOLDER_FILES = ("config.json", "checkpoint.npz", "metrics.jsonl")
+RUN_FOLDER_FILES = (run_folder.CONFIG, run_folder.CHECKPOINT, run_folder.METRICS)
 EXPORT = "python -m training export {run} --out {out}"
 
 Error = Callable[[str], Exception]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from digit_contract import run_folder
 from digit_contract.atomic import OutputError, write_atomic
 from training.metrics_log import MetricsLogError, read_metrics_log, shown
 
@@ -28,7 +29,7 @@ def read_metrics(run_dir: Path) -> list[dict]:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise PlotError(f"{shown(run_dir)}: no such run folder")
-    path = run_dir / "metrics.jsonl"
+    path = run_dir / run_folder.METRICS
     try:
         rows = read_metrics_log(path)
     except FileNotFoundError:
@@ -87,7 +88,7 @@ def plot_run(run_dir: Path, out: Path | None = None) -> Path:
     fig.suptitle(shown(Path(run_dir)))
 
     default = out is None
-    out = Path(run_dir) / "curves.png" if default else Path(out)
+    out = Path(run_dir) / run_folder.CURVES if default else Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)  # as export does: --out may name a new folder
         write_atomic(out, lambda f: fig.savefig(f, format="png", dpi=100, metadata={"Software": SOFTWARE}),
