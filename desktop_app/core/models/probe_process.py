@@ -44,7 +44,7 @@ START_S = 30.0  # the child's start-up (importing ONNX Runtime), on a busy machi
 TRIAL_S = 20.0
 IDLE_S = 30.0
 _CACHE = 64
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[__name__.count(".")])  # the folder holding desktop_app
 
 
 def _request(info: ModelInfo, size: int) -> dict:

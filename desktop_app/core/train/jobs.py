@@ -30,7 +30,7 @@ from ..models.paths import models_dir
 SHIPPED_ARCH = RECIPES[DEFAULT_RECIPE].arch
 SHIPPED_EPOCHS = RECIPES[DEFAULT_RECIPE].epochs
 SHIPPED_OPTIONS = f"--recipe {DEFAULT_RECIPE}"
-CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
+CHECKOUT_ROOT = Path(__file__).resolve().parents[__name__.count(".")]  # the folder holding desktop_app
 # Fast enough to be useful on 2 cores, as the README's evaluate example advises for a check.
 EVALUATE_ARGS = ("--n", "2000", "--paths", "100", "--ppl-samples", "1000", "--embed")
 # How the panel hears about a run: status lines among the output (given last, so an option
