@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .explore.directions import Directions
-from .morph.keyframes import Keyframe
 from .explore.latent import LatentSnapshot
+from .morph.keyframes import Keyframe
 
 
 @dataclass(frozen=True)

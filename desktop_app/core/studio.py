@@ -26,26 +26,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from .events import Change, Evented
 from .explore import class_fit, frames, variations as var
-from .morph import keyframes as kf
-from .files import latent_file_fit
 from .explore.bookmarks import Bookmarks
-from .models.classifier import Classifier, Verdict
 from .explore.cluster_digit_cache import ClusterDigitCache
 from .explore.directions import Directions
 from .explore.directions_cache import DirectionsCache, weights_key
-from .events import Change, Evented
-from .files.latent_files import LatentFile
 from .explore.frames import GRID_GAP, GRID_SIDE, Frame
+from .explore.latent import LatentState
+from .explore.weights import check as check_weights, one_hot
+from .files import latent_file_fit
+from .files.latent_files import LatentFile
+from .models.classifier import Classifier, Verdict
 from .models.generator import Generator
+from .models.model_loading import LoadReport, SessionStore, load_model
+from .models.model_switch import carry_latent
+from .morph import keyframes as kf
 from .morph.interpolation import MODES, PathPoint
 from .morph.keyframe_path import KeyframePath, key_images
 from .morph.keyframes import Keyframe
-from .explore.latent import LatentState
-from .models.model_loading import LoadReport, SessionStore, load_model
-from .models.model_switch import carry_latent
 from .snapshot import Controls, Snapshot
-from .explore.weights import check as check_weights, one_hot
 
 __all__ = ["Change", "GRID_GAP", "GRID_SIDE", "Frame", "Snapshot", "Studio"]
 

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from .. import __version__
 from ..core.models.model_card import model_rows
-from .widgets.boxes import show_info
 from .files.settings import APPLICATION
+from .widgets.boxes import show_info
 
 
 def about_html(generator_info, classifier_info) -> str:

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QApplication
 
 from digit_contract.atomic import OutputError, describe, write_bytes_atomic
 from ..core.models.paths import default_generator
-from .main_window import MainWindow
 from .files import qt_settings_folder
 from .files.settings import APPLICATION, ORGANIZATION, value
+from .main_window import MainWindow
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -15,9 +15,9 @@ from typing import Callable
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ..core.events import Change
 from ..core.models.contract import ContractError
 from ..core.models.generator import Generator
-from ..core.events import Change
 from ..core.studio import Studio
 from .widgets.digit_view import DigitView
 from .widgets.plain_text import plain_label

@@ -18,28 +18,28 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
-from ..core.models.contract import ContractError
-from ..core.explore.directions import Directions
 from ..core.events import Change
+from ..core.explore.directions import Directions
+from ..core.models.contract import ContractError
 from ..core.models.messages import first_line
 from ..core.models.model_loading import load_classifier
 from ..core.models.paths import CLASSIFIER_NAME, classifier_for, models_dir
 from digit_contract.reading import resolve_path
-from ..core.studio import Studio
 from ..core.explore.weights import class_noun
+from ..core.studio import Studio
 from . import shortcuts, undo_keys, window_layout
-from .explore.bookmarks import BookmarksController
-from .explore.directions_controller import DirectionsController
 from .compare import CompareController
+from .explore.bookmarks import BookmarksController
 from .explore.cluster_digits import ClusterDigitsController
+from .explore.directions_controller import DirectionsController
+from .explore.latent_controller import LatentController
 from .files.file_actions import FileActions, FileHooks
+from .files.model_watcher import DEBOUNCE_MS, ModelWatcher
+from .files.settings import APPLICATION, make_settings
 from .frame_scheduler import FrameScheduler
 from .history import History
-from .explore.latent_controller import LatentController
-from .files.model_watcher import DEBOUNCE_MS, ModelWatcher
 from .morph.path_controller import PathController
 from .morph.playback import PlaybackClock
-from .files.settings import APPLICATION, make_settings
 from .window_state import WindowState
 
 VERDICT_INTERVAL_MS = 16  # one display frame at 60 Hz

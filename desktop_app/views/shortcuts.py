@@ -17,8 +17,8 @@ from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMenu, QMenuBar, QMessageBox, QWidget
 
 from ..core.events import Change
-from ..core.studio import Studio
 from ..core.explore.weights import class_noun
+from ..core.studio import Studio
 from .about import show_about
 from .widgets.boxes import show_info
 from .widgets.digit_view import DigitView

@@ -22,23 +22,23 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QLabel, QMainWindow,
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from .explore.bookmarks import BookmarksWidget
-from .widgets.boxes import group
-from .widgets.busy_indicator import BusyIndicator
+from ..core.explore.variations import DEFAULT_RADIUS, RADIUS_RANGE
 from .compare import ComparePanel
+from .explore.bookmarks import BookmarksWidget
 from .explore.digit_chooser import DigitChooserWidget
-from .widgets.digit_view import DigitView
 from .explore.direction_sliders import DirectionSlidersWidget
-from .widgets.display_badge import DisplayBadge
-from .widgets.float_slider import SliderRow, ValueLabel
-from .morph.panel import InterpolationWidget
 from .explore.latent_controls import LatentControlsWidget
 from .explore.latent_sliders import LatentSlidersWidget
-from .widgets.message_bar import MessageBar
-from ..core.explore.variations import DEFAULT_RADIUS, RADIUS_RANGE
-from .files.settings import APPLICATION
-from .status_line import ElidedLabel, StatusLine
 from .explore.verdict_view import VerdictWidget
+from .files.settings import APPLICATION
+from .morph.panel import InterpolationWidget
+from .status_line import ElidedLabel, StatusLine
+from .widgets.boxes import group
+from .widgets.busy_indicator import BusyIndicator
+from .widgets.digit_view import DigitView
+from .widgets.display_badge import DisplayBadge
+from .widgets.float_slider import SliderRow, ValueLabel
+from .widgets.message_bar import MessageBar
 
 EMPTY_TEXT = ("No model loaded.\n\nOpen a generator with File → Open (Ctrl+O), or drop a "
               ".onnx file here. Trained models are exported to exported_models/.")

@@ -14,10 +14,10 @@ import math
 
 from PySide6.QtCore import QSettings
 
-from ..core.files import latent_files as files
-from ..core.morph.interpolation import METHODS
 from ..core.explore.latent import MAX_SEED
 from ..core.explore.weights import check as check_weights
+from ..core.files import latent_files as files
+from ..core.morph.interpolation import METHODS
 from .files.settings import number, value
 
 

@@ -283,3 +283,21 @@ def test_clear_and_a_new_picture_never_leave_an_old_answer_on_show(finder, qtbot
     answer_then, verdict_then, pad_blank_then = shown[0]
     assert answer_then is None and verdict_then is None and pad_blank_then  # the 0's answer was gone
     assert finder.input.shape == (28, 28) and panel.answer_view.pixels() is not None
+
+
+def test_the_search_in_the_window_is_judged_by_the_models_classifier(finder, window, qtbot, monkeypatch):
+    """The refinement the Find tab runs gets the classifier loaded beside the model, as the
+    held-out figures in docs/results.md were measured."""
+    from desktop_app.views.find import worker
+
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("classifier"))
+        return real(*args, **kwargs)
+
+    real = worker.find_latent
+    monkeypatch.setattr(worker, "find_latent", spy)
+    draw_and_find(finder, ZERO, qtbot)
+    assert window.studio.classifier is not None
+    assert window.studio.classifier in seen  # the refinement's call (the encoder-only guess needs none)

@@ -21,8 +21,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..morph.keyframes import Keyframe
 from ..models.contract import NUM_DIGITS
+from ..morph.keyframes import Keyframe
 from .weights import describe
 
 NOT_DRAWABLE = "not drawable by this model"

@@ -12,8 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..pixels import tile, to_uint8
 from ..morph.interpolation import PathPoint, render_points
+from ..pixels import tile, to_uint8
 
 GRID_SIDE = 8
 GRID_GAP = 1

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..explore import class_fit
-from .latent_files import LatentFile
 from ..explore.weights import class_noun
+from .latent_files import LatentFile
 
 
 def current_weights(data: LatentFile, generator, fill: np.ndarray | None

@@ -21,11 +21,11 @@ from typing import Sequence
 import numpy as np
 import onnxruntime as ort
 
+from ..explore.weights import check as check_weights
 from . import deadline, placement
 from .contract import ModelInfo
 from .model import ContractModel
 from .probe import call_seconds
-from ..explore.weights import check as check_weights
 
 # From this many samples on, half the batch runs on a helper thread. Two single-threaded
 # runs side by side beat one run on ORT's two-thread pool on a 2-core machine (64 digits:

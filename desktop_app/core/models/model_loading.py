@@ -17,11 +17,11 @@ from typing import Protocol
 
 import numpy as np
 
+from ..files.latent_files import LatentFile
+from ..morph.keyframes import Keyframe
 from .classifier import Classifier
 from .contract import ContractError
-from ..files.latent_files import LatentFile
 from .generator import Generator
-from ..morph.keyframes import Keyframe
 from .paths import classifier_for
 
 

@@ -28,10 +28,10 @@ from typing import Callable
 
 import numpy as np
 
+from ..explore.weights import class_noun, mix, one_hot
 from .contract import ContractError
 from .deadline import Timeout
 from .messages import first_line
-from ..explore.weights import class_noun, mix, one_hot
 
 SINGLE_S = 0.05  # one digit: a 20-frames-per-second drag at worst
 PER_ROW_S = 0.006  # each further row of a batch: the whole grid gets 0.43 s

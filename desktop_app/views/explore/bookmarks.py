@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QListView, QListW
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from ...core.events import Change
-from ...core.studio import Studio
 from ...core.explore.bookmarks import MAX_BOOKMARKS
+from ...core.studio import Studio
 from ..history import History
 from ..morph.keyframe_views import THUMB, thumbnail
 from ..widgets.plain_text import tooltip

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ...core.explore.cluster_digits import Cancelled, cluster_digits
 from ...core.events import Change
+from ...core.explore.cluster_digits import Cancelled, cluster_digits
 from ...core.models.messages import first_line
 from ...core.studio import Studio
 from ..widgets.background import BackgroundWorker

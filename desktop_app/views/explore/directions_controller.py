@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ...core.explore.directions_cache import weights_key
 from ...core.events import Change
+from ...core.explore.directions_cache import weights_key
 from ...core.studio import Studio
 from ..widgets.busy_indicator import BusyIndicator
 from .direction_sliders import DirectionSlidersWidget

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from ...core.models.contract import ModelRunError
 from ...core.explore.directions import Cancelled, compute_directions
+from ...core.models.contract import ModelRunError
 from ...core.models.messages import first_line
 from ..widgets.background import BackgroundWorker
 

@@ -16,8 +16,8 @@ from PySide6.QtCore import QObject
 
 from ...core.events import Change
 from ...core.explore.latent import MAX_SEED
-from ...core.studio import GRID_GAP, GRID_SIDE, Studio
 from ...core.explore.weights import class_noun, mix
+from ...core.studio import GRID_GAP, GRID_SIDE, Studio
 from ..history import History
 from ..window_layout import Widgets
 

@@ -21,9 +21,9 @@ from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QWidget
 
-from ...core.morph import animation
 from ...core.files import latent_files as files, image_files
 from ...core.models.paths import models_dir
+from ...core.morph import animation
 from ...core.pixels import MAX_SCALE, upscale
 from ...core.studio import Studio
 from digit_contract.atomic import OutputError

@@ -17,14 +17,15 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ...core.models.contract import ContractError
+from digit_contract.preprocess import digit_from_array, load_digit
+
 from ...core.find.encoder import TRAIN, Encoder, encoder_path_for
 from ...core.find.inversion import Inversion
-from digit_contract.preprocess import digit_from_array, load_digit
+from ...core.models.contract import ContractError
 from ...core.studio import Studio
+from ..history import History
 from .panel import FindPanel
 from .worker import FindWorker
-from ..history import History
 
 THROTTLE_MS = 40  # while drawing: the answer follows the pen ~25 times a second
 READY_TEXT = "Draw a digit, or open or drop a picture of one: the GAN finds its own version."
@@ -165,7 +166,7 @@ class FindController(QObject):
         self._searched_with = generator
         self.answer = None
         self._forget_answer()
-        self.worker.start(generator, self.encoder, prepare)
+        self.worker.start(generator, self.encoder, prepare, classifier=self.studio.classifier)
 
     # -- results -----------------------------------------------------------------------
     def _on_prepared(self, image: np.ndarray) -> None:

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton,
 
 from ...core.models.classifier import Verdict
 from ...core.pixels import to_uint8
-from ..widgets.digit_view import DigitView
-from .drawing_pad import DEFAULT_BRUSH, DrawingPad
-from ..widgets.plain_text import plain_label
 from ..explore.verdict_view import VerdictWidget
+from ..widgets.digit_view import DigitView
+from ..widgets.plain_text import plain_label
+from .drawing_pad import DEFAULT_BRUSH, DrawingPad
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp);;All files (*)"
 _NOT_PICTURES = (".onnx", ".json")  # the main window opens these

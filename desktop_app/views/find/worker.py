@@ -25,11 +25,12 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ....core.models.contract import ModelRunError
-from ....core.find.inversion import find_latent
-from ....core.models.messages import first_line
 from digit_contract.preprocess import ImageError
-from ...widgets.background import BackgroundWorker
+
+from ...core.find.inversion import find_latent
+from ...core.models.contract import ModelRunError
+from ...core.models.messages import first_line
+from ..widgets.background import BackgroundWorker
 
 # An answer within half a second, and the budget docs/results.md measures with: the
 # held-out typefaces and photos need the several hypotheses that 400 ms pays for.

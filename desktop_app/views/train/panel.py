@@ -28,9 +28,9 @@ from ...core.train.jobs import (TrainStatus, clean_log, default_export_path, eva
                                   training_unavailable)
 from ..widgets.boxes import group
 from ..widgets.plain_text import plain_label
-from .run_watcher import POLL_MS, RunWatcher
 from .curves import PLOTS, TrainingCurvesWidget
 from .form import TrainingFormWidget
+from .run_watcher import POLL_MS, RunWatcher
 from .runner import TrainingRunner
 
 LOG_LINES = 400
