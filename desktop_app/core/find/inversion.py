@@ -47,7 +47,7 @@ SIGMA_MIN, SIGMA_MAX = 1e-3, 2.0
 HYPOTHESES = 4  # the encoder's guess and three one-hot classes: the true digit is among
 # the classifier's top three for 99 % of the development digits (docs/results.md)
 PRUNE_STEPS = 20  # steps all hypotheses run (half the population each) before the best goes on
-READ_WEIGHT = 0.01  # pixel MSE traded for the classifier's agreement (tuned on development digits)
+READ_WEIGHT = 0.1  # pixel MSE traded for the classifier's agreement (tuned on development digits)
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,11 @@ def _read_penalty(classifier, images: np.ndarray, input_probs: np.ndarray | None
         return np.zeros(len(images))
     probs = np.asarray(classifier.probs(images), np.float64)
     return -np.log(np.maximum(probs @ input_probs, 1e-6))
+
+
+def read_input(classifier, image: np.ndarray) -> np.ndarray:
+    """(10,) float64: the classifier's reading of the input, after `mnist_stroke`."""
+    return np.asarray(classifier.probs(mnist_stroke(image)[None])[0], np.float64)
 
 
 def _start_weights(encoder_weights: np.ndarray, input_probs: np.ndarray | None, clusters: bool,
@@ -134,9 +139,7 @@ def find_latent(generator, encoder, image: np.ndarray, refine_ms: float = 400.0,
                          error_before=error_before, error=error_before, steps=0,
                          seconds=time.perf_counter() - started)
 
-    input_probs = None
-    if classifier is not None:
-        input_probs = np.asarray(classifier.probs(mnist_stroke(target)[None])[0], np.float64)
+    input_probs = None if classifier is None else read_input(classifier, target)
     clusters = bool(getattr(generator, "clusters", False))
     starts = [None] if w0 is None else _start_weights(w0, input_probs, clusters, hypotheses)
     # Each hypothesis: z, logits (None: class weights held), weights, recon, error, sigmas.
