@@ -61,8 +61,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+_ABSENT_PEERS: list[socket.socket] = []  # held bound (never listening) until the tests end
+
+
+def _absent_peer_port() -> int:
+    """A port that refuses every connection and that no other process can take meanwhile
+    (a port merely let go could be taken by another test run's listening worker, and this
+    worker would then go on into TensorFlow's own start-up)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    _ABSENT_PEERS.append(s)
+    return s.getsockname()[1]
+
+
 def _two_workers(index: int = 0) -> tuple[dict, int]:
-    ports = [_free_port(), _free_port()]
+    ports = [_free_port(), _absent_peer_port()] if index == 0 else [_absent_peer_port(), _free_port()]
     config = {"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]}, "task": {"type": "worker", "index": index}}
     return {"TF_CONFIG": json.dumps(config)}, ports[1 - index]
 
@@ -123,7 +136,7 @@ def test_malformed_tf_config_is_one_sentence_naming_it(tiny_mnist, tmp_path, cap
 def test_a_non_chief_worker_says_it_wrote_nothing(tiny_mnist, tmp_path, capsys, monkeypatch):
     env, _ = _two_workers(index=1)
     monkeypatch.setenv("TF_CONFIG", env["TF_CONFIG"])
-    monkeypatch.setattr("training.train.train", lambda cfg: Path(cfg.out))  # the worker's share, done
+    monkeypatch.setattr("training.train.train", lambda cfg, status=None: Path(cfg.out))  # the worker's share, done
     assert main([str(a) for a in _train(tiny_mnist, tmp_path / "r", "--strategy", "multiworker")]) == 0
     out = capsys.readouterr().out
     assert "this worker (worker 1) trained its share of the run and wrote nothing" in out
