@@ -21,7 +21,15 @@ hairline or a marker's fat stroke MNIST-like), or without a classifier the encod
 top classes. After `PRUNE_STEPS` steps only the best hypothesis goes on, with the
 whole population. "Best" is the pixel error plus, when a classifier is given, a penalty
 for redrawing a digit the classifier reads differently from the input:
-`READ_WEIGHT · -log Σ_d p(d | redrawn) p(d | input)`. So with a classifier, the shipped
+`READ_WEIGHT · -log Σ_d p(d | redrawn) p(d | input)` (`read_input` reads the input).
+With READ_WEIGHT at 0.1 the penalty outweighs the pixel error's differences (an MSE of
+0.01–0.03), so the redrawn digit is, nearly always, the digit the classifier reads in the
+input: the search's digit agreement is bounded by that reading (94.8 % of the first 500
+development digits). The classifier averaged over shifted, turned, thinned and
+thickened variants of the input read no more development digits right (94.8–95.1 % of
+1,000, against 95.1 %); a deskew by second moments read 95.8 %, but inside the search it
+left the agreement where it was (94.2 % of 500 either way, at weight 0.05), so the input is read once,
+as it is. So with a classifier, the shipped
 classifier takes part in the search (it proposes classes and judges the redrawn
 digits); without one, the answer is the smallest pixel error, never worse than the
 encoder's guess.
