@@ -57,6 +57,7 @@ def test_each_shipped_model_is_small_and_documented():
     assert "python -m training" in readme
 
 
+@pytest.mark.slow
 def test_classifier_is_at_least_99_percent_accurate(classifier, mnist_dir):
     test = load_mnist(mnist_dir)
     probs = classifier.probs(test.test_images.astype(np.float32) / 255)
@@ -98,6 +99,7 @@ def test_label_free_generator_draws_every_digit_in_fair_shares(classifier):
     assert np.mean(probs.max(1)) > 0.93  # the classifier is sure what it sees: digits, not blobs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", GENERATORS, ids=lambda p: p.name)
 def test_latent_paths_are_smooth(path):
     """No staircase: along slerp paths, no step is far larger than the path's typical step."""

@@ -72,6 +72,7 @@ checkpoint.save(out + "/end", gan.state_variables(), 1)
 """
 
 
+@pytest.mark.slow
 def test_backend_jax_step_does_the_tensorflow_steps_maths(tmp_path):
     _ok(_python(["-c", _TWO_STEPS, "-", str(tmp_path / "tf")], "tensorflow"))
     _ok(_python(["-c", _TWO_STEPS, str(tmp_path / "tf" / "start"), str(tmp_path / "jax")], "jax"))
@@ -342,6 +343,7 @@ def test_backend_ema_generator_is_not_trainable():
 # --- bench: "is bf16 faster for my recipe?" ----------------------------------------------
 
 
+@pytest.mark.slow
 def test_backend_bench_times_a_recipe_in_each_precision(capsys):
     from training.__main__ import main
 

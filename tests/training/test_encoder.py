@@ -20,6 +20,8 @@ from desktop_app.core.models.contract import ContractError
 from desktop_app.core.find.encoder import Encoder
 from desktop_app.core.models.generator import Generator
 
+pytestmark = pytest.mark.slow  # every test here trains an encoder for a trained generator
+
 QUICK = EncoderConfig(epochs=12, batch_size=32)  # 16 steps an epoch on 512 fake digits
 
 

@@ -254,6 +254,7 @@ def test_read_metrics_log_is_bounded(tmp_path, monkeypatch):
         metrics_log.read_metrics_log(tmp_path / "absent.jsonl")
 
 
+@pytest.mark.slow
 def test_plot_never_replaces_a_file_it_did_not_make(fake_run, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     essay = tmp_path / "essay.png"

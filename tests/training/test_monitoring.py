@@ -58,6 +58,7 @@ def one_epoch(tmp_path_factory) -> Path:
     return train(_cfg(data, root / "run"), verbose=0)
 
 
+@pytest.mark.slow
 def test_one_epoch_leaves_tensorboard_scalars_and_the_sample_grid(one_epoch):
     events = _events(one_epoch)
     counts = Counter((step, tag) for step, tag, _ in events)
@@ -131,6 +132,7 @@ def test_a_self_conditioned_runs_estimate_asks_for_clusters_by_their_priors():
     assert np.bincount(q.labels, minlength=4).tolist() == [1000, 500, 300, 200]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["missing", "garbage"])
 def test_an_unusable_classifier_is_one_warning_and_the_run_goes_on(tiny_mnist, tmp_path, monkeypatch, capfd, damage):
     clf = tmp_path / "classifier.onnx"
@@ -145,6 +147,7 @@ def test_an_unusable_classifier_is_one_warning_and_the_run_goes_on(tiny_mnist, t
     assert checkpoint.read(run)[1] == 2
 
 
+@pytest.mark.slow
 def test_estimate_every_sets_the_cadence_and_zero_turns_it_off(tiny_mnist, tmp_path):
     run = train(_cfg(tiny_mnist, tmp_path / "every2", epochs=3, estimate_every=2), verbose=0)
     # Every second epoch, and the last one so a finished run always ends on a number.
@@ -156,6 +159,7 @@ def test_estimate_every_sets_the_cadence_and_zero_turns_it_off(tiny_mnist, tmp_p
         TrainConfig(estimate_every=-1)
 
 
+@pytest.mark.slow
 def test_a_resumed_run_shows_each_epoch_once_in_tensorboard(tiny_mnist, tmp_path):
     run = tmp_path / "run"
     train(_cfg(tiny_mnist, run, estimate_every=0), verbose=0)
