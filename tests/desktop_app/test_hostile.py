@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -59,21 +60,42 @@ def _one_sentence(message: str, name: str) -> None:
     assert message.endswith("."), message
 
 
-@pytest.mark.parametrize("case", MODEL_CASES)
-def test_a_hostile_model_is_refused_in_one_sentence(models, corpus, case):
-    before = hc.fingerprint(corpus)
-    with pytest.raises(ContractError) as info:
-        Generator.from_path(models[case])
-    _one_sentence(str(info.value), models[case].name)
-    assert hc.fingerprint(corpus) == before
-
-
-def test_what_each_refusal_says(models):
-    said = {}
+@pytest.fixture(scope="module")
+def refusals(built) -> dict[str, tuple[BaseException | None, dict, dict]]:
+    """Each hostile model opened once with `Generator.from_path` (the many-fields file alone
+    takes a second to refuse): case -> (what it raised or None, the corpus' fingerprint
+    before, after)."""
+    corpus, models, _ = built
+    out = {}
     for case in MODEL_CASES:
-        with pytest.raises(ContractError) as info:
+        before = hc.fingerprint(corpus)
+        raised = None
+        try:
             Generator.from_path(models[case])
-        said[case] = str(info.value)
+        except Exception as e:  # checked by each test: a ContractError, nothing else
+            raised = e
+        out[case] = (raised, before, hc.fingerprint(corpus))
+    return out
+
+
+def _refusal(refusals, case) -> str:
+    raised = refusals[case][0]
+    if raised is None:
+        pytest.fail(f"DID NOT RAISE {ContractError}")
+    if not isinstance(raised, ContractError):
+        raise raised
+    return str(raised)
+
+
+@pytest.mark.parametrize("case", MODEL_CASES)
+def test_a_hostile_model_is_refused_in_one_sentence(models, refusals, case):
+    _one_sentence(_refusal(refusals, case), models[case].name)
+    _, before, after = refusals[case]
+    assert after == before
+
+
+def test_what_each_refusal_says(refusals):
+    said = {case: _refusal(refusals, case) for case in MODEL_CASES}
     assert "named pipe" in said["fifo"]
     assert "device" in said["dev_zero"] and "device" in said["dev_urandom"]
     assert "loops" in said["symlink_loop"]
@@ -93,21 +115,40 @@ def test_a_hostile_latent_file_is_refused_in_one_sentence(latents, corpus, case)
     assert hc.fingerprint(corpus) == before
 
 
-@pytest.mark.parametrize("case", MODEL_CASES)
-def test_self_test_refuses_a_hostile_model_quickly_and_cleanly(models, corpus, case,
-                                                               tmp_path):
+@pytest.fixture(scope="module")
+def self_tests(built, tmp_path_factory) -> tuple[dict[str, subprocess.CompletedProcess], dict, dict]:
+    """`python -m desktop_app MODEL --self-test` for every hostile model, a few processes
+    side by side (each is mostly start-up): (case -> its result, the corpus' fingerprint
+    before them all, after them all). Each has its own settings file and an empty
+    shipped-models folder, as the autouse `isolated_app_env` gives a test."""
+    corpus, models, _ = built
+    home = tmp_path_factory.mktemp("self_tests")
+
+    def self_test(case: str) -> subprocess.CompletedProcess:
+        (home / case / "shipped").mkdir(parents=True)
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+               "DIGIT_STUDIO_SETTINGS": str(home / case / "s.ini"),
+               "DIGIT_STUDIO_MODELS": str(home / case / "shipped")}
+        # timeout: a FIFO or /dev/zero used to hang here, or grow memory until MemoryError.
+        return subprocess.run([sys.executable, "-m", "desktop_app", str(models[case]),
+                               "--self-test"], cwd=REPO, env=env, capture_output=True,
+                              text=True, timeout=60, stdin=subprocess.DEVNULL)
+
     before = hc.fingerprint(corpus)
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
-           "DIGIT_STUDIO_SETTINGS": str(tmp_path / "s.ini")}
-    # timeout: a FIFO or /dev/zero used to hang here, or grow memory until MemoryError.
-    result = subprocess.run([sys.executable, "-m", "desktop_app", str(models[case]),
-                             "--self-test"], cwd=REPO, env=env, capture_output=True,
-                            text=True, timeout=60)
+    with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1)) as pool:
+        results = dict(zip(MODEL_CASES, pool.map(self_test, MODEL_CASES)))
+    return results, before, hc.fingerprint(corpus)
+
+
+@pytest.mark.parametrize("case", MODEL_CASES)
+def test_self_test_refuses_a_hostile_model_quickly_and_cleanly(models, self_tests, case):
+    results, before, after = self_tests
+    result = results[case]
     assert result.returncode != 0
     assert "Traceback" not in result.stderr, result.stderr
     sentence = result.stderr.strip().splitlines()[-1]
     _one_sentence(sentence, models[case].name)
-    assert hc.fingerprint(corpus) == before
+    assert after == before
 
 
 def test_file_open_of_each_hostile_model_keeps_the_current_one(loaded, qtbot, models,

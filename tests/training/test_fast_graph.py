@@ -137,6 +137,7 @@ def test_what_it_cannot_prove_equal_is_left_alone(why):
     assert model.SerializeToString() == before
 
 
+@pytest.mark.slow  # exported_tiny trains and exports two runs (~10 s); test_contract.py shares it
 def test_every_exported_dcgan_is_rewritten_and_matches_keras(exported_tiny):
     """`export.finish` compares with Keras after the rewrite, so the file that exists
     passed; here: the rewrite did happen (a slow graph would pass that check too)."""
