@@ -43,10 +43,22 @@ def models(tmp_path) -> Path:
     return folder
 
 
+@pytest.mark.slow  # waits out the whole 5 s probe deadline; the test below waits a shorter one
 @pytest.mark.timeout(60)
 def test_evaluate_refuses_a_looping_model_within_its_probe_deadline(models, capsys):
     _refused(["evaluate", str(models / "loop.onnx"), "--classifier", str(models / "classifier.onnx")],
              capsys, "loop.onnx", "did not finish 1 sample within 5 s")
+    assert not (models / "loop.eval.json").exists()
+
+
+@pytest.mark.timeout(60)
+def test_evaluate_refuses_a_looping_model_once_a_shortened_probe_deadline_passes(models, capsys,
+                                                                                monkeypatch):
+    import training.evaluate
+
+    monkeypatch.setattr(training.evaluate, "PROBE_S", 0.5)
+    _refused(["evaluate", str(models / "loop.onnx"), "--classifier", str(models / "classifier.onnx")],
+             capsys, "loop.onnx", "did not finish 1 sample within 0.5 s")
     assert not (models / "loop.eval.json").exists()
 
 
