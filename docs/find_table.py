@@ -31,7 +31,7 @@ from desktop_app.core.models.classifier import Classifier  # noqa: E402
 from desktop_app.core.find.encoder import Encoder, encoder_path_for  # noqa: E402
 from desktop_app.core.models.generator import Generator  # noqa: E402
 from desktop_app.core.find.inversion import find_latent  # noqa: E402
-from exported_models import CLASSIFIER  # noqa: E402
+from exported_models import CLASSIFIER, READER  # noqa: E402
 
 
 def closest_to_own_input(redrawn: np.ndarray, inputs: np.ndarray) -> np.ndarray:
@@ -56,11 +56,13 @@ def main() -> None:
     p.add_argument("--refine-ms", type=float, default=0.0)
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--no-classifier", action="store_true", help="search without the classifier")
+    p.add_argument("--reader", default=None, help="the reader's ONNX file ('none': the classifier reads)")
     p.add_argument("--breakdown", action="store_true")
     args = p.parse_args()
     generator = Generator.from_path(args.model)
     encoder = Encoder.from_path(encoder_path_for(args.model), generator=generator)
     classifier = Classifier.from_path(CLASSIFIER)
+    reader = None if args.reader == "none" else Classifier.from_path(args.reader or READER)
     if args.set == "mnist":
         images, labels = _mnist_test(args.count)
         info = {}
@@ -71,7 +73,8 @@ def main() -> None:
     for img in images:
         t = time.perf_counter()
         found.append(find_latent(generator, encoder, img, refine_ms=refine_ms, max_steps=args.max_steps,
-                                 classifier=None if args.no_classifier else classifier))
+                                 classifier=None if args.no_classifier else classifier,
+                                 reader=None if args.no_classifier else reader))
         times.append((time.perf_counter() - t) * 1000)
     redrawn = np.stack([f.reconstruction for f in found])
     agree = np.argmax(classifier.probs(redrawn), 1) == labels
@@ -79,6 +82,7 @@ def main() -> None:
         "model": str(args.model), "set": args.set if args.set == "mnist" else f"{args.set}:{args.split}",
         "digits": len(images), "refine_ms": args.refine_ms, "max_steps": args.max_steps,
         "classifier_in_search": not args.no_classifier,
+        "reader": None if args.no_classifier or reader is None else str(reader.path),
         "digit_agreement": float(np.mean(agree)),
         "closest_to_own_input": float(np.mean(closest_to_own_input(redrawn, images))),
         "mse_encoder": float(np.mean([f.error_before for f in found])),

@@ -206,6 +206,12 @@ def _cmd_classifier(args) -> int:
     return classifier_main(args)
 
 
+def _cmd_reader(args) -> int:
+    from training.reader import main as reader_main
+
+    return reader_main(args)
+
+
 def _cmd_bench(args) -> int:
     from training.bench import main as bench_main
 
@@ -264,6 +270,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="exported_models/classifier.onnx")
     p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0)
 
+    p = sub.add_parser("reader", help="train the reader that Find a digit reads people's digits with")
+    p.add_argument("--epochs", type=_whole(1, 1000), default=8)
+    p.add_argument("--data", default=None)
+    p.add_argument("--out", default="exported_models/reader.onnx")
+    p.add_argument("--fonts", nargs="+", default=None, metavar="PATH",
+                   help="font files or folders whose digits join MNIST's (drawn as pens, pads and photos)")
+    p.add_argument("--font-digits", type=_whole(0, 1_000_000), default=20_000,
+                   help="how many digits to draw from --fonts")
+    p.add_argument("--seed", type=_whole(0, MAX_SEED), default=0)
+
     p = sub.add_parser("bench", help="training steps/s of each architecture vs the plain tf.function loop")
     p.add_argument("--steps", type=_whole(1, 100_000), default=234,
                    help="steps per timed round (234: an MNIST epoch at batch 256)")
@@ -298,11 +314,12 @@ def main(argv: list[str] | None = None) -> int:
     from training.plot import PlotError
 
     from training.metadata import ExportError
+    from training.reader import FontError
 
     user_errors: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError, EvaluationError,
-                                                    PlotError, ExportError)
+                                                    PlotError, ExportError, FontError)
     handlers = {"train": _cmd_train, "export": _cmd_export, "encoder": _cmd_encoder, "evaluate": _cmd_evaluate,
-                "classifier": _cmd_classifier, "bench": _cmd_bench, "plot": _cmd_plot}
+                "classifier": _cmd_classifier, "reader": _cmd_reader, "bench": _cmd_bench, "plot": _cmd_plot}
     from training.quiet import filtered_stderr
 
     json_status = getattr(args, "status", "text") == "json"

@@ -86,7 +86,7 @@ def export_classifier(model, out: Path, epochs: int, cfg: dict, metrics: dict) -
         return probs, features
 
     onnx_model = convert(fn, sig, ["probs", "features"])
-    meta = base_metadata("classifier", "cnn", epochs, 10, json.dumps(cfg, sort_keys=True), metrics)
+    meta = base_metadata("classifier", cfg.get("arch", "cnn"), epochs, 10, json.dumps(cfg, sort_keys=True), metrics)
     rng = np.random.default_rng(7)
 
     def feeds(n):

@@ -319,3 +319,43 @@ def test_the_cli_says_how_to_get_a_missing_or_foreign_encoder(pair_dir, tmp_path
     assert find_latent_main([str(good), "--model", str(pair_dir / "generator.onnx"),
                              "--encoder", str(pair_dir / "stranger.encoder.onnx")]) == 2
     assert "other.onnx" in capsys.readouterr().err
+
+
+class _TemplateReader:
+    """A stand-in classifier: reads a digit by matching the fixture generator's templates."""
+
+    def __init__(self):
+        self.t = self._unit(om.segment_templates().reshape(10, -1))
+
+    @staticmethod
+    def _unit(flat):
+        flat = flat - flat.mean(1, keepdims=True)
+        return flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-9)
+
+    def probs(self, images):
+        score = 30.0 * self._unit(np.asarray(images, np.float64).reshape(len(images), -1)) @ self.t.T
+        e = np.exp(score - score.max(1, keepdims=True))
+        return (e / e.sum(1, keepdims=True)).astype(np.float32)
+
+
+class _SaysEight:
+    """A reader sure that every input is an 8."""
+
+    def probs(self, images):
+        return np.tile(np.eye(10, dtype=np.float32)[8], (len(images), 1))
+
+
+def test_the_reader_decides_which_digit_the_input_is_and_the_classifier_judges(pair):
+    gen, enc = pair
+    z = np.random.default_rng(2).standard_normal((1, LATENT)).astype(np.float32)
+    target = gen.generate(z, np.eye(10, dtype=np.float32)[[3]])[0]
+    judge = _TemplateReader()
+    assert judge.probs(target[None]).argmax() == 3  # the stand-in reads the fixture's digits
+    plain = find_latent(gen, enc, target, refine_ms=60_000, max_steps=40, classifier=judge)
+    assert int(np.argmax(plain.class_weights)) == 3
+    read = find_latent(gen, enc, target, refine_ms=60_000, max_steps=40, classifier=judge,
+                       reader=_SaysEight())
+    # The reader says 8, so the search draws an 8 the judge reads as one, at a pixel cost.
+    assert int(np.argmax(read.class_weights)) == 8
+    assert judge.probs(read.reconstruction[None]).argmax() == 8
+    assert read.error > plain.error

@@ -97,8 +97,12 @@ def _read_penalty(classifier, images: np.ndarray, input_probs: np.ndarray | None
     return -np.log(np.maximum(probs @ input_probs, 1e-6))
 
 
-def read_input(classifier, image: np.ndarray) -> np.ndarray:
-    """(10,) float64: the classifier's reading of the input, after `mnist_stroke`."""
+def read_input(classifier, image: np.ndarray, reader=None) -> np.ndarray:
+    """(10,) float64: which digit the input is. The reader's reading when there is one (it
+    was trained for digits unlike MNIST's and reads the input as it is), else the
+    classifier's, after `mnist_stroke`."""
+    if reader is not None:
+        return np.asarray(reader.probs(np.asarray(image, np.float32)[None])[0], np.float64)
     return np.asarray(classifier.probs(mnist_stroke(image)[None])[0], np.float64)
 
 
@@ -115,7 +119,7 @@ def _start_weights(encoder_weights: np.ndarray, input_probs: np.ndarray | None, 
 
 
 def find_latent(generator, encoder, image: np.ndarray, refine_ms: float = 400.0, *,
-                classifier=None, seed: int = 0, max_steps: int | None = None,
+                classifier=None, reader=None, seed: int = 0, max_steps: int | None = None,
                 population: int = POPULATION, hypotheses: int = HYPOTHESES,
                 on_improve: Callable[[int, np.ndarray, np.ndarray | None, float], None] | None = None,
                 cancelled: Callable[[], bool] | None = None) -> Inversion:
@@ -147,7 +151,7 @@ def find_latent(generator, encoder, image: np.ndarray, refine_ms: float = 400.0,
                          error_before=error_before, error=error_before, steps=0,
                          seconds=time.perf_counter() - started)
 
-    input_probs = None if classifier is None else read_input(classifier, target)
+    input_probs = None if classifier is None else read_input(classifier, target, reader)
     clusters = bool(getattr(generator, "clusters", False))
     starts = [None] if w0 is None else _start_weights(w0, input_probs, clusters, hypotheses)
     # Each hypothesis: z, logits (None: class weights held), weights, recon, error, sigmas.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 GENERATOR_NAME = "generator.onnx"
 CLASSIFIER_NAME = "classifier.onnx"
+READER_NAME = "reader.onnx"  # a classifier trained for digits unlike MNIST's (Find a digit)
 
 
 def models_dir() -> Path:
@@ -40,10 +41,11 @@ def default_generator() -> Path:
     return models_dir() / GENERATOR_NAME
 
 
-def classifier_for(model: Path | None) -> Path | None:
-    """The classifier to pair with `model`: one beside it first, else the shipped one."""
+def classifier_for(model: Path | None, name: str = CLASSIFIER_NAME) -> Path | None:
+    """The classifier to pair with `model`: one beside it first, else the shipped one.
+    `name=READER_NAME`: the same for the reader."""
     for folder in ([model.parent] if model else []) + [models_dir()]:
-        candidate = folder / CLASSIFIER_NAME
+        candidate = folder / name
         if candidate.is_file():
             return candidate
     return None

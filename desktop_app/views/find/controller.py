@@ -6,7 +6,9 @@ Strokes arrive as a burst of `changed` events; they are coalesced by a single-sh
 before it (`FindWorker`), so the GUI thread only copies the canvas and paints results.
 The encoder is looked for beside the loaded generator (`encoder_path_for`) whenever the
 model changes; without one the panel says how to train it and the rest of the app is
-untouched.
+untouched. So is the reader (`reader.onnx` beside the model, else the shipped one), the
+classifier trained for digits unlike MNIST's that reads the input; without one the
+model's classifier reads it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from digit_contract.preprocess import digit_from_array, load_digit
 
 from ...core.find.encoder import TRAIN, Encoder, encoder_path_for
 from ...core.find.inversion import Inversion
+from ...core.models.classifier import Classifier
 from ...core.models.contract import ContractError
+from ...core.models.paths import READER_NAME, classifier_for
 from ...core.studio import Studio
 from ..history import History
 from .panel import FindPanel
@@ -50,6 +54,8 @@ class FindController(QObject):
         self.studio, self.history, self.panel = studio, history, panel
         self.message, self.status, self.explore = message, status, explore
         self.encoder: Encoder | None = None
+        self.reader: Classifier | None = None
+        self._refused_reader: Path | None = None
         self.answer: Inversion | None = None
         self.input: np.ndarray | None = None
         self._prepare: Callable[[], np.ndarray] | None = None
@@ -88,6 +94,7 @@ class FindController(QObject):
         if generator is None:
             self.panel.set_note("Open a model first (File → Open).")
             return
+        self.reader = self._load_reader(generator.path)
         path = encoder_path_for(generator.path)
         if not path.is_file():
             self.panel.set_note(no_encoder_text(generator.path))
@@ -98,6 +105,22 @@ class FindController(QObject):
             self.panel.set_note(str(exc))
             return
         self.panel.set_note(READY_TEXT)
+
+    def _load_reader(self, model: Path) -> Classifier | None:
+        """The reader to search `model` with (kept when it is the same file). One that is
+        found but will not load is said once, and the classifier reads instead."""
+        path = classifier_for(model, READER_NAME)
+        if path is None:
+            return None
+        if self.reader is not None and self.reader.path == path:
+            return self.reader
+        try:
+            return Classifier.from_path(path)
+        except ContractError as exc:
+            if path != self._refused_reader:
+                self._refused_reader = path
+                self.message(f"{exc} Find a digit reads the input with the classifier instead.")
+            return None
 
     def _show_classifier(self) -> None:
         classifier = self.studio.classifier
@@ -166,7 +189,8 @@ class FindController(QObject):
         self._searched_with = generator
         self.answer = None
         self._forget_answer()
-        self.worker.start(generator, self.encoder, prepare, classifier=self.studio.classifier)
+        self.worker.start(generator, self.encoder, prepare, classifier=self.studio.classifier,
+                          reader=self.reader)
 
     # -- results -----------------------------------------------------------------------
     def _on_prepared(self, image: np.ndarray) -> None:

@@ -57,11 +57,13 @@ class FindWorker(BackgroundWorker):
         self._bridge = _Bridge()
         self._bridge.event.connect(self._on_event)
 
-    def start(self, generator, encoder, prepare: Callable[[], np.ndarray], classifier=None) -> None:
+    def start(self, generator, encoder, prepare: Callable[[], np.ndarray], classifier=None,
+              reader=None) -> None:
         """Search for the image `prepare()` makes (it runs on the worker thread and may
         raise `ImageError`), with `encoder` made for `generator` (None: only prepare the
-        image) and, when given, the classifier proposing and judging digits (see
-        core/find/inversion.py). Cancels the last search."""
+        image) and, when given, the classifier judging the redrawn digits and the reader
+        (else the classifier) reading the input (see core/find/inversion.py). Cancels the
+        last search."""
         bridge, jobs, refine_ms = self._bridge, self._jobs, self.refine_ms
 
         def work(token: int) -> None:
@@ -98,7 +100,7 @@ class FindWorker(BackgroundWorker):
                         error=error, steps=step, seconds=now - started))
 
                 result = find_latent(generator, encoder, image, refine_ms, classifier=classifier,
-                                     on_improve=on_improve, cancelled=stale)
+                                     reader=reader, on_improve=on_improve, cancelled=stale)
             except (ImageError, ModelRunError) as exc:  # already one sentence
                 send("failed", str(exc))
                 return

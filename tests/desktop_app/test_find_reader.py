@@ -1,0 +1,89 @@
+"""The Find tab reads the input with the reader (reader.onnx beside the model, else the
+shipped one) and judges the redrawn digits with the model's classifier; a reader that will
+not load is said once, and the classifier reads instead.
+
+The models are the fixture generator, its matched-filter classifier (which also serves as
+a reader: it has the classifier's contract) and a synthetic encoder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from . import onnx_models as om
+from .test_find_latent import encoder_model
+
+ZERO = [(90, 40), (190, 40), (190, 240), (90, 240), (90, 40)]
+
+
+@pytest.fixture
+def pair_dir(model_dir, tmp_path) -> Path:
+    """conditional.onnx with its encoder, classifier.onnx and reader.onnx beside it."""
+    folder = tmp_path / "pair"
+    folder.mkdir()
+    shutil.copy(model_dir / "conditional.onnx", folder / "conditional.onnx")
+    shutil.copy(model_dir / "classifier.onnx", folder / "classifier.onnx")
+    om.save(om.classifier_model(), folder / "reader.onnx")
+    om.save(encoder_model(8, conditional=True, generator="conditional.onnx"),
+            folder / "conditional.encoder.onnx")
+    return folder
+
+
+def _search_once(window, qtbot, model: Path, monkeypatch):
+    """Open `model`, draw a 0 on the Find tab; the keyword arguments the refinement got."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from desktop_app.views.find import worker
+
+    seen = []
+    real = worker.find_latent
+
+    def spy(*args, **kwargs):
+        if args[3] > 0:  # the refinement, not the encoder's guess
+            seen.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(worker, "find_latent", spy)
+    with qtbot.waitSignal(window.directionsReady, timeout=10_000):
+        assert window.open_model(model)
+    find = window.show_find()
+    find.worker.refine_ms = 40.0
+    pad = find.panel.pad
+    with qtbot.waitSignal(find.answerFound, timeout=10_000):
+        QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         pad.to_widget(*ZERO[0]))
+        for x, y in ZERO[1:]:
+            QTest.mouseMove(pad, pad.to_widget(x, y))
+        QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                           pad.to_widget(*ZERO[-1]))
+    return find, seen
+
+
+def test_the_reader_beside_the_model_reads_and_the_classifier_judges(window, qtbot, pair_dir, monkeypatch):
+    find, seen = _search_once(window, qtbot, pair_dir / "conditional.onnx", monkeypatch)
+    assert find.reader is not None and find.reader.path == pair_dir / "reader.onnx"
+    assert seen and seen[-1]["reader"] is find.reader
+    assert seen[-1]["classifier"] is window.studio.classifier
+    assert window.ui.message_bar.text() == ""
+
+
+def test_the_shipped_reader_serves_a_model_without_one(window, qtbot, pair_dir, isolated_app_env, monkeypatch):
+    (pair_dir / "reader.onnx").rename(isolated_app_env / "reader.onnx")
+    shutil.copy(pair_dir / "conditional.onnx", isolated_app_env / "generator.onnx")
+    find, seen = _search_once(window, qtbot, pair_dir / "conditional.onnx", monkeypatch)
+    assert find.reader.path == isolated_app_env / "reader.onnx"
+    assert seen[-1]["reader"] is find.reader
+
+
+def test_a_broken_reader_is_said_once_and_the_classifier_reads(window, qtbot, pair_dir, monkeypatch):
+    (pair_dir / "reader.onnx").write_bytes(b"not an onnx file")
+    find, seen = _search_once(window, qtbot, pair_dir / "conditional.onnx", monkeypatch)
+    assert find.reader is None and seen[-1]["reader"] is None
+    assert seen[-1]["classifier"] is window.studio.classifier
+    assert find.answer is not None  # the search still ran
+    said = window.ui.message_bar.text()
+    assert "reader.onnx" in said and "reads the input with the classifier instead" in said
