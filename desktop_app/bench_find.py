@@ -19,6 +19,8 @@ import numpy as np
 
 from .core.find.encoder import Encoder, encoder_path_for
 from .core.find.inversion import find_latent
+from .core.models.classifier import Classifier
+from .core.models.paths import READER_NAME, classifier_for
 
 REFINE_MS = 400.0  # the app's budget (views/find/worker.py)
 HELDOUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "heldout-digits.npz"
@@ -59,6 +61,8 @@ def find_latent_numbers(generator, classifier, model: Path, count: int) -> dict:
     if digits is None or classifier is None:
         return {"find_latent_skipped": "no MNIST test digits (MNIST_DIR) or no classifier"}
     encoder = Encoder.from_path(enc_path, generator=generator)
+    reader_path = classifier_for(model, READER_NAME)  # as the Find tab: the reader reads the input
+    reader = None if reader_path is None else Classifier.from_path(reader_path)
     images, labels = digits
     fast, slow, redrawn = [], [], []
     for img in images:
@@ -67,10 +71,11 @@ def find_latent_numbers(generator, classifier, model: Path, count: int) -> dict:
         fast.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         redrawn.append(find_latent(generator, encoder, img, refine_ms=REFINE_MS,
-                                   classifier=classifier).reconstruction)
+                                   classifier=classifier, reader=reader).reconstruction)
         slow.append((time.perf_counter() - t) * 1000)
     agree = np.argmax(classifier.probs(np.stack(redrawn)), 1) == labels
     return {"find_latent_encoder_ms_p50": round(statistics.median(fast), 3),
             "find_latent_refined_ms_p50": round(statistics.median(slow), 1),
             "find_latent_digit_agreement": round(float(np.mean(agree)), 4),
-            "find_latent_digits": len(images)}
+            "find_latent_digits": len(images),
+            "find_latent_reader": None if reader is None else reader.path.name}

@@ -1,18 +1,22 @@
 """Find the generator's latent for pictures of digits, for scripts and tests.
 
     python -m desktop_app.find_latent IMAGE... [--model M.onnx] [--encoder E.onnx]
-                                      [--no-refine] [--refine-ms 300]
+                                      [--no-refine] [--refine-ms 400] [--no-classifier]
 
 Prints one JSON object per image, one per line:
 
     {"image": PATH, "z": [...], "class_weights": [...] or null, "seconds": S,
-     "reconstruction_error": E}
+     "reconstruction_error": E, "digit": D or null}
 
 `reconstruction_error` is the mean squared pixel error between the preprocessed image
 (MNIST-like, see digit_contract/preprocess.py) and the generator's drawing of the
-latent found; `seconds` covers reading, preprocessing and the search. The default model is
-the shipped exported_models/generator.onnx, and its encoder is looked for beside it as
-`<model stem>.encoder.onnx`. A file that is not a usable picture (not an image, empty, all
+latent found; `digit` is the classifier's verdict on that drawing; `seconds` covers
+reading, preprocessing and the search. The default model is the shipped
+exported_models/generator.onnx, and its encoder is looked for beside it as
+`<model stem>.encoder.onnx`. The search is the app's: the reader (`reader.onnx`) reads the
+input and the classifier (`classifier.onnx`) judges the drawings, each looked for beside
+the model, then among the shipped models; one that is missing or will not load is said on
+stderr and the search goes on without it (`--no-classifier`: by pixels alone). A file that is not a usable picture (not an image, empty, all
 one colour, gigantic), or one for which the models answer NaN or infinity, gets one line
 on stderr and the others go on; the exit code is then 2. A model or encoder that cannot
 be loaded (the contract, or its trial run: see desktop_app/core/models/probe.py) is one line on
@@ -28,11 +32,12 @@ import sys
 import time
 from pathlib import Path
 
+from desktop_app.core.models.classifier import Classifier
 from desktop_app.core.models.contract import ContractError, ModelRunError
 from desktop_app.core.find.encoder import TRAIN, Encoder, encoder_path_for
 from desktop_app.core.models.generator import Generator
 from desktop_app.core.find.inversion import find_latent
-from desktop_app.core.models.paths import default_generator
+from desktop_app.core.models.paths import CLASSIFIER_NAME, READER_NAME, classifier_for, default_generator
 from digit_contract.preprocess import ImageError, load_digit
 
 EXIT_FAILED = 2
@@ -86,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, default=None, help="generator (default: the shipped generator.onnx)")
     p.add_argument("--encoder", type=Path, default=None, help="its encoder (default: MODEL's stem + .encoder.onnx)")
     p.add_argument("--no-refine", action="store_true", help="the encoder's guess only")
-    p.add_argument("--refine-ms", type=float, default=300.0, help="refinement budget per image (ms)")
+    p.add_argument("--refine-ms", type=float, default=400.0, help="refinement budget per image (ms)")
+    p.add_argument("--no-classifier", action="store_true",
+                   help="search by pixels alone, without the reader and the classifier")
     p.add_argument("--seed", type=_seed, default=0,
                    help=f"seed of the refinement's search, 0 to {MAX_SEED}")
     return p
@@ -99,6 +106,20 @@ def _load(model: Path, encoder: Path | None) -> tuple[Generator, Encoder]:
         raise ContractError(encoder, f"there is no encoder for {model.name}; train one with "
                                      f"`{TRAIN.format(name=encoder)}`")
     return generator, Encoder.from_path(encoder, generator=generator)
+
+
+def _helper(model: Path, name: str) -> Classifier | None:
+    """The classifier or reader the app would use with `model`, or None (said on stderr)."""
+    path = classifier_for(model, name)
+    if path is None:
+        print(f"{PROG}: no {name} beside the model or shipped; searching without it",
+              file=sys.stderr, flush=True)
+        return None
+    try:
+        return Classifier.from_path(path)
+    except ContractError as exc:
+        print(f"{PROG}: {exc} Searching without it.", file=sys.stderr, flush=True)
+        return None
 
 
 def _round(values) -> list[float]:
@@ -125,6 +146,9 @@ def _main(argv: list[str]) -> int:
     except ContractError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    model = Path(generator.path)
+    classifier = None if args.no_classifier else _helper(model, CLASSIFIER_NAME)
+    reader = None if classifier is None else _helper(model, READER_NAME)
     failed = 0
     for name in args.images:
         started = time.perf_counter()
@@ -136,15 +160,17 @@ def _main(argv: list[str]) -> int:
             continue
         try:
             found = find_latent(generator, encoder, image,
-                                0.0 if args.no_refine else args.refine_ms, seed=args.seed)
+                                0.0 if args.no_refine else args.refine_ms, seed=args.seed,
+                                classifier=classifier, reader=reader)
+            digit = None if classifier is None else classifier.verdict(found.reconstruction).digit
             line = {"image": name, "z": _round(found.z),
                     "class_weights": None if found.class_weights is None else _round(found.class_weights),
                     "seconds": round(time.perf_counter() - started, 4),
-                    "reconstruction_error": round(found.error, 6)}
+                    "reconstruction_error": round(found.error, 6), "digit": digit}
             # Strict JSON: a NaN that got this far is refused, never printed as `NaN`.
             text = json.dumps(line, allow_nan=False)
-        except (ModelRunError, ValueError) as exc:
-            reason = str(exc) if isinstance(exc, ModelRunError) else \
+        except (ModelRunError, ContractError, ValueError) as exc:
+            reason = str(exc) if isinstance(exc, (ModelRunError, ContractError)) else \
                 "the latent found is not finite, so it is not printed."
             print(f"{PROG}: {name}: {reason}", file=sys.stderr, flush=True)
             failed += 1

@@ -229,7 +229,7 @@ def test_bench_measures_find_a_digit_on_real_digits_when_an_encoder_ships(mnist_
 
     gen = Generator.from_path(DEFAULT_GENERATOR)
     numbers = find_latent_numbers(gen, Classifier.from_path(CLASSIFIER), DEFAULT_GENERATOR, 5)
-    assert numbers["find_latent_digits"] == 5
+    assert numbers["find_latent_digits"] == 5 and numbers["find_latent_reader"] == "reader.onnx"
     assert 0 < numbers["find_latent_encoder_ms_p50"] < numbers["find_latent_refined_ms_p50"]
     assert numbers["find_latent_digit_agreement"] >= 0.8  # 5 real test digits, redrawn
 

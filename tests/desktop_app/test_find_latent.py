@@ -298,16 +298,51 @@ def test_the_cli_prints_json_lines_and_exits_2_on_a_bad_file(pair_dir, tmp_path,
     lines = [json.loads(line) for line in out.splitlines()]
     assert [d["image"] for d in lines] == [str(good), str(good)]
     for d in lines:
-        assert set(d) == {"image", "z", "class_weights", "seconds", "reconstruction_error"}
-        assert len(d["z"]) == LATENT and len(d["class_weights"]) == 10
+        assert set(d) == {"image", "z", "class_weights", "seconds", "reconstruction_error", "digit"}
+        assert len(d["z"]) == LATENT and len(d["class_weights"]) == 10 and d["digit"] is None
         assert abs(sum(d["class_weights"]) - 1) < 1e-4 and d["seconds"] > 0 and d["reconstruction_error"] >= 0
-    assert err.count("\n") == 1 and "notes.png" in err and "not a PNG" in err
+    # No classifier beside the model nor shipped: said once, and the search goes on by pixels.
+    said = err.splitlines()
+    assert len(said) == 2 and "no classifier.onnx" in said[0] and "searching without it" in said[0]
+    assert "notes.png" in said[1] and "not a PNG" in said[1]
 
-    rc = find_latent_main([str(good), "--model", str(pair_dir / "plain.onnx"), "--no-refine"])
+    rc = find_latent_main([str(good), "--model", str(pair_dir / "plain.onnx"), "--no-refine",
+                           "--no-classifier"])
     out, err = capsys.readouterr()
     assert rc == 0 and err == ""
     line = json.loads(out)
     assert line["class_weights"] is None and len(line["z"]) == LATENT
+
+
+def test_the_cli_searches_as_the_app_with_the_reader_and_the_classifier(pair_dir, tmp_path, capsys):
+    from desktop_app.core.models.classifier import Classifier
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for name in ("generator.onnx", "generator.encoder.onnx"):
+        (folder / name).write_bytes((pair_dir / name).read_bytes())
+    om.save(om.classifier_model(), folder / "classifier.onnx")
+    seven = _png(tmp_path / "seven.png", (255 * _stroke_digit()).astype(np.uint8))
+    args = [str(seven), "--model", str(folder / "generator.onnx"), "--refine-ms", "100"]
+    gen, clf = Generator.from_path(folder / "generator.onnx"), Classifier.from_path(folder / "classifier.onnx")
+
+    def printed_digit_is_the_classifiers_verdict(line: dict) -> bool:
+        drawn = gen.generate(np.asarray(line["z"], np.float32), np.asarray(line["class_weights"], np.float32))
+        return line["digit"] == clf.verdict(drawn[0]).digit
+
+    # A reader that will not load is said, once, and the classifier reads the input too.
+    (folder / "reader.onnx").write_bytes(b"not a model")
+    assert find_latent_main(args) == 0
+    out, err = capsys.readouterr()
+    assert "reader.onnx" in err and "Searching without it." in err and err.count("\n") == 1
+    assert printed_digit_is_the_classifiers_verdict(json.loads(out))
+    om.save(om.classifier_model(), folder / "reader.onnx")
+    assert find_latent_main(args) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and printed_digit_is_the_classifiers_verdict(json.loads(out))
+    assert find_latent_main(args + ["--no-classifier"]) == 0
+    assert json.loads(capsys.readouterr().out)["digit"] is None
+    gen.close()
 
 
 def test_the_cli_says_how_to_get_a_missing_or_foreign_encoder(pair_dir, tmp_path, capsys):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from . import onnx_models as om
@@ -87,3 +88,16 @@ def test_a_broken_reader_is_said_once_and_the_classifier_reads(window, qtbot, pa
     assert find.answer is not None  # the search still ran
     said = window.ui.message_bar.text()
     assert "reader.onnx" in said and "reads the input with the classifier instead" in said
+
+
+def test_your_digits_verdict_is_the_readers(window, qtbot, pair_dir, monkeypatch):
+    """The verdict under the input is what the search takes it for: the reader's, named."""
+    find, _ = _search_once(window, qtbot, pair_dir / "conditional.onnx", monkeypatch)
+    said = []
+    real = find.reader.verdict
+    monkeypatch.setattr(find.reader, "verdict", lambda image: said.append(image) or real(image))
+    find._show_verdicts()
+    assert len(said) == 1 and np.array_equal(said[0], find.input)
+    assert find.panel.input_verdict.verdict == real(find.input)
+    assert "reader.onnx" in find.panel.input_verdict.toolTip()
+    assert "classifier.onnx" in find.panel.answer_verdict.toolTip()

@@ -1,6 +1,6 @@
 """Find the latent that draws a given digit: the encoder's guess, then a short refinement.
 
-    result = find_latent(generator, encoder, image, refine_ms=400, classifier=classifier)
+    result = find_latent(generator, encoder, image, refine_ms=400, classifier=classifier, reader=reader)
     result.z, result.class_weights, result.error_before, result.error
 
 The encoder (`encoder.py`) makes one guess in a few milliseconds. Refinement then runs in
@@ -15,24 +15,20 @@ budget, after `max_steps`, or when `cancelled()` says so.
 
 Several hypotheses, for digits unlike MNIST's. A conditional generator is searched from
 the encoder's guess and, side by side in the same batched runs, from the class
-(or cluster) the input most likely is, each held fixed as a one-hot class: the `HYPOTHESES - 1`
-classes the classifier reads in the input (after `mnist_stroke`, which makes a font's
-hairline or a marker's fat stroke MNIST-like), or without a classifier the encoder's
-top classes. After `PRUNE_STEPS` steps only the best hypothesis goes on, with the
-whole population. "Best" is the pixel error plus, when a classifier is given, a penalty
-for redrawing a digit the classifier reads differently from the input:
-`READ_WEIGHT · -log Σ_d p(d | redrawn) p(d | input)` (`read_input` reads the input).
-With READ_WEIGHT at 0.1 the penalty outweighs the pixel error's differences (an MSE of
-0.01–0.03), so the redrawn digit is, nearly always, the digit the classifier reads in the
-input: the search's digit agreement is bounded by that reading (94.8 % of the first 500
-development digits). The classifier averaged over shifted, turned, thinned and
-thickened variants of the input read no more development digits right (94.8–95.1 % of
-1,000, against 95.1 %); a deskew by second moments read 95.8 %, but inside the search it
-left the agreement where it was (94.2 % of 500 either way, at weight 0.05), so the input is read once,
-as it is. So with a classifier, the shipped
-classifier takes part in the search (it proposes classes and judges the redrawn
-digits); without one, the answer is the smallest pixel error, never worse than the
-encoder's guess.
+(or cluster) the input most likely is, each held fixed as a one-hot class: the
+`HYPOTHESES - 1` digits likeliest in the input, or for a cluster model (and without a
+classifier) the encoder's top classes. After `PRUNE_STEPS` steps only the best hypothesis
+goes on, with the whole population. "Best" is the pixel error plus, when a classifier is
+given, a penalty for redrawing a digit the classifier reads differently from the input:
+`READ_WEIGHT · -log Σ_d p(d | redrawn) p(d | input)`. With READ_WEIGHT at 0.1 the penalty
+outweighs the pixel error's differences (an MSE of 0.01–0.03), so the redrawn digit is,
+nearly always, the digit the input is read as: the search's digit agreement is bounded by
+that reading (`read_input`). The reader (a classifier trained on pens, typefaces and
+photos, `training/reader.py`) reads the input when there is one; the classifier, trained
+on MNIST as it is, reads a font's digits right only about 95 % of the time, even after
+`mnist_stroke`, and the reader 99.6 % of typefaces it never saw (docs/results.md). The
+classifier always judges the redrawn digits, which are MNIST-like. Without a classifier,
+the answer is the smallest pixel error, never worse than the encoder's guess.
 """
 
 from __future__ import annotations
@@ -53,7 +49,7 @@ SIGMA_LOGITS = 0.5  # first step size in the class weights' logits
 GROW, SHRINK = 1.3, 0.85  # one-fifth rule: 1.3 ** 1 * 0.85 ** 4 ≈ 0.68 < 1 < 1.3 * 0.85 ** 1
 SIGMA_MIN, SIGMA_MAX = 1e-3, 2.0
 HYPOTHESES = 4  # the encoder's guess and three one-hot classes: the true digit is among
-# the classifier's top three for 99 % of the development digits (docs/results.md)
+# the classifier's top three for 99 % of the development digits, the reader's nearly all
 PRUNE_STEPS = 20  # steps all hypotheses run (half the population each) before the best goes on
 READ_WEIGHT = 0.1  # pixel MSE traded for the classifier's agreement (tuned on development digits)
 
@@ -127,8 +123,8 @@ def find_latent(generator, encoder, image: np.ndarray, refine_ms: float = 400.0,
 
     generator : a `Generator`; encoder : an `Encoder` made for it; image : (28, 28) in
     [0, 1], ink bright on black (see `preprocess.py`). refine_ms : refinement budget in
-    milliseconds (0: the encoder's guess only). classifier : a `Classifier` or None (see
-    the module's docstring). on_improve(step, z, weights, error) is called whenever the
+    milliseconds (0: the encoder's guess only). classifier : a `Classifier` or None, and
+    reader : a `Classifier` that reads the input or None (see the module's docstring). on_improve(step, z, weights, error) is called whenever the
     smallest pixel error so far improves, for a live view; cancelled() is polled every step.
     Everything returned is finite: an encoder or generator that answers NaN or infinity
     raises `ModelRunError` (one sentence) instead.

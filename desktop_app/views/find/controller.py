@@ -80,6 +80,7 @@ class FindController(QObject):
     def _on_studio_changed(self, reason: str) -> None:
         if reason == "generator":
             self._load_encoder()
+            self._show_classifier()  # the reader may have changed with the model's folder
             if self._prepare is not None:  # the same input, in the new model's latent space
                 self._start(self._prepare, self._from_file)
         elif reason == "classifier":
@@ -126,7 +127,18 @@ class FindController(QObject):
         classifier = self.studio.classifier
         self.panel.set_verdicts_available(classifier is not None,
                                           classifier.path.name if classifier else "")
+        if classifier is not None and self.reader is not None:  # it reads what the user gave
+            self.panel.input_verdict.set_available(True, self.reader.path.name)
         self._show_verdicts()
+
+    def _input_verdict(self, image: np.ndarray | None):
+        """What the search takes the input for: the reader's verdict, else the classifier's."""
+        if self.reader is None or image is None or self.studio.classifier is None:
+            return self._verdict(image)
+        try:
+            return self.reader.verdict(image)
+        except ContractError:
+            return None
 
     def _verdict(self, image: np.ndarray | None):
         if image is None or self.studio.classifier is None:
@@ -138,7 +150,7 @@ class FindController(QObject):
 
     def _show_verdicts(self) -> None:
         answer = None if self.answer is None else self.answer.reconstruction
-        self.panel.set_verdicts(self._verdict(self.input), self._verdict(answer))
+        self.panel.set_verdicts(self._input_verdict(self.input), self._verdict(answer))
 
     # -- input ------------------------------------------------------------------------
     def _on_pad_changed(self) -> None:
@@ -196,7 +208,7 @@ class FindController(QObject):
     def _on_prepared(self, image: np.ndarray) -> None:
         self.input = image
         self.panel.show_input(image)
-        self.panel.input_verdict.set_verdict(self._verdict(image))
+        self.panel.input_verdict.set_verdict(self._input_verdict(image))
         self.inputShown.emit()
 
     def _on_improved(self, result: Inversion) -> None:
