@@ -20,6 +20,7 @@ digits to search), while the evaluation classifier still judges the redrawn digi
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data import load_mnist
+from training.data import DataError, load_mnist
 
 FEATURES = 128
 BATCH = 128
@@ -154,7 +155,9 @@ def font_digits(files: list[str], count: int, seed: int) -> tuple[np.ndarray, np
     (count, 28, 28) uint8 and (count,) uint8 labels. The same arguments give the same arrays."""
     share = 500
     starts = list(range(0, count, share))
-    with ProcessPoolExecutor(max_workers=max(1, min(len(starts), os.cpu_count() or 1))) as pool:
+    # Spawned, not forked: the caller has TensorFlow's threads running.
+    with ProcessPoolExecutor(max_workers=max(1, min(len(starts), os.cpu_count() or 1)),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
         parts = list(pool.map(_render_share, [files] * len(starts), starts,
                               [min(share, count - s) for s in starts], [seed] * len(starts)))
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -166,6 +169,9 @@ def train_reader(data, epochs: int, seed: int, fonts=(), font_count: int = 0):
     import tensorflow as tf
 
     mnist = load_mnist(data)
+    if mnist.train_labels is None:
+        raise DataError(f"{mnist.name}: the reader learns which digit is which, so its "
+                        "training digits need labels (one folder per digit)")
     files = font_files(fonts) if fonts else []
     fx, fy = font_digits(files, font_count, seed) if files and font_count else (
         np.zeros((0, 28, 28), np.uint8), np.zeros((0,), np.uint8))

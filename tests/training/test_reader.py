@@ -95,3 +95,13 @@ def test_font_digits_are_balanced_mnist_like_and_repeatable():
     assert (images.reshape(20, -1).max(1) > 200).all()
     again, _ = font_digits([str(font)], 20, seed=5)
     assert np.array_equal(images, again)
+
+
+def test_unlabelled_digits_are_refused_in_one_sentence(monkeypatch):
+    from training import reader
+    from training.data import DataError, Mnist
+
+    blank = np.zeros((4, 28, 28), np.uint8)
+    monkeypatch.setattr(reader, "load_mnist", lambda data: Mnist(blank, None, blank, None, name="my_digits"))
+    with pytest.raises(DataError, match="my_digits: .*need labels"):
+        reader.train_reader("my_digits", epochs=1, seed=0)
