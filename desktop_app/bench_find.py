@@ -19,8 +19,7 @@ import numpy as np
 
 from .core.find.encoder import Encoder, encoder_path_for
 from .core.find.inversion import find_latent
-from .core.models.classifier import Classifier
-from .core.models.paths import READER_NAME, classifier_for
+from .core.models.model_loading import load_reader
 
 REFINE_MS = 400.0  # the app's budget (views/find/worker.py)
 HELDOUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "heldout-digits.npz"
@@ -61,8 +60,7 @@ def find_latent_numbers(generator, classifier, model: Path, count: int) -> dict:
     if digits is None or classifier is None:
         return {"find_latent_skipped": "no MNIST test digits (MNIST_DIR) or no classifier"}
     encoder = Encoder.from_path(enc_path, generator=generator)
-    reader_path = classifier_for(model, READER_NAME)  # as the Find tab: the reader reads the input
-    reader = None if reader_path is None else Classifier.from_path(reader_path)
+    reader, problem = load_reader(model)  # as the Find tab: the reader reads the input
     images, labels = digits
     fast, slow, redrawn = [], [], []
     for img in images:
@@ -78,4 +76,4 @@ def find_latent_numbers(generator, classifier, model: Path, count: int) -> dict:
             "find_latent_refined_ms_p50": round(statistics.median(slow), 1),
             "find_latent_digit_agreement": round(float(np.mean(agree)), 4),
             "find_latent_digits": len(images),
-            "find_latent_reader": None if reader is None else reader.path.name}
+            "find_latent_reader": problem or (None if reader is None else reader.path.name)}

@@ -15,8 +15,9 @@ reading, preprocessing and the search. The default model is the shipped
 exported_models/generator.onnx, and its encoder is looked for beside it as
 `<model stem>.encoder.onnx`. The search is the app's: the reader (`reader.onnx`) reads the
 input and the classifier (`classifier.onnx`) judges the drawings, each looked for beside
-the model, then among the shipped models; one that is missing or will not load is said on
-stderr and the search goes on without it (`--no-classifier`: by pixels alone). A file that is not a usable picture (not an image, empty, all
+the model, then among the shipped models. A classifier that is missing or will not load
+is said on stderr and the search goes by pixels alone (as with `--no-classifier`); a
+reader that will not load is said, and the classifier reads the input instead. A file that is not a usable picture (not an image, empty, all
 one colour, gigantic), or one for which the models answer NaN or infinity, gets one line
 on stderr and the others go on; the exit code is then 2. A model or encoder that cannot
 be loaded (the contract, or its trial run: see desktop_app/core/models/probe.py) is one line on
@@ -37,7 +38,8 @@ from desktop_app.core.models.contract import ContractError, ModelRunError
 from desktop_app.core.find.encoder import TRAIN, Encoder, encoder_path_for
 from desktop_app.core.models.generator import Generator
 from desktop_app.core.find.inversion import find_latent
-from desktop_app.core.models.paths import CLASSIFIER_NAME, READER_NAME, classifier_for, default_generator
+from desktop_app.core.models.model_loading import load_reader
+from desktop_app.core.models.paths import CLASSIFIER_NAME, classifier_for, default_generator
 from digit_contract.preprocess import ImageError, load_digit
 
 EXIT_FAILED = 2
@@ -108,17 +110,35 @@ def _load(model: Path, encoder: Path | None) -> tuple[Generator, Encoder]:
     return generator, Encoder.from_path(encoder, generator=generator)
 
 
-def _helper(model: Path, name: str) -> Classifier | None:
-    """The classifier or reader the app would use with `model`, or None (said on stderr)."""
-    path = classifier_for(model, name)
+def _classifier(model: Path) -> Classifier | None:
+    """The classifier the app would pair with `model`, or None (said on stderr)."""
+    path = classifier_for(model)
     if path is None:
-        print(f"{PROG}: no {name} beside the model or shipped; searching without it",
-              file=sys.stderr, flush=True)
+        print(f"{PROG}: no {CLASSIFIER_NAME} beside the model or shipped; searching by pixels "
+              f"alone", file=sys.stderr, flush=True)
         return None
     try:
         return Classifier.from_path(path)
     except ContractError as exc:
-        print(f"{PROG}: {exc} Searching without it.", file=sys.stderr, flush=True)
+        print(f"{PROG}: {exc} Searching by pixels alone.", file=sys.stderr, flush=True)
+        return None
+
+
+def _reader(model: Path) -> Classifier | None:
+    """The reader the app would use with `model`, or None (a refused one said on stderr)."""
+    reader, problem = load_reader(model)
+    if problem:
+        print(f"{PROG}: {problem}", file=sys.stderr, flush=True)
+    return reader
+
+
+def _digit(classifier: Classifier | None, image) -> int | None:
+    """The classifier's verdict on the redrawn digit; None without one (or if it fails)."""
+    if classifier is None:
+        return None
+    try:
+        return classifier.verdict(image).digit
+    except ContractError:
         return None
 
 
@@ -147,8 +167,8 @@ def _main(argv: list[str]) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     model = Path(generator.path)
-    classifier = None if args.no_classifier else _helper(model, CLASSIFIER_NAME)
-    reader = None if classifier is None else _helper(model, READER_NAME)
+    classifier = None if args.no_classifier else _classifier(model)
+    reader = None if classifier is None else _reader(model)
     failed = 0
     for name in args.images:
         started = time.perf_counter()
@@ -162,15 +182,15 @@ def _main(argv: list[str]) -> int:
             found = find_latent(generator, encoder, image,
                                 0.0 if args.no_refine else args.refine_ms, seed=args.seed,
                                 classifier=classifier, reader=reader)
-            digit = None if classifier is None else classifier.verdict(found.reconstruction).digit
+            digit = _digit(classifier, found.reconstruction)
             line = {"image": name, "z": _round(found.z),
                     "class_weights": None if found.class_weights is None else _round(found.class_weights),
                     "seconds": round(time.perf_counter() - started, 4),
                     "reconstruction_error": round(found.error, 6), "digit": digit}
             # Strict JSON: a NaN that got this far is refused, never printed as `NaN`.
             text = json.dumps(line, allow_nan=False)
-        except (ModelRunError, ContractError, ValueError) as exc:
-            reason = str(exc) if isinstance(exc, (ModelRunError, ContractError)) else \
+        except (ModelRunError, ValueError) as exc:
+            reason = str(exc) if isinstance(exc, ModelRunError) else \
                 "the latent found is not finite, so it is not printed."
             print(f"{PROG}: {name}: {reason}", file=sys.stderr, flush=True)
             failed += 1

@@ -67,6 +67,8 @@ FONTS = {
         "Z003": [_URW + "Z003-MediumItalic.otf"],
     },
 }
+
+
 def missing_fonts() -> list[str]:
     """Font files this machine lacks (then `build` cannot run)."""
     return [f for split in FONTS.values() for files in split.values() for f in files

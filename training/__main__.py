@@ -1,4 +1,4 @@
-"""Command line of the training package: `python -m training {train,export,encoder,evaluate,classifier,bench,plot}`.
+"""Command line of the training package: `python -m training {train,export,encoder,evaluate,classifier,reader,bench,plot}`.
 
 Examples:
     python -m training train --arch dcgan --epochs 20 --data ../shared/data --out runs/dcgan
@@ -6,6 +6,7 @@ Examples:
     python -m training export runs/dcgan --out exported_models/generator.onnx
     python -m training encoder runs/dcgan --out exported_models/generator.encoder.onnx
     python -m training evaluate exported_models/generator.onnx --n 10000
+    python -m training reader --fonts /usr/share/fonts --out exported_models/reader.onnx
     python -m training plot runs/dcgan                                  # runs/dcgan/curves.png
 
 Every user error (bad option, bad data, bad file) is one line on stderr and exit code 2,

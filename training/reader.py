@@ -108,7 +108,8 @@ class FontError(Exception):
 
 def font_files(paths) -> list[str]:
     """The .ttf/.otf files named, or found under the folders named, that draw ten different
-    digits (a symbol font draws boxes or Greek: it is left out). Sorted, so a run repeats."""
+    digits, each with ink (a symbol font draws boxes, a partial one blanks: it is left
+    out). Sorted, so the same fonts give the same digits."""
     from PIL import Image, ImageDraw, ImageFont
 
     found = []
@@ -129,8 +130,10 @@ def font_files(paths) -> list[str]:
         for d in range(10):
             im = Image.new("L", (60, 60), 0)
             ImageDraw.Draw(im).text((30, 30), str(d), fill=255, font=font, anchor="mm")
+            if im.getextrema()[1] < 128:
+                break  # no ink for this digit
             shapes.add(im.tobytes())
-        if len(shapes) == 10 and b"\xff" in b"".join(shapes):
+        if len(shapes) == 10:
             usable.append(str(f))
     if not usable:
         raise FontError(f"{', '.join(map(str, paths))}: no typeface here draws the ten digits")
@@ -152,7 +155,10 @@ def _render_share(files: list[str], start: int, count: int, seed: int) -> tuple[
 
 def font_digits(files: list[str], count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """`count` digits drawn from `files`, balanced over digits and files, on every core:
-    (count, 28, 28) uint8 and (count,) uint8 labels. The same arguments give the same arrays."""
+    (count, 28, 28) uint8 and (count,) uint8 labels. The same arguments give the same arrays.
+    The workers are spawned: a script that calls this needs `if __name__ == "__main__":`."""
+    if count <= 0 or not files:
+        return np.zeros((0, 28, 28), np.uint8), np.zeros((0,), np.uint8)
     share = 500
     starts = list(range(0, count, share))
     # Spawned, not forked: the caller has TensorFlow's threads running.
@@ -165,16 +171,15 @@ def font_digits(files: list[str], count: int, seed: int) -> tuple[np.ndarray, np
 
 def train_reader(data, epochs: int, seed: int, fonts=(), font_count: int = 0):
     """Returns (model, MNIST test accuracy, config dict, wall seconds)."""
-    import keras
-    import tensorflow as tf
-
+    files = font_files(fonts) if fonts and font_count > 0 else []  # a bad path fails first
     mnist = load_mnist(data)
     if mnist.train_labels is None:
         raise DataError(f"{mnist.name}: the reader learns which digit is which, so its "
                         "training digits need labels (one folder per digit)")
-    files = font_files(fonts) if fonts else []
-    fx, fy = font_digits(files, font_count, seed) if files and font_count else (
-        np.zeros((0, 28, 28), np.uint8), np.zeros((0,), np.uint8))
+    fx, fy = font_digits(files, font_count, seed)
+    import keras
+    import tensorflow as tf
+
     keras.utils.set_random_seed(seed)
     model = build_reader()
     x = np.concatenate([mnist.train_images, fx]).astype(np.float32) / 255.0

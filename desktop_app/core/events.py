@@ -28,6 +28,7 @@ class Change(StrEnum):
     # The studio's: models, what is on screen, the path, the grid, the lists.
     GENERATOR = "generator"
     CLASSIFIER = "classifier"
+    READER = "reader"  # Find a digit's reader of the input
     DISPLAY = "display"
     T = "t"
     METHOD = "method"

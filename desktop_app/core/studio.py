@@ -57,6 +57,7 @@ class Studio(Evented):
         super().__init__()
         self._generator: Generator | None = None
         self._classifier: Classifier | None = None
+        self._reader: Classifier | None = None
         self._compare_generator: Generator | None = None  # draws the same latents too
         self._state: LatentState | None = None
         self._path = KeyframePath()
@@ -71,6 +72,7 @@ class Studio(Evented):
     # -- read-only state ------------------------------------------------------------------
     generator = property(lambda self: self._generator)
     classifier = property(lambda self: self._classifier)
+    reader = property(lambda self: self._reader)  # reads Find a digit's input (or None)
     compare_generator = property(lambda self: self._compare_generator,
                                  doc="A second model drawing the same latents (None: none).")
     state = property(lambda self: self._state, doc="The `LatentState` (read its fields; "
@@ -140,6 +142,10 @@ class Studio(Evented):
         self._classifier = classifier
         self._cluster_digits.forget()
         self._emit(Change.CLASSIFIER)
+
+    def set_reader(self, reader: Classifier | None) -> None:
+        self._reader = reader
+        self._emit(Change.READER)
 
     def set_compare_generator(self, generator: Generator | None) -> str | None:
         """Draw the same latents with `generator` beside the current model (None: stop).

@@ -22,8 +22,8 @@ from ..core.events import Change
 from ..core.explore.directions import Directions
 from ..core.models.contract import ContractError
 from ..core.models.messages import first_line
-from ..core.models.model_loading import load_classifier
-from ..core.models.paths import CLASSIFIER_NAME, classifier_for, models_dir
+from ..core.models.model_loading import load_classifier, load_reader
+from ..core.models.paths import CLASSIFIER_NAME, READER_NAME, classifier_for, models_dir
 from digit_contract.reading import resolve_path
 from ..core.explore.weights import class_noun
 from ..core.studio import Studio
@@ -143,8 +143,9 @@ class MainWindow(QMainWindow):
         if not report.kept:
             self.history.clear()  # those steps were latents of another size
         self.ui.message_bar.hide()
-        if report.classifier_problem:
-            self.show_message(report.classifier_problem)
+        problems = " ".join(p for p in (report.classifier_problem, report.reader_problem) if p)
+        if problems:
+            self.show_message(problems)
         generator = report.generator
         self.files.remember(generator.path)
         self.watch_files([generator.path])
@@ -188,10 +189,11 @@ class MainWindow(QMainWindow):
         self._show_controls()
 
     def watch_files(self, models: list[Path]) -> None:
-        """Watch these models and the classifier.onnx files that would pair with them, so
-        a re-export, or a classifier exported later, is picked up without a restart."""
-        clf = [Path(m).parent / CLASSIFIER_NAME for m in models] + [models_dir() / CLASSIFIER_NAME]
-        self.watcher.set_files(list(models) + clf)
+        """Watch these models and the classifier.onnx and reader.onnx files that would pair
+        with them, so a re-export, or one exported later, is picked up without a restart."""
+        paired = [folder / name for folder in [Path(m).parent for m in models] + [models_dir()]
+                  for name in (CLASSIFIER_NAME, READER_NAME)]
+        self.watcher.set_files(list(models) + paired)
 
     def _on_file_changed(self, path: str) -> None:
         gen = self.studio.generator
@@ -200,6 +202,12 @@ class MainWindow(QMainWindow):
         elif Path(path).name == CLASSIFIER_NAME:
             if gen is not None:  # without a generator it waits for one to pair with
                 self._load_classifier(classifier_for(gen.path))
+        elif Path(path).name == READER_NAME:
+            if gen is not None:
+                reader, problem = load_reader(gen.path)
+                if problem:
+                    self.show_message(problem)
+                self.studio.set_reader(reader)
         elif gen is None:
             self.open_model(path)
 

@@ -94,15 +94,10 @@ def heldout_scores(shipped):
 def test_held_out_digits_are_redrawn_as_themselves(heldout_scores):
     """A user's typed, inked or photographed digit comes back as the same digit (the
     classifier's reading) and as the closest of the set to what they gave (identification):
-    at least what the search reaches today (0.995 and 0.985 on these 200)."""
+    at least what the search reaches today (0.995 and 0.985 on these 200), well above the
+    product's floor of 95 % for both."""
     agreement, identified = heldout_scores
     assert agreement >= 0.985 and identified >= 0.975, (agreement, identified)
-
-
-@pytest.mark.slow
-def test_held_out_digits_reach_the_95_percent_floor(heldout_scores):
-    agreement, identified = heldout_scores
-    assert agreement >= 0.95 and identified >= 0.95, (agreement, identified)
 
 
 @pytest.mark.slow

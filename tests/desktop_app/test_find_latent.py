@@ -303,7 +303,7 @@ def test_the_cli_prints_json_lines_and_exits_2_on_a_bad_file(pair_dir, tmp_path,
         assert abs(sum(d["class_weights"]) - 1) < 1e-4 and d["seconds"] > 0 and d["reconstruction_error"] >= 0
     # No classifier beside the model nor shipped: said once, and the search goes on by pixels.
     said = err.splitlines()
-    assert len(said) == 2 and "no classifier.onnx" in said[0] and "searching without it" in said[0]
+    assert len(said) == 2 and "no classifier.onnx" in said[0] and "searching by pixels alone" in said[0]
     assert "notes.png" in said[1] and "not a PNG" in said[1]
 
     rc = find_latent_main([str(good), "--model", str(pair_dir / "plain.onnx"), "--no-refine",
@@ -314,35 +314,49 @@ def test_the_cli_prints_json_lines_and_exits_2_on_a_bad_file(pair_dir, tmp_path,
     assert line["class_weights"] is None and len(line["z"]) == LATENT
 
 
-def test_the_cli_searches_as_the_app_with_the_reader_and_the_classifier(pair_dir, tmp_path, capsys):
-    from desktop_app.core.models.classifier import Classifier
+def _sure_reader(digit: int):
+    """A reader (the classifier's contract) all but sure that every input is `digit`."""
+    rng = np.random.default_rng(3)
+    bias = np.zeros(10, np.float32)
+    bias[digit] = 30.0
+    nodes = [helper.make_node("Reshape", ["image", "flat_shape"], ["flat"]),
+             helper.make_node("MatMul", ["flat", "w"], ["score"]),
+             helper.make_node("Add", ["score", "bias"], ["logits"]),
+             helper.make_node("Softmax", ["logits"], ["probs"], axis=-1),
+             helper.make_node("MatMul", ["flat", "r"], ["proj"]),
+             helper.make_node("Relu", ["proj"], ["features"])]
+    inits = [om._const("flat_shape", np.array([-1, 784], np.int64)),
+             om._const("w", rng.normal(0, 1e-3, (784, 10)).astype(np.float32)),
+             om._const("bias", bias), om._const("r", rng.normal(0, 0.05, (784, 4)).astype(np.float32))]
+    inputs = [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 28, 28])]
+    outputs = [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 10]),
+               helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 4])]
+    return om._model(nodes, inputs, outputs, inits, om.metadata("classifier", num_classes=10))
 
+
+def test_the_cli_searches_as_the_app_with_the_reader_and_the_classifier(pair_dir, tmp_path, capsys):
     folder = tmp_path / "models"
     folder.mkdir()
     for name in ("generator.onnx", "generator.encoder.onnx"):
         (folder / name).write_bytes((pair_dir / name).read_bytes())
     om.save(om.classifier_model(), folder / "classifier.onnx")
     seven = _png(tmp_path / "seven.png", (255 * _stroke_digit()).astype(np.uint8))
-    args = [str(seven), "--model", str(folder / "generator.onnx"), "--refine-ms", "100"]
-    gen, clf = Generator.from_path(folder / "generator.onnx"), Classifier.from_path(folder / "classifier.onnx")
-
-    def printed_digit_is_the_classifiers_verdict(line: dict) -> bool:
-        drawn = gen.generate(np.asarray(line["z"], np.float32), np.asarray(line["class_weights"], np.float32))
-        return line["digit"] == clf.verdict(drawn[0]).digit
-
-    # A reader that will not load is said, once, and the classifier reads the input too.
+    args = [str(seven), "--model", str(folder / "generator.onnx"), "--refine-ms", "300"]
+    # A reader sure of an 8 decides which digit is searched for: the answer is an 8.
+    om.save(_sure_reader(8), folder / "reader.onnx")
+    assert find_latent_main(args) == 0
+    out, err = capsys.readouterr()
+    line = json.loads(out)
+    assert err == "" and int(np.argmax(line["class_weights"])) == 8 and line["digit"] == 8
+    # A reader that will not load is said, once, and the classifier reads the input instead.
     (folder / "reader.onnx").write_bytes(b"not a model")
     assert find_latent_main(args) == 0
     out, err = capsys.readouterr()
-    assert "reader.onnx" in err and "Searching without it." in err and err.count("\n") == 1
-    assert printed_digit_is_the_classifiers_verdict(json.loads(out))
-    om.save(om.classifier_model(), folder / "reader.onnx")
-    assert find_latent_main(args) == 0
-    out, err = capsys.readouterr()
-    assert err == "" and printed_digit_is_the_classifiers_verdict(json.loads(out))
+    assert "reader.onnx" in err and "reads the input with the classifier instead" in err
+    assert err.count("\n") == 1 and json.loads(out)["digit"] != 8
+    # By pixels alone: no verdict printed.
     assert find_latent_main(args + ["--no-classifier"]) == 0
     assert json.loads(capsys.readouterr().out)["digit"] is None
-    gen.close()
 
 
 def test_the_cli_says_how_to_get_a_missing_or_foreign_encoder(pair_dir, tmp_path, capsys):
@@ -394,3 +408,27 @@ def test_the_reader_decides_which_digit_the_input_is_and_the_classifier_judges(p
     assert int(np.argmax(read.class_weights)) == 8
     assert judge.probs(read.reconstruction[None]).argmax() == 8
     assert read.error > plain.error
+
+
+class _Broken:
+    """A reader or classifier whose answer is unusable: NaN, or the wrong shape."""
+
+    def __init__(self, answer):
+        self.path, self.answer = Path("reader.onnx"), answer
+
+    def probs(self, images):
+        return np.full((len(images), 10), np.nan, np.float32) if self.answer == "nan" else np.ones((len(images), 3))
+
+
+@pytest.mark.parametrize("answer", ["nan", "shape"])
+def test_an_unusable_reading_is_one_sentence_not_a_silent_search(pair, answer):
+    from desktop_app.core.models.contract import ModelRunError
+
+    gen, enc = pair
+    target = _targets(gen, 1)[0]
+    with pytest.raises(ModelRunError, match=r"^reader\.onnx gave no ten finite probabilities reading the input\.$"):
+        find_latent(gen, enc, target, refine_ms=60_000, max_steps=5, classifier=_TemplateReader(),
+                    reader=_Broken(answer))
+    with pytest.raises(ModelRunError, match="judging the redrawn digits"):
+        find_latent(gen, enc, target, refine_ms=60_000, max_steps=5, classifier=_Broken(answer),
+                    reader=_TemplateReader())

@@ -1,6 +1,7 @@
-"""The Find tab reads the input with the reader (reader.onnx beside the model, else the
-shipped one) and judges the redrawn digits with the model's classifier; a reader that will
-not load is said once, and the classifier reads instead.
+"""The Find tab reads the input with the studio's reader (reader.onnx beside the model,
+else the shipped one) and judges the redrawn digits with the model's classifier; a reader
+that will not load is said when the model opens, and the classifier reads instead; one
+exported later is picked up without a restart.
 
 The models are the fixture generator, its matched-filter classifier (which also serves as
 a reader: it has the classifier's contract) and a synthetic encoder.
@@ -66,8 +67,9 @@ def _search_once(window, qtbot, model: Path, monkeypatch):
 
 def test_the_reader_beside_the_model_reads_and_the_classifier_judges(window, qtbot, pair_dir, monkeypatch):
     find, seen = _search_once(window, qtbot, pair_dir / "conditional.onnx", monkeypatch)
-    assert find.reader is not None and find.reader.path == pair_dir / "reader.onnx"
-    assert seen and seen[-1]["reader"] is find.reader
+    reader = window.studio.reader
+    assert reader is not None and reader.path == pair_dir / "reader.onnx"
+    assert seen and seen[-1]["reader"] is reader
     assert seen[-1]["classifier"] is window.studio.classifier
     assert window.ui.message_bar.text() == ""
 
@@ -76,26 +78,38 @@ def test_the_shipped_reader_serves_a_model_without_one(window, qtbot, pair_dir, 
     (pair_dir / "reader.onnx").rename(isolated_app_env / "reader.onnx")
     shutil.copy(pair_dir / "conditional.onnx", isolated_app_env / "generator.onnx")
     find, seen = _search_once(window, qtbot, pair_dir / "conditional.onnx", monkeypatch)
-    assert find.reader.path == isolated_app_env / "reader.onnx"
-    assert seen[-1]["reader"] is find.reader
+    assert window.studio.reader.path == isolated_app_env / "reader.onnx"
+    assert seen[-1]["reader"] is window.studio.reader
 
 
-def test_a_broken_reader_is_said_once_and_the_classifier_reads(window, qtbot, pair_dir, monkeypatch):
+def test_a_broken_reader_is_said_and_the_classifier_reads(window, qtbot, pair_dir, monkeypatch):
+    window.show_find()  # the Find tab already open when the model comes
     (pair_dir / "reader.onnx").write_bytes(b"not an onnx file")
     find, seen = _search_once(window, qtbot, pair_dir / "conditional.onnx", monkeypatch)
-    assert find.reader is None and seen[-1]["reader"] is None
+    assert window.studio.reader is None and seen[-1]["reader"] is None
     assert seen[-1]["classifier"] is window.studio.classifier
     assert find.answer is not None  # the search still ran
-    said = window.ui.message_bar.text()
-    assert "reader.onnx" in said and "reads the input with the classifier instead" in said
+    bar = window.ui.message_bar
+    assert not bar.isHidden()
+    assert "reader.onnx" in bar.text() and "reads the input with the classifier instead" in bar.text()
+
+
+def test_a_reader_exported_later_is_picked_up_without_a_restart(window, qtbot, pair_dir, monkeypatch):
+    (pair_dir / "reader.onnx").unlink()
+    with qtbot.waitSignal(window.directionsReady, timeout=10_000):
+        assert window.open_model(pair_dir / "conditional.onnx")
+    assert window.studio.reader is None
+    om.save(om.classifier_model(), pair_dir / "reader.onnx")
+    qtbot.waitUntil(lambda: window.studio.reader is not None, timeout=10_000)
+    assert window.studio.reader.path == pair_dir / "reader.onnx"
 
 
 def test_your_digits_verdict_is_the_readers(window, qtbot, pair_dir, monkeypatch):
     """The verdict under the input is what the search takes it for: the reader's, named."""
     find, _ = _search_once(window, qtbot, pair_dir / "conditional.onnx", monkeypatch)
     said = []
-    real = find.reader.verdict
-    monkeypatch.setattr(find.reader, "verdict", lambda image: said.append(image) or real(image))
+    real = window.studio.reader.verdict
+    monkeypatch.setattr(window.studio.reader, "verdict", lambda image: said.append(image) or real(image))
     find._show_verdicts()
     assert len(said) == 1 and np.array_equal(said[0], find.input)
     assert find.panel.input_verdict.verdict == real(find.input)

@@ -105,3 +105,31 @@ def test_unlabelled_digits_are_refused_in_one_sentence(monkeypatch):
     monkeypatch.setattr(reader, "load_mnist", lambda data: Mnist(blank, None, blank, None, name="my_digits"))
     with pytest.raises(DataError, match="my_digits: .*need labels"):
         reader.train_reader("my_digits", epochs=1, seed=0)
+
+
+def test_a_bad_fonts_path_is_one_line_and_exit_2_before_any_training(tmp_path, capsys):
+    from training.__main__ import main
+
+    code = main(["reader", "--data", str(tmp_path / "no_mnist_here"), "--fonts", str(tmp_path / "nowhere"),
+                 "--out", str(tmp_path / "reader.onnx")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "nowhere: no such font file or folder" in err and "\n" not in err
+    assert not (tmp_path / "reader.onnx").exists()
+
+
+@pytest.mark.slow
+def test_font_digits_from_several_processes_are_those_of_one(monkeypatch):
+    """More than one share of 500 runs in several spawned processes; each share is seeded by
+    its position, so the digits do not depend on how many processes drew them."""
+    import os
+
+    from training import reader
+
+    font = Path(DEJAVU) / "DejaVuSans.ttf"
+    if not font.is_file():
+        pytest.skip("DejaVu fonts are not installed")
+    images, labels = reader.font_digits([str(font)], 510, seed=2)
+    assert images.shape == (510, 28, 28) and labels.tolist() == [i % 10 for i in range(510)]
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    again, _ = reader.font_digits([str(font)], 510, seed=2)
+    assert np.array_equal(images, again)

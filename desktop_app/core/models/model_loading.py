@@ -5,7 +5,7 @@ check and open the file (a `ContractError` leaves everything as it was); keep th
 latent size's keyframes in the `SessionStore` for its next visit; switch the studio to
 the new generator (latent and keyframes kept when the latent size is the same); bring
 back the keyframes stored for a new latent size, and on the first model of a session the
-latent of the last run; pair the classifier beside the model. The `LoadReport` says what
+latent of the last run; pair the classifier and the reader beside the model. The `LoadReport` says what
 happened, in words for the status bar; the views follow the studio's events.
 """
 
@@ -22,7 +22,7 @@ from ..morph.keyframes import Keyframe
 from .classifier import Classifier
 from .contract import ContractError
 from .generator import Generator
-from .paths import classifier_for
+from .paths import READER_NAME, classifier_for
 
 
 class SessionStore(Protocol):
@@ -50,6 +50,7 @@ class LoadReport:
     restored: int  # keyframes brought back for a new latent size
     not_drawable: int  # of them, those this model cannot draw (kept)
     classifier_problem: str  # why verdicts are off ("" when fine, or no classifier)
+    reader_problem: str = ""  # why Find a digit's reader is off ("" when fine, or none)
 
     def summary(self) -> str:
         """"Loaded generator.onnx (latent kept) · …", one line for the status bar."""
@@ -78,6 +79,18 @@ def load_classifier(path: Path | None) -> tuple[Classifier | None, str]:
         return None, f"{exc} Verdicts are off."
 
 
+def load_reader(model: Path | None) -> tuple[Classifier | None, str]:
+    """The reader for `model`'s Find a digit (`reader.onnx` beside it, else the shipped
+    one; None: there is none) and why not, if the one found cannot be used."""
+    path = classifier_for(model, READER_NAME)
+    if path is None:
+        return None, ""
+    try:
+        return Classifier.from_path(path), ""
+    except ContractError as exc:
+        return None, f"{exc} Find a digit reads the input with the classifier instead."
+
+
 def load_model(studio, path: str | Path, store: SessionStore | None = None) -> LoadReport:
     """Open the generator at `path` in `studio` (see the module docstring). Raises
     `ContractError`, and changes nothing, when the file is not a usable generator."""
@@ -101,7 +114,9 @@ def load_model(studio, path: str | Path, store: SessionStore | None = None) -> L
             studio.restore_session(*latent)
     classifier, problem = load_classifier(classifier_for(generator.path))
     studio.set_classifier(classifier)
+    reader, reader_problem = load_reader(generator.path)
+    studio.set_reader(reader)
     dropped = compared is not None and studio.compare_generator is None
     stopped = compared.path.name if dropped else ""
     return LoadReport(generator, kept, had_directions, moved, stopped, restored,
-                      not_drawable, problem)
+                      not_drawable, problem, reader_problem)

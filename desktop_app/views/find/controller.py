@@ -6,9 +6,9 @@ Strokes arrive as a burst of `changed` events; they are coalesced by a single-sh
 before it (`FindWorker`), so the GUI thread only copies the canvas and paints results.
 The encoder is looked for beside the loaded generator (`encoder_path_for`) whenever the
 model changes; without one the panel says how to train it and the rest of the app is
-untouched. So is the reader (`reader.onnx` beside the model, else the shipped one), the
-classifier trained for digits unlike MNIST's that reads the input; without one the
-model's classifier reads it.
+untouched. The studio's reader (`reader.onnx` beside the model, else the shipped one: a
+classifier trained for digits unlike MNIST's) reads the input; without one the model's
+classifier reads it.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ from digit_contract.preprocess import digit_from_array, load_digit
 
 from ...core.find.encoder import TRAIN, Encoder, encoder_path_for
 from ...core.find.inversion import Inversion
-from ...core.models.classifier import Classifier
 from ...core.models.contract import ContractError
-from ...core.models.paths import READER_NAME, classifier_for
 from ...core.studio import Studio
 from ..history import History
 from .panel import FindPanel
@@ -54,8 +52,6 @@ class FindController(QObject):
         self.studio, self.history, self.panel = studio, history, panel
         self.message, self.status, self.explore = message, status, explore
         self.encoder: Encoder | None = None
-        self.reader: Classifier | None = None
-        self._refused_reader: Path | None = None
         self.answer: Inversion | None = None
         self.input: np.ndarray | None = None
         self._prepare: Callable[[], np.ndarray] | None = None
@@ -80,10 +76,9 @@ class FindController(QObject):
     def _on_studio_changed(self, reason: str) -> None:
         if reason == "generator":
             self._load_encoder()
-            self._show_classifier()  # the reader may have changed with the model's folder
             if self._prepare is not None:  # the same input, in the new model's latent space
                 self._start(self._prepare, self._from_file)
-        elif reason == "classifier":
+        elif reason in ("classifier", "reader"):
             self._show_classifier()
 
     def _load_encoder(self) -> None:
@@ -95,7 +90,6 @@ class FindController(QObject):
         if generator is None:
             self.panel.set_note("Open a model first (File → Open).")
             return
-        self.reader = self._load_reader(generator.path)
         path = encoder_path_for(generator.path)
         if not path.is_file():
             self.panel.set_note(no_encoder_text(generator.path))
@@ -107,36 +101,22 @@ class FindController(QObject):
             return
         self.panel.set_note(READY_TEXT)
 
-    def _load_reader(self, model: Path) -> Classifier | None:
-        """The reader to search `model` with (kept when it is the same file). One that is
-        found but will not load is said once, and the classifier reads instead."""
-        path = classifier_for(model, READER_NAME)
-        if path is None:
-            return None
-        if self.reader is not None and self.reader.path == path:
-            return self.reader
-        try:
-            return Classifier.from_path(path)
-        except ContractError as exc:
-            if path != self._refused_reader:
-                self._refused_reader = path
-                self.message(f"{exc} Find a digit reads the input with the classifier instead.")
-            return None
-
     def _show_classifier(self) -> None:
         classifier = self.studio.classifier
         self.panel.set_verdicts_available(classifier is not None,
                                           classifier.path.name if classifier else "")
-        if classifier is not None and self.reader is not None:  # it reads what the user gave
-            self.panel.input_verdict.set_available(True, self.reader.path.name)
+        reader = self.studio.reader
+        if classifier is not None and reader is not None:  # it reads what the user gave
+            self.panel.input_verdict.set_available(True, reader.path.name)
         self._show_verdicts()
 
     def _input_verdict(self, image: np.ndarray | None):
         """What the search takes the input for: the reader's verdict, else the classifier's."""
-        if self.reader is None or image is None or self.studio.classifier is None:
+        reader = self.studio.reader
+        if reader is None or image is None or self.studio.classifier is None:
             return self._verdict(image)
         try:
-            return self.reader.verdict(image)
+            return reader.verdict(image)
         except ContractError:
             return None
 
@@ -202,7 +182,7 @@ class FindController(QObject):
         self.answer = None
         self._forget_answer()
         self.worker.start(generator, self.encoder, prepare, classifier=self.studio.classifier,
-                          reader=self.reader)
+                          reader=self.studio.reader)
 
     # -- results -----------------------------------------------------------------------
     def _on_prepared(self, image: np.ndarray) -> None:
