@@ -69,26 +69,22 @@ class LoadReport:
         return f"Loaded {self.generator.path.name}{note}"
 
 
-def load_classifier(path: Path | None) -> tuple[Classifier | None, str]:
-    """The classifier at `path` (None: none there) and why not, if it cannot be used."""
+def load_classifier(path: Path | None, without: str = "Verdicts are off.") -> tuple[Classifier | None, str]:
+    """The classifier at `path` (None: none there) and why not, if it cannot be used,
+    ending with `without`: what the app does instead."""
     if path is None:
         return None, ""
     try:
         return Classifier.from_path(path), ""
     except ContractError as exc:
-        return None, f"{exc} Verdicts are off."
+        return None, f"{exc} {without}"
 
 
 def load_reader(model: Path | None) -> tuple[Classifier | None, str]:
     """The reader for `model`'s Find a digit (`reader.onnx` beside it, else the shipped
     one; None: there is none) and why not, if the one found cannot be used."""
-    path = classifier_for(model, READER_NAME)
-    if path is None:
-        return None, ""
-    try:
-        return Classifier.from_path(path), ""
-    except ContractError as exc:
-        return None, f"{exc} Find a digit reads the input with the classifier instead."
+    return load_classifier(classifier_for(model, READER_NAME),
+                           "Find a digit reads the input with the classifier instead.")
 
 
 def load_model(studio, path: str | Path, store: SessionStore | None = None) -> LoadReport:
