@@ -92,25 +92,37 @@ def test_multiworker_with_an_absent_peer_names_it_and_gives_up(tiny_mnist, tmp_p
     assert "Traceback" not in proc.stderr and not (tmp_path / "r").exists()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.xfail(
-    reason="passes alone and under CPU load, but hung past 60 s in three whole-suite runs: not yet understood",
-    strict=False))])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_and_sigterm_end_the_wait_for_peers(tiny_mnist, tmp_path, sig):
     env, _ = _two_workers()
+    # PYTHONFAULTHANDLER: should it hang, SIGABRT makes it print every thread's stack.
     proc = subprocess.Popen([sys.executable, "-m", "training",
                              *map(str, _train(tiny_mnist, tmp_path / "r", "--strategy", "multiworker"))],
-                            cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+                            cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **env, "PYTHONFAULTHANDLER": "1"})
+    hung = ""
     try:
         # Printed once the wait (and its signal handling) has begun; the old code printed nothing, ever.
         assert select.select([proc.stderr], [], [], 120)[0], "nothing said about what it waits for"
         first = proc.stderr.readline()
         assert "waiting up to 300 s" in first, first
         proc.send_signal(sig)
-        _, rest = proc.communicate(timeout=60)
+        try:
+            _, rest = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            try:
+                _, hung = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                hung = "(no stacks: it did not answer SIGABRT either)"
     finally:
         proc.kill()
         proc.wait()
         proc.stderr.close()
+    if hung:
+        # Seen only inside whole-suite runs, a few times, with either signal; never alone or
+        # under CPU load. Not understood yet: the stacks say where it was.
+        pytest.xfail(f"still waiting 60 s after signal {int(sig)}; its stacks: {hung[-4000:]}")
     assert proc.returncode == 130 and "interrupted" in rest and "Traceback" not in rest
     assert not (tmp_path / "r").exists()
 
