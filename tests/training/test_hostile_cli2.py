@@ -110,18 +110,24 @@ def test_ctrl_c_and_sigterm_end_the_wait_for_peers(tiny_mnist, tmp_path, sig):
         try:
             _, rest = proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
+            status = Path(f"/proc/{proc.pid}/status")  # its signal masks: blocked, ignored, caught
+            masks = " ".join(line for line in (status.read_text().splitlines() if status.exists() else [])
+                             if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
             proc.send_signal(signal.SIGABRT)
             try:
                 _, hung = proc.communicate(timeout=30)
             except subprocess.TimeoutExpired:
                 hung = "(no stacks: it did not answer SIGABRT either)"
+            hung = f"{masks}; {hung}"
     finally:
         proc.kill()
         proc.wait()
         proc.stderr.close()
     if hung:
         # Seen only inside whole-suite runs, a few times, with either signal; never alone or
-        # under CPU load. Not understood yet: the stacks say where it was.
+        # under CPU load. Once caught, the main thread was still looping in wait_for_peers a
+        # minute after SIGINT: the signal never became KeyboardInterrupt, as if it arrived
+        # ignored or blocked. The masks and stacks in the reason say which, next time.
         pytest.xfail(f"still waiting 60 s after signal {int(sig)}; its stacks: {hung[-4000:]}")
     assert proc.returncode == 130 and "interrupted" in rest and "Traceback" not in rest
     assert not (tmp_path / "r").exists()
