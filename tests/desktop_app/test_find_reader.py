@@ -16,22 +16,17 @@ import numpy as np
 import pytest
 
 from . import onnx_models as om
-from .test_find_latent import encoder_model
+from .test_find_panel import pair_dir  # noqa: F401 - the Find tab's model folder, a fixture
 
 ZERO = [(90, 40), (190, 40), (190, 240), (90, 240), (90, 40)]
 
 
 @pytest.fixture
-def pair_dir(model_dir, tmp_path) -> Path:
-    """conditional.onnx with its encoder, classifier.onnx and reader.onnx beside it."""
-    folder = tmp_path / "pair"
-    folder.mkdir()
-    shutil.copy(model_dir / "conditional.onnx", folder / "conditional.onnx")
-    shutil.copy(model_dir / "classifier.onnx", folder / "classifier.onnx")
-    om.save(om.classifier_model(), folder / "reader.onnx")
-    om.save(encoder_model(8, conditional=True, generator="conditional.onnx"),
-            folder / "conditional.encoder.onnx")
-    return folder
+def reader_dir(pair_dir) -> Path:
+    """The Find tab's model folder (conditional.onnx, its encoder, classifier.onnx) with a
+    reader.onnx beside them."""
+    om.save(om.classifier_model(), pair_dir / "reader.onnx")
+    return pair_dir
 
 
 def _search_once(window, qtbot, model: Path, monkeypatch):
@@ -65,27 +60,27 @@ def _search_once(window, qtbot, model: Path, monkeypatch):
     return find, seen
 
 
-def test_the_reader_beside_the_model_reads_and_the_classifier_judges(window, qtbot, pair_dir, monkeypatch):
-    find, seen = _search_once(window, qtbot, pair_dir / "conditional.onnx", monkeypatch)
+def test_the_reader_beside_the_model_reads_and_the_classifier_judges(window, qtbot, reader_dir, monkeypatch):
+    find, seen = _search_once(window, qtbot, reader_dir / "conditional.onnx", monkeypatch)
     reader = window.studio.reader
-    assert reader is not None and reader.path == pair_dir / "reader.onnx"
+    assert reader is not None and reader.path == reader_dir / "reader.onnx"
     assert seen and seen[-1]["reader"] is reader
     assert seen[-1]["classifier"] is window.studio.classifier
     assert window.ui.message_bar.text() == ""
 
 
-def test_the_shipped_reader_serves_a_model_without_one(window, qtbot, pair_dir, isolated_app_env, monkeypatch):
-    (pair_dir / "reader.onnx").rename(isolated_app_env / "reader.onnx")
-    shutil.copy(pair_dir / "conditional.onnx", isolated_app_env / "generator.onnx")
-    find, seen = _search_once(window, qtbot, pair_dir / "conditional.onnx", monkeypatch)
+def test_the_shipped_reader_serves_a_model_without_one(window, qtbot, reader_dir, isolated_app_env, monkeypatch):
+    (reader_dir / "reader.onnx").rename(isolated_app_env / "reader.onnx")
+    shutil.copy(reader_dir / "conditional.onnx", isolated_app_env / "generator.onnx")
+    find, seen = _search_once(window, qtbot, reader_dir / "conditional.onnx", monkeypatch)
     assert window.studio.reader.path == isolated_app_env / "reader.onnx"
     assert seen[-1]["reader"] is window.studio.reader
 
 
-def test_a_broken_reader_is_said_and_the_classifier_reads(window, qtbot, pair_dir, monkeypatch):
+def test_a_broken_reader_is_said_and_the_classifier_reads(window, qtbot, reader_dir, monkeypatch):
     window.show_find()  # the Find tab already open when the model comes
-    (pair_dir / "reader.onnx").write_bytes(b"not an onnx file")
-    find, seen = _search_once(window, qtbot, pair_dir / "conditional.onnx", monkeypatch)
+    (reader_dir / "reader.onnx").write_bytes(b"not an onnx file")
+    find, seen = _search_once(window, qtbot, reader_dir / "conditional.onnx", monkeypatch)
     assert window.studio.reader is None and seen[-1]["reader"] is None
     assert seen[-1]["classifier"] is window.studio.classifier
     assert find.answer is not None  # the search still ran
@@ -94,19 +89,19 @@ def test_a_broken_reader_is_said_and_the_classifier_reads(window, qtbot, pair_di
     assert "reader.onnx" in bar.text() and "reads the input with the classifier instead" in bar.text()
 
 
-def test_a_reader_exported_later_is_picked_up_without_a_restart(window, qtbot, pair_dir, monkeypatch):
-    (pair_dir / "reader.onnx").unlink()
+def test_a_reader_exported_later_is_picked_up_without_a_restart(window, qtbot, reader_dir, monkeypatch):
+    (reader_dir / "reader.onnx").unlink()
     with qtbot.waitSignal(window.directionsReady, timeout=10_000):
-        assert window.open_model(pair_dir / "conditional.onnx")
+        assert window.open_model(reader_dir / "conditional.onnx")
     assert window.studio.reader is None
-    om.save(om.classifier_model(), pair_dir / "reader.onnx")
+    om.save(om.classifier_model(), reader_dir / "reader.onnx")
     qtbot.waitUntil(lambda: window.studio.reader is not None, timeout=10_000)
-    assert window.studio.reader.path == pair_dir / "reader.onnx"
+    assert window.studio.reader.path == reader_dir / "reader.onnx"
 
 
-def test_your_digits_verdict_is_the_readers(window, qtbot, pair_dir, monkeypatch):
+def test_your_digits_verdict_is_the_readers(window, qtbot, reader_dir, monkeypatch):
     """The verdict under the input is what the search takes it for: the reader's, named."""
-    find, _ = _search_once(window, qtbot, pair_dir / "conditional.onnx", monkeypatch)
+    find, _ = _search_once(window, qtbot, reader_dir / "conditional.onnx", monkeypatch)
     said = []
     real = window.studio.reader.verdict
     monkeypatch.setattr(window.studio.reader, "verdict", lambda image: said.append(image) or real(image))
