@@ -16,10 +16,7 @@ import numpy as np
 import pytest
 
 from . import onnx_models as om
-from .test_find_panel import pair_dir  # noqa: F401 - the Find tab's model folder, a fixture
-
-ZERO = [(90, 40), (190, 40), (190, 240), (90, 240), (90, 40)]
-
+from .test_find_panel import ZERO, draw_and_find, pair_dir  # noqa: F401 - pair_dir: a fixture
 
 @pytest.fixture
 def reader_dir(pair_dir) -> Path:
@@ -31,9 +28,6 @@ def reader_dir(pair_dir) -> Path:
 
 def _search_once(window, qtbot, model: Path, monkeypatch):
     """Open `model`, draw a 0 on the Find tab; the keyword arguments the refinement got."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtTest import QTest
-
     from desktop_app.views.find import worker
 
     seen = []
@@ -49,14 +43,7 @@ def _search_once(window, qtbot, model: Path, monkeypatch):
         assert window.open_model(model)
     find = window.show_find()
     find.worker.refine_ms = 40.0
-    pad = find.panel.pad
-    with qtbot.waitSignal(find.answerFound, timeout=10_000):
-        QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                         pad.to_widget(*ZERO[0]))
-        for x, y in ZERO[1:]:
-            QTest.mouseMove(pad, pad.to_widget(x, y))
-        QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                           pad.to_widget(*ZERO[-1]))
+    draw_and_find(find, ZERO, qtbot)
     return find, seen
 
 
