@@ -17,9 +17,10 @@ exported_models/generator.onnx, and its encoder is looked for beside it as
 input and the classifier (`classifier.onnx`) judges the drawings, each looked for beside
 the model, then among the shipped models. A classifier that is missing or will not load
 is said on stderr and the search goes by pixels alone (as with `--no-classifier`); a
-reader that will not load is said, and the classifier reads the input instead. A file that is not a usable picture (not an image, empty, all
-one colour, gigantic), or one for which the models answer NaN or infinity, gets one line
-on stderr and the others go on; the exit code is then 2. A model or encoder that cannot
+reader that will not load is said, and the classifier reads the input instead. A file
+that is not a usable picture (not an image, empty, all one colour, gigantic), or one for
+which the models answer NaN or infinity, gets one line on stderr and the others go on;
+the exit code is then 2. A model or encoder that cannot
 be loaded (the contract, or its trial run: see desktop_app/core/models/probe.py) is one line on
 stderr and exit code 2. A file whose name starts with '-' is given as ./-NAME or after --.
 """

@@ -140,10 +140,11 @@ def find_latent(generator, encoder, image: np.ndarray, refine_ms: float = 400.0,
     generator : a `Generator`; encoder : an `Encoder` made for it; image : (28, 28) in
     [0, 1], ink bright on black (see `preprocess.py`). refine_ms : refinement budget in
     milliseconds (0: the encoder's guess only). classifier : a `Classifier` or None, and
-    reader : a `Classifier` that reads the input or None (see the module's docstring). on_improve(step, z, weights, error) is called whenever the
-    smallest pixel error so far improves, for a live view; cancelled() is polled every step.
-    Everything returned is finite: an encoder or generator that answers NaN or infinity
-    raises `ModelRunError` (one sentence) instead.
+    reader : a `Classifier` that reads the input or None (see the module's docstring).
+    on_improve(step, z, weights, error) is called whenever the smallest pixel error so far
+    improves, for a live view; cancelled() is polled every step. Everything returned is
+    finite: an encoder or generator that answers NaN or infinity, or a reader or classifier
+    that answers no ten finite probabilities, raises `ModelRunError` (one sentence) instead.
     """
     started = time.perf_counter()
     target = np.asarray(image, np.float32)
