@@ -39,7 +39,7 @@ from desktop_app.core.models.contract import ContractError, ModelRunError
 from desktop_app.core.find.encoder import TRAIN, Encoder, encoder_path_for
 from desktop_app.core.models.generator import Generator
 from desktop_app.core.find.inversion import find_latent
-from desktop_app.core.models.model_loading import load_reader
+from desktop_app.core.models.model_loading import load_classifier, load_reader
 from desktop_app.core.models.paths import CLASSIFIER_NAME, classifier_for, default_generator
 from digit_contract.preprocess import ImageError, load_digit
 
@@ -118,11 +118,10 @@ def _classifier(model: Path) -> Classifier | None:
         print(f"{PROG}: no {CLASSIFIER_NAME} beside the model or shipped; searching by pixels "
               f"alone", file=sys.stderr, flush=True)
         return None
-    try:
-        return Classifier.from_path(path)
-    except ContractError as exc:
-        print(f"{PROG}: {exc} Searching by pixels alone.", file=sys.stderr, flush=True)
-        return None
+    classifier, problem = load_classifier(path, "Searching by pixels alone.")
+    if problem:
+        print(f"{PROG}: {problem}", file=sys.stderr, flush=True)
+    return classifier
 
 
 def _reader(model: Path) -> Classifier | None:
