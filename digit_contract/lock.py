@@ -76,9 +76,7 @@ class FolderLock:
             if not _try_lock(fd):
                 holder = _read_pid(fd)
                 os.close(fd)
-                by = f" by process {holder}" if holder else ""
-                raise LockedError(f"The {self.what} {self.folder} is in use{by}; wait for it to "
-                                  "finish or choose another.")
+                raise LockedError(in_use(self.folder, self.what, holder))
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
         except LockedError:
@@ -103,6 +101,12 @@ class FolderLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def in_use(folder: str | Path, what: str, holder: str) -> str:
+    """The one sentence that refuses a second writer (`holder`: a process id, or "")."""
+    by = f" by process {holder}" if holder else ""
+    return f"The {what} {folder} is in use{by}; wait for it to finish or choose another."
 
 
 def _read_pid(fd: int) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 
 from digit_contract import run_folder
 from digit_contract.atomic import is_temp_file_name, remove_stale_temp_files
-from digit_contract.lock import FolderLock, LockedError
+from digit_contract.lock import FolderLock, LockedError, held_by, in_use
 from digit_contract.run_folder import BEFORE_FIRST_CHECKPOINT, CONFIG, LOCK, TENSORBOARD
 from digit_contract.status import Finished, Started, Status
 from training import checkpoint
@@ -290,8 +290,11 @@ def _refuse_foreign_entries(run_dir: Path) -> None:
                               "nothing was changed")
 
 
-def check_run_dir(run_dir: Path, cfg: TrainConfig) -> bool:
+def check_run_dir(run_dir: Path, cfg: TrainConfig, *, locked: bool = False) -> bool:
     """Check `--out` without writing anything; True when the run there is to be resumed.
+
+    Unless this process holds the folder's lock (`locked`), a folder another training holds
+    is refused as in use first: what it holds mid-run says nothing about the folder.
 
     A new run goes into a missing or empty folder, or over one of the program's own runs
     that never finished an epoch (its config.json is ours; nothing but what a run writes
@@ -303,6 +306,9 @@ def check_run_dir(run_dir: Path, cfg: TrainConfig) -> bool:
         raise ConfigError(f"--out {run_dir} is a link to nothing; nothing was changed")
     if run_dir.exists() and not run_dir.is_dir():
         raise ConfigError(f"--out {run_dir} is a file, not a folder")
+    holder = None if locked or not run_dir.is_dir() else held_by(run_dir)
+    if holder is not None:
+        raise ConfigError(in_use(run_dir, "run folder", holder))
     if not run_dir.exists():
         if cfg.resume:
             raise ConfigError(f"--resume: {run_dir} does not exist, so there is no run to resume "
@@ -358,28 +364,35 @@ def prepare_run_dir(run_dir: Path, cfg: TrainConfig) -> tuple[bool, FolderLock]:
     between. Temporary files that a killed writer left (the program's own marker only) go.
     """
     check_run_dir(run_dir, cfg)
-    created = not run_dir.exists()
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
+    try:  # `created` only if this process made it: two trainings may race to make one folder
+        run_dir.mkdir(parents=True)
+        created = True
+    except FileExistsError:
+        created = False
     except OSError as e:
         raise ConfigError(f"--out {run_dir}: cannot create the run folder ({e.strerror or e})") from None
     lock = FolderLock(run_dir, "run folder")
     try:
         lock.acquire()
-        resuming = check_run_dir(run_dir, cfg)
+    except LockedError as e:
+        # Another training won the folder, even one this process made: nothing here is ours
+        # to remove (its lock file least of all: unlinking it would let a third writer in).
+        raise ConfigError(str(e)) from None
+    try:
+        resuming = check_run_dir(run_dir, cfg, locked=True)
         remove_stale_temp_files(run_dir)
         samples = run_dir / run_folder.SAMPLES
         if samples.is_dir() and not samples.is_symlink():
             remove_stale_temp_files(samples)
-    except (LockedError, ConfigError) as e:
-        lock.release()
-        if created:  # the folder is ours and holds nothing but our lock file
-            (run_dir / LOCK).unlink(missing_ok=True)
+    except ConfigError:
+        if created and os.listdir(run_dir) == [LOCK]:  # ours, and holding nothing but our lock
+            (run_dir / LOCK).unlink(missing_ok=True)  # still held: a rival that opened it is refused
             try:
                 run_dir.rmdir()
             except OSError:
                 pass
-        raise ConfigError(str(e)) from None
+        lock.release()
+        raise
     return resuming, lock
 
 

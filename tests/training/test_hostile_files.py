@@ -88,6 +88,32 @@ def test_a_new_run_into_a_folder_being_created_by_another_is_refused(tiny_mnist,
     assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]
 
 
+def test_losing_the_race_for_a_folder_it_made_leaves_the_winners_lock(tiny_mnist, tmp_path, capsys, monkeypatch):
+    """Two trainings start into one new --out: this one makes the folder, the other locks it
+    first. The loser is refused and removes nothing: the winner's folder and lock file stay,
+    and a third writer is still kept out."""
+    import training.train as train_module
+    from digit_contract.lock import held_by
+
+    out = tmp_path / "new"
+    rival = FolderLock(out, "run folder")
+
+    class LosesTheRace(FolderLock):
+        def acquire(self):
+            rival.acquire()  # the other training locks the folder between our mkdir and our lock
+            return super().acquire()
+
+    monkeypatch.setattr(train_module, "FolderLock", LosesTheRace)
+    try:
+        _refused(_train(tiny_mnist, out), capsys, "is in use")
+        assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]
+        assert held_by(out) == str(os.getpid())
+        monkeypatch.undo()
+        _refused(_train(tiny_mnist, out), capsys, "is in use")
+    finally:
+        rival.release()
+
+
 def test_training_holds_the_lock_for_the_whole_run(tiny_mnist, tmp_path, monkeypatch):
     """Checked from inside the run (fit is running): another writer would be refused."""
     import training.train as train_module
