@@ -3,7 +3,9 @@ failure when DIGIT_STUDIO_REQUIRE_MNIST is set, as in CI), tiny fake MNIST and t
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,24 @@ def _child_processes_share_a_bytecode_cache(tmp_path_factory):
         patch.delenv("PYTHONDONTWRITEBYTECODE")
         patch.setenv("PYTHONPYCACHEPREFIX", str(tmp_path_factory.mktemp("children-bytecode")))
         yield
+
+
+@contextlib.contextmanager
+def signals_as_in_a_terminal():
+    """Spawn children inside this block to give them the signals a terminal's command has.
+
+    pytest run as a background job (or by a CI runner) may ignore SIGINT or block signals,
+    and a child inherits both: Python would then keep ignoring Ctrl-C. A handled SIGINT is
+    reset to the default at exec, and the mask is emptied for the spawn.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    mask = signal.pthread_sigmask(signal.SIG_SETMASK, []) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        yield
+    finally:
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(scope="session")

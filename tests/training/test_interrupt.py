@@ -3,7 +3,6 @@ said to people in a sentence and to the app in status lines (`--status json`).""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -17,24 +16,13 @@ import pytest
 
 from desktop_app.core.train.jobs import TrainStatus
 from digit_contract.status import Interrupted, Started
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, signals_as_in_a_terminal
 from training import checkpoint
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs POSIX signals")]
 
 EPOCHS = 6
-
-
-@contextlib.contextmanager
-def _sigint_not_ignored():
-    """A child inherits an ignored SIGINT (pytest run as a background job), and Python would
-    then keep ignoring Ctrl-C; a handled one is reset to the default at exec, as in a terminal."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _interrupt_after_first_checkpoint(proc, ckpt, deadline, log) -> int:
@@ -65,7 +53,7 @@ def test_ctrl_c_checkpoints_says_how_to_resume_and_the_command_finishes_the_run(
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     # Files, not pipes: a full pipe would stall the child.
     log, said = tmp_path / "stderr.txt", tmp_path / "stdout.txt"
-    with log.open("wb") as stderr, said.open("wb") as stdout, _sigint_not_ignored():
+    with log.open("wb") as stderr, said.open("wb") as stdout, signals_as_in_a_terminal():
         proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=stdout, stderr=stderr)
     with proc:
         seen = _interrupt_after_first_checkpoint(proc, out / checkpoint.CHECKPOINT_NAME, time.monotonic() + 240, log)
