@@ -61,7 +61,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-_ABSENT_PEERS: list[socket.socket] = []  # held bound (never listening) until the tests end
+_ABSENT_PEERS: list[socket.socket] = []  # held bound (never listening) until the module's tests end
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _absent_peers_let_go():
+    yield
+    while _ABSENT_PEERS:
+        _ABSENT_PEERS.pop().close()
 
 
 def _absent_peer_port() -> int:
