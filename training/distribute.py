@@ -161,7 +161,7 @@ def wait_for_peers(task: ClusterTask, timeout_s: float) -> None:
         return
     with _sigterm_interrupts(), _listening(task) as listener:  # before the line that says it may be stopped
         _say(f"waiting up to {timeout_s:g} s for the other workers in TF_CONFIG to answer: {', '.join(pending)} "
-             "(Ctrl-C stops)")
+             f"({_how_to_stop()})")
         deadline = time.monotonic() + timeout_s
         while pending:
             _turn_away(listener)
@@ -172,6 +172,14 @@ def wait_for_peers(task: ClusterTask, timeout_s: float) -> None:
                                   "or raise --peer-timeout; nothing was written")
             if pending:
                 time.sleep(min(_POLL_S, max(0.0, deadline - time.monotonic())))
+
+
+def _how_to_stop() -> str:
+    """Ctrl-C, unless this process was started with SIGINT ignored (a background job), where
+    only SIGTERM reaches it."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        return f"`kill {os.getpid()}` stops"
+    return "Ctrl-C stops"
 
 
 def _answers(address: str, deadline: float) -> bool:

@@ -113,7 +113,7 @@ def test_ctrl_c_and_sigterm_end_the_wait_for_peers(tiny_mnist, tmp_path, sig):
         # Printed once the wait (and its signal handling) has begun; the old code printed nothing, ever.
         assert select.select([proc.stderr], [], [], 120)[0], "nothing said about what it waits for"
         first = proc.stderr.readline()
-        assert "waiting up to 300 s" in first, first
+        assert "waiting up to 300 s" in first and "(Ctrl-C stops)" in first, first
         proc.send_signal(sig)
         try:
             _, rest = proc.communicate(timeout=60)
@@ -134,6 +134,29 @@ def test_ctrl_c_and_sigterm_end_the_wait_for_peers(tiny_mnist, tmp_path, sig):
     assert not hung, f"still waiting 60 s after signal {int(sig)}; its masks and stacks: {hung[-4000:]}"
     assert proc.returncode == 130 and "interrupted" in rest and "Traceback" not in rest
     assert not (tmp_path / "r").exists()
+
+
+def test_a_wait_started_with_ctrl_c_ignored_says_how_to_stop_it(tiny_mnist, tmp_path):
+    """A background job ignores Ctrl-C; the wait names the command that does stop it."""
+    env, _ = _two_workers()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited at exec, as from `cmd &`
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "training",
+                                 *map(str, _train(tiny_mnist, tmp_path / "r", "--strategy", "multiworker"))],
+                                cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        assert select.select([proc.stderr], [], [], 120)[0], "nothing said about what it waits for"
+        first = proc.stderr.readline()
+        assert f"(`kill {proc.pid}` stops)" in first and "Ctrl-C" not in first, first
+        proc.send_signal(signal.SIGTERM)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    assert proc.returncode == 130 and "interrupted" in rest and "Traceback" not in rest
 
 
 # 2. TF_CONFIG is checked whatever the strategy; 3. a non-chief says what it did.
