@@ -385,12 +385,12 @@ def prepare_run_dir(run_dir: Path, cfg: TrainConfig) -> tuple[bool, FolderLock]:
         if samples.is_dir() and not samples.is_symlink():
             remove_stale_temp_files(samples)
     except ConfigError:
-        if created and os.listdir(run_dir) == [LOCK]:  # ours, and holding nothing but our lock
-            (run_dir / LOCK).unlink(missing_ok=True)  # still held: a rival that opened it is refused
-            try:
+        try:
+            if created and os.listdir(run_dir) == [LOCK]:  # ours, and holding nothing but our lock
+                (run_dir / LOCK).unlink()  # still held: a rival that opened it is refused
                 run_dir.rmdir()
-            except OSError:
-                pass
+        except OSError:
+            pass  # the refusal is what the user needs to read; a folder left behind is empty
         lock.release()
         raise
     return resuming, lock

@@ -114,6 +114,25 @@ def test_losing_the_race_for_a_folder_it_made_leaves_the_winners_lock(tiny_mnist
         rival.release()
 
 
+def test_a_folder_it_made_and_then_refused_is_taken_away_again(tiny_mnist, tmp_path, capsys, monkeypatch):
+    """Refused once the lock is held (another writer got there first): a folder this
+    training made and left empty but for its lock goes again; nothing else is touched."""
+    import training.train as train_module
+    from training.config import ConfigError
+
+    check = train_module.check_run_dir
+
+    def refused_once_locked(run_dir, cfg, *, locked=False):
+        if locked:
+            raise ConfigError(f"--out {run_dir} holds a run's results (metrics.jsonl)")
+        return check(run_dir, cfg)
+
+    monkeypatch.setattr(train_module, "check_run_dir", refused_once_locked)
+    _refused(_train(tiny_mnist, tmp_path / "runs" / "new"), capsys, "holds a run's results")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist", "runs"]  # the run folder goes; parents made on the way stay
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
 def test_training_holds_the_lock_for_the_whole_run(tiny_mnist, tmp_path, monkeypatch):
     """Checked from inside the run (fit is running): another writer would be refused."""
     import training.train as train_module
