@@ -129,7 +129,8 @@ def test_a_folder_it_made_and_then_refused_is_taken_away_again(tiny_mnist, tmp_p
 
     monkeypatch.setattr(train_module, "check_run_dir", refused_once_locked)
     _refused(_train(tiny_mnist, tmp_path / "runs" / "new"), capsys, "holds a run's results")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist", "runs"]  # the run folder goes; parents made on the way stay
+    # The run folder goes; parents made on the way stay.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist", "runs"]
     assert list((tmp_path / "runs").iterdir()) == []
 
 
