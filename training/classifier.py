@@ -18,26 +18,32 @@ from training.data import load_mnist
 FEATURES = 128
 
 
-def build_classifier():
-    """(b, 28, 28) in [0, 1] -> (probs (b, 10), features (b, 128))."""
+def build_digit_net(filters: tuple[int, ...], pooling: str, name: str):
+    """(b, 28, 28) in [0, 1] -> (probs (b, 10), features (b, FEATURES)), the classifier
+    contract's two outputs: one block per entry of `filters` (3x3 conv, BatchNorm, ReLU,
+    2x2 max-pool), then `pooling` ("flatten" or "global" average), the `features` layer,
+    dropout and the ten-way softmax. The evaluation classifier and the reader differ only
+    in `filters` and `pooling`."""
     import keras
     from keras import layers
 
     img = keras.Input((28, 28), name="image")
     x = layers.Reshape((28, 28, 1))(img)
-    x = layers.Conv2D(32, 3, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    x = layers.MaxPooling2D()(x)
-    x = layers.Conv2D(64, 3, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    x = layers.MaxPooling2D()(x)
-    x = layers.Flatten()(x)
+    for width in filters:
+        x = layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        x = layers.MaxPooling2D()(x)
+    x = {"flatten": layers.Flatten, "global": layers.GlobalAveragePooling2D}[pooling]()(x)
     features = layers.Dense(FEATURES, activation="relu", name="features")(x)
     x = layers.Dropout(0.3)(features)
     probs = layers.Dense(10, activation="softmax", name="probs")(x)
-    return keras.Model(img, [probs, features], name="classifier")
+    return keras.Model(img, [probs, features], name=name)
+
+
+def build_classifier():
+    """(b, 28, 28) in [0, 1] -> (probs (b, 10), features (b, 128)): two conv blocks, flattened."""
+    return build_digit_net((32, 64), "flatten", "classifier")
 
 
 def train_classifier(data, epochs: int, seed: int):

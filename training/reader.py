@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from training.classifier import build_digit_net, export_classifier
 from training.data import DataError, load_mnist
 
-FEATURES = 128
 BATCH = 128
 # What the augmentation draws from, per training digit (uniform unless said otherwise).
 TURN = 0.05  # of a full turn: ±18°
@@ -43,22 +43,9 @@ NOISE = 0.3  # share with Gaussian noise of standard deviation up to 0.08
 
 
 def build_reader():
-    """(b, 28, 28) in [0, 1] -> (probs (b, 10), features (b, 128)): three conv blocks."""
-    import keras
-    from keras import layers
-
-    img = keras.Input((28, 28), name="image")
-    x = layers.Reshape((28, 28, 1))(img)
-    for filters in (32, 64, 128):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.ReLU()(x)
-        x = layers.MaxPooling2D()(x)
-    x = layers.GlobalAveragePooling2D()(x)
-    features = layers.Dense(FEATURES, activation="relu", name="features")(x)
-    x = layers.Dropout(0.3)(features)
-    probs = layers.Dense(10, activation="softmax", name="probs")(x)
-    return keras.Model(img, [probs, features], name="reader")
+    """(b, 28, 28) in [0, 1] -> (probs (b, 10), features (b, 128)): three conv blocks,
+    then global average pooling."""
+    return build_digit_net((32, 64, 128), "global", "reader")
 
 
 def augmenter(seed: int):
@@ -213,7 +200,6 @@ def train_reader(data, epochs: int, seed: int, fonts=(), font_count: int = 0):
 
 
 def main(args) -> int:
-    from training.classifier import export_classifier
 
     model, acc, cfg, seconds = train_reader(args.data, args.epochs, args.seed, args.fonts or (),
                                             args.font_digits)
